@@ -1,0 +1,132 @@
+import type { FieldPath } from './source-positions.js';
+import { renderValue } from './validation-error.js';
+
+/** A problem that only shows when fields are compared with each other. */
+export interface CrossCheckProblem {
+  readonly path: FieldPath;
+  readonly message: string;
+  readonly got?: string;
+}
+
+/** Variables the platform sets itself; a service may not override them through `env`. */
+export const PLATFORM_ENV_VARS = [
+  'PORT',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'OTEL_SERVICE_NAME',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+] as const;
+
+/**
+ * Checks that span several fields: unique route paths, `calls` that name real services, replica
+ * bounds. It reads the raw document defensively, so it still reports what it can when the schema
+ * has already found problems elsewhere.
+ */
+export function crossCheck(data: unknown): CrossCheckProblem[] {
+  const problems: CrossCheckProblem[] = [];
+  const services = asRecord(asRecord(data)?.services);
+  if (!services) return problems;
+  const names = new Set(Object.keys(services));
+  const pathOwner = new Map<string, string>();
+
+  for (const [name, raw] of Object.entries(services)) {
+    const svc = asRecord(raw);
+    if (!svc) continue;
+
+    if (Array.isArray(svc.routes)) {
+      svc.routes.forEach((route, i) => {
+        const path = asRecord(route)?.path;
+        if (typeof path !== 'string') return;
+        const at: FieldPath = ['services', name, 'routes', i, 'path'];
+        const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
+        if (normalized === '/') {
+          problems.push({
+            path: at,
+            message:
+              "'/' is the catch-all to the legacy monolith; route a narrower prefix such as '/api/orders'",
+            got: renderValue(path),
+          });
+          return;
+        }
+        const owner = pathOwner.get(normalized);
+        if (owner !== undefined) {
+          problems.push({
+            path: at,
+            message: `route path is already used by service '${owner}'; each path belongs to one service`,
+            got: renderValue(path),
+          });
+        } else {
+          pathOwner.set(normalized, name);
+        }
+      });
+    }
+
+    if (Array.isArray(svc.calls)) {
+      const seen = new Set<string>();
+      svc.calls.forEach((callee, i) => {
+        if (typeof callee !== 'string') return;
+        const at: FieldPath = ['services', name, 'calls', i];
+        if (callee === name) {
+          problems.push({
+            path: at,
+            message: 'a service cannot call itself; remove this entry',
+            got: renderValue(callee),
+          });
+        } else if (!names.has(callee)) {
+          const known = [...names].filter((n) => n !== name).join(', ');
+          problems.push({
+            path: at,
+            message: `names no service in this platform; known services are ${known}`,
+            got: renderValue(callee),
+          });
+        } else if (seen.has(callee)) {
+          problems.push({
+            path: at,
+            message: 'is listed twice; remove the duplicate',
+            got: renderValue(callee),
+          });
+        }
+        seen.add(callee);
+      });
+    }
+
+    const replicas = asRecord(svc.replicas);
+    if (
+      replicas &&
+      typeof replicas.min === 'number' &&
+      typeof replicas.max === 'number' &&
+      replicas.min > replicas.max
+    ) {
+      problems.push({
+        path: ['services', name, 'replicas', 'max'],
+        message: `must be at least replicas.min (${replicas.min})`,
+        got: renderValue(replicas.max),
+      });
+    }
+
+    const env = asRecord(svc.env);
+    if (env) {
+      for (const key of Object.keys(env)) {
+        const peerVar = [...names].some((n) => peerUrlVariable(n) === key);
+        if ((PLATFORM_ENV_VARS as readonly string[]).includes(key) || peerVar) {
+          problems.push({
+            path: ['services', name, 'env', key],
+            message: `'${key}' is set by the platform (from database, cache and calls); remove it from env`,
+          });
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/** The variable that carries a peer's base URL: `inventory` → `INVENTORY_URL`. */
+export function peerUrlVariable(service: string): string {
+  return `${service.toUpperCase().replace(/-/g, '_')}_URL`;
+}
+
+function asRecord(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}

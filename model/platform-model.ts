@@ -1,0 +1,150 @@
+import { peerUrlVariable } from './cross-checks.js';
+import type { EnvironmentSpec, PlatformSpec, ServiceSpec, TierPolicy } from './schema.js';
+import { ValidationError } from './validation-error.js';
+
+/** One environment, with its name. */
+export interface EnvironmentModel extends EnvironmentSpec {
+  readonly name: string;
+  /** Jaeger storage, resolved from the size profile when not set. */
+  readonly tracingStorage: NonNullable<EnvironmentSpec['tracingStorage']>;
+}
+
+/** One service, with its name and the values derived from the rest of the platform. */
+export interface ServiceModel extends ServiceSpec {
+  readonly name: string;
+  /** The mesh policy of this service's tier. */
+  readonly tierPolicy: TierPolicy;
+  /** Services that may call this one (the reverse of `calls`). */
+  readonly calledBy: readonly string[];
+  /** Env variable → peer name for each entry of `calls`: `{ INVENTORY_URL: 'inventory' }`. */
+  readonly peerUrlVariables: Readonly<Record<string, string>>;
+}
+
+/** One row of the strangler migration table. */
+export interface RouteRow {
+  /** Path prefix, or `/` for the catch-all. */
+  readonly path: string;
+  /** The new service, or `undefined` for the catch-all row. */
+  readonly service?: string;
+  /** Percent sent to the new service. */
+  readonly servicePercent: number;
+  /** Percent still sent to the legacy monolith. */
+  readonly monolithPercent: number;
+}
+
+/** An allowed call from one service to another. */
+export interface CallEdge {
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * The validated, defaulted platform: what constructs, charts, the scaffolder and pipelines read.
+ *
+ * It is immutable. Build one with `loadPlatform()` / `parsePlatform()`, or construct it from a
+ * `PlatformSpec` in code (the constructs and charts never need the YAML).
+ */
+export class PlatformModel {
+  public readonly name: string;
+  public readonly spec: Readonly<PlatformSpec>;
+  /** The file it was read from, for messages. */
+  public readonly file: string;
+  public readonly environments: readonly EnvironmentModel[];
+  public readonly services: readonly ServiceModel[];
+
+  constructor(spec: PlatformSpec, file = 'platform.yaml') {
+    this.spec = deepFreeze(structuredClone(spec));
+    this.name = spec.platform;
+    this.file = file;
+    this.environments = Object.entries(this.spec.environments).map(([name, env]) => ({
+      ...env,
+      name,
+      tracingStorage: env.tracingStorage ?? (env.size === 'ha' ? 'opensearch' : 'badger'),
+    }));
+    const callers = new Map<string, string[]>();
+    for (const [name, svc] of Object.entries(this.spec.services)) {
+      for (const callee of svc.calls) callers.set(callee, [...(callers.get(callee) ?? []), name]);
+    }
+    this.services = Object.entries(this.spec.services)
+      .map(([name, svc]) => ({
+        ...svc,
+        name,
+        tierPolicy: this.spec.mesh.tiers[svc.tier],
+        calledBy: (callers.get(name) ?? []).sort(),
+        peerUrlVariables: Object.fromEntries(svc.calls.map((peer) => [peerUrlVariable(peer), peer])),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    deepFreeze(this.environments);
+    deepFreeze(this.services);
+  }
+
+  /** The service called `name`. @throws ValidationError naming the known services */
+  public service(name: string): ServiceModel {
+    const svc = this.services.find((s) => s.name === name);
+    if (!svc) {
+      throw new ValidationError(
+        `no service '${name}' in ${this.file}; known services are ${this.services.map((s) => s.name).join(', ')}`,
+      );
+    }
+    return svc;
+  }
+
+  /** The environment called `name`. @throws ValidationError naming the known environments */
+  public environment(name: string): EnvironmentModel {
+    const env = this.environments.find((e) => e.name === name);
+    if (!env) {
+      throw new ValidationError(
+        `no environment '${name}' in ${this.file}; known environments are ${this.environments.map((e) => e.name).join(', ')}`,
+      );
+    }
+    return env;
+  }
+
+  /** Services that declare `database: postgres`. */
+  public get servicesWithDatabase(): readonly ServiceModel[] {
+    return this.services.filter((s) => s.database === 'postgres');
+  }
+
+  /** Services that declare `cache: redis`. */
+  public get servicesWithCache(): readonly ServiceModel[] {
+    return this.services.filter((s) => s.cache === 'redis');
+  }
+
+  /**
+   * The strangler routes table: each migrated path with its split, sorted by path, then the
+   * catch-all `/` that sends everything else to the monolith.
+   */
+  public routesTable(): readonly RouteRow[] {
+    const rows: RouteRow[] = this.services.flatMap((svc) =>
+      svc.routes.map((r) => ({
+        path: r.path,
+        service: svc.name,
+        servicePercent: r.weight,
+        monolithPercent: 100 - r.weight,
+      })),
+    );
+    rows.sort((a, b) => a.path.localeCompare(b.path));
+    rows.push({ path: '/', servicePercent: 0, monolithPercent: 100 });
+    return rows;
+  }
+
+  /** Every allowed service-to-service call, sorted. Anything not listed is denied by the mesh. */
+  public callGraph(): readonly CallEdge[] {
+    return this.services
+      .flatMap((s) => s.calls.map((to) => ({ from: s.name, to })))
+      .sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+  }
+
+  /** Services reachable from the gateway (at least one route). */
+  public get routedServices(): readonly ServiceModel[] {
+    return this.services.filter((s) => s.routes.length > 0);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,246 @@
+import { z } from 'zod';
+
+/**
+ * The platform.yaml schema. Every object is strict: an unknown key is an error, never ignored.
+ *
+ * Defaults live here, so a `PlatformModel` is always complete. Messages follow the house style:
+ * lowercase, what is wrong and what would be right.
+ */
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DURATION = /^\d+(ms|s|m)$/;
+const CPU = /^(\d+m|\d+(\.\d+)?)$/;
+const MEMORY = /^\d+(Ki|Mi|Gi)$/;
+const ROUTE_PATH = /^\/[A-Za-z0-9._~\-/]*$/;
+const ENV_VAR = /^[A-Z][A-Z0-9_]*$/;
+
+/** A DNS-1123 label of at most 40 characters: service, platform and environment names. */
+export const dnsName = z
+  .string()
+  .max(40, 'must be at most 40 characters')
+  .regex(
+    DNS_LABEL,
+    'must be a DNS-1123 label: lowercase letters, digits and -, starting and ending alphanumeric',
+  );
+
+const duration = z.string().regex(DURATION, "must be a duration such as '500ms', '5s' or '1m'");
+
+const environmentSchema = z
+  .strictObject({
+    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id, quoted'),
+    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as 'ap-northeast-2'"),
+    size: z
+      .enum(['small', 'ha'], {
+        error: "must be 'small' (dev: 2 AZs, 1 NAT) or 'ha' (prod: 3 AZs, NAT per AZ)",
+      })
+      .describe('Size profile: small for dev, ha for production'),
+    adminRoleArns: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+            'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+          ),
+      )
+      .default([])
+      .describe('IAM roles of the infra team, granted cluster admin through EKS access entries'),
+    certificateArn: z
+      .string()
+      .regex(/^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, 'must be an ACM certificate ARN')
+      .optional()
+      .describe('ACM certificate for the gateway hosts, terminated at the gateway load balancer'),
+    tracingStorage: z
+      .enum(['memory', 'badger', 'opensearch'])
+      .optional()
+      .describe('Jaeger storage; defaults to badger for small and opensearch for ha'),
+  })
+  .describe('An AWS environment the platform is deployed to');
+
+const clusterSchema = z
+  .strictObject({
+    kubernetesVersion: z
+      .enum(['1.34'], { error: "must be '1.34', the version whose kubectl layer this toolkit ships" })
+      .default('1.34'),
+  })
+  .default({ kubernetesVersion: '1.34' });
+
+const legacySchema = z.strictObject({
+  monolith: z
+    .strictObject({
+      host: z.string().regex(HOSTNAME, 'must be a DNS host name'),
+      port: z.number().int().min(1).max(65535, 'must be a port from 1 to 65535'),
+      protocol: z.enum(['http', 'https']).default('http'),
+    })
+    .describe('The legacy monolith: every path not migrated, and the rest of every weighted path, goes here'),
+});
+
+const gatewaySchema = z.strictObject({
+  kind: z.literal('kong', { error: "must be 'kong', the only gateway this toolkit supports" }),
+  hosts: z.array(z.string().regex(HOSTNAME, 'must be a DNS host name')).min(1, 'must list at least one host'),
+  rateLimit: z
+    .strictObject({
+      perMinute: z.number().int().min(1, 'must be a positive integer').default(600),
+      by: z.enum(['ip', 'consumer']).default('ip'),
+    })
+    .default({ perMinute: 600, by: 'ip' })
+    .describe('Per-client request limit at the edge'),
+  maxRequestBodyMb: z.number().int().min(1).max(100, 'must be an integer from 1 to 100').default(8),
+});
+
+const tierPolicySchema = z.strictObject({
+  timeout: duration.describe('Whole-request timeout, retries included'),
+  retries: z.strictObject({
+    attempts: z.number().int().min(0).max(10, 'must be an integer from 0 to 10'),
+    perTryTimeout: duration,
+    on: z
+      .array(z.enum(['5xx', 'reset', 'connect-failure', 'retriable-4xx', 'gateway-error', 'refused-stream']))
+      .default(['5xx', 'reset', 'connect-failure']),
+  }),
+  circuitBreaker: z
+    .strictObject({
+      consecutive5xxErrors: z.number().int().min(1).default(5),
+      interval: duration.default('10s'),
+      baseEjectionTime: duration.default('30s'),
+      maxEjectionPercent: z.number().int().min(1).max(100, 'must be an integer from 1 to 100').default(50),
+      maxConnections: z.number().int().min(1).default(100),
+      maxPendingRequests: z.number().int().min(1).default(100),
+    })
+    .default({
+      consecutive5xxErrors: 5,
+      interval: '10s',
+      baseEjectionTime: '30s',
+      maxEjectionPercent: 50,
+      maxConnections: 100,
+      maxPendingRequests: 100,
+    }),
+});
+
+const DEFAULT_TIERS = {
+  critical: {
+    timeout: '10s',
+    retries: { attempts: 3, perTryTimeout: '3s', on: ['5xx', 'reset', 'connect-failure'] },
+  },
+  'non-critical': {
+    timeout: '2s',
+    retries: { attempts: 1, perTryTimeout: '1s', on: ['5xx', 'reset', 'connect-failure'] },
+  },
+} as const;
+
+const meshSchema = z.strictObject({
+  mtls: z
+    .enum(['strict'], { error: "must be 'strict': plaintext inside the mesh is not allowed" })
+    .default('strict'),
+  tracing: z
+    .strictObject({
+      sampling: z.number().min(0).max(100, 'must be a percentage from 0 to 100'),
+    })
+    .default({ sampling: 10 }),
+  tiers: z
+    .strictObject({
+      critical: tierPolicySchema.default(tierPolicySchema.parse(DEFAULT_TIERS.critical)),
+      'non-critical': tierPolicySchema.default(tierPolicySchema.parse(DEFAULT_TIERS['non-critical'])),
+    })
+    .default({
+      critical: tierPolicySchema.parse(DEFAULT_TIERS.critical),
+      'non-critical': tierPolicySchema.parse(DEFAULT_TIERS['non-critical']),
+    })
+    .describe('Timeouts, retries and circuit breaking per service tier'),
+});
+
+const tracingSchema = z
+  .strictObject({
+    backend: z.literal('jaeger').default('jaeger'),
+    namespace: dnsName.default('observability'),
+  })
+  .default({ backend: 'jaeger', namespace: 'observability' });
+
+const routeSchema = z.strictObject({
+  path: z
+    .string()
+    .regex(ROUTE_PATH, "must start with '/' and use only URL path characters")
+    .describe('Path prefix moved to the new service'),
+  weight: z
+    .number({ error: 'must be an integer from 0 to 100' })
+    .int('must be an integer from 0 to 100')
+    .min(0, 'must be an integer from 0 to 100')
+    .max(100, 'must be an integer from 0 to 100')
+    .describe('Percent of this path sent to the new service; the rest goes to the monolith'),
+});
+
+const resourcesSchema = z.strictObject({
+  requests: z.strictObject({
+    cpu: z.string().regex(CPU, "must be a CPU quantity such as '250m' or '1'"),
+    memory: z.string().regex(MEMORY, "must be a memory quantity such as '256Mi'"),
+  }),
+  limits: z.strictObject({
+    cpu: z.string().regex(CPU, "must be a CPU quantity such as '500m' or '1'"),
+    memory: z.string().regex(MEMORY, "must be a memory quantity such as '512Mi'"),
+  }),
+});
+
+const DEFAULT_RESOURCES = {
+  requests: { cpu: '100m', memory: '128Mi' },
+  limits: { cpu: '500m', memory: '256Mi' },
+};
+
+const serviceSchema = z.strictObject({
+  owner: z
+    .string()
+    .regex(DNS_LABEL, "must be a team name such as 'team-commerce'")
+    .describe('Owning team: tags, CODEOWNERS and the service catalog use it'),
+  description: z.string().optional(),
+  tier: z
+    .enum(['critical', 'non-critical'], { error: "must be 'critical' or 'non-critical'" })
+    .default('critical'),
+  port: z.number().int().min(1024).max(65535, 'must be a port from 1024 to 65535').default(8080),
+  imageTag: z
+    .string()
+    .regex(/^[\w][\w.-]{0,127}$/, 'must be a container image tag')
+    .refine((t) => t !== 'latest', "must not be 'latest': pin a version so deploys are repeatable")
+    .default('0.1.0'),
+  replicas: z
+    .strictObject({
+      min: z.number().int().min(1, 'must be at least 1'),
+      max: z.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100'),
+    })
+    .default({ min: 2, max: 4 }),
+  resources: resourcesSchema.default(DEFAULT_RESOURCES),
+  database: z.enum(['postgres', 'none'], { error: "must be 'postgres' or 'none'" }).default('none'),
+  cache: z.enum(['redis', 'none'], { error: "must be 'redis' or 'none'" }).default('none'),
+  calls: z.array(dnsName).default([]).describe('Services this one may call; everything else is denied'),
+  routes: z.array(routeSchema).default([]),
+  env: z
+    .record(z.string().regex(ENV_VAR, 'must be an UPPER_SNAKE environment variable name'), z.string())
+    .default({})
+    .describe('Extra non-secret environment variables'),
+});
+
+/** The whole platform.yaml. */
+export const platformSchema = z
+  .strictObject({
+    platform: dnsName.describe('Platform name: prefixes stacks, tags and registries'),
+    cluster: clusterSchema,
+    environments: z
+      .record(dnsName, environmentSchema)
+      .refine((envs) => Object.keys(envs).length > 0, 'must define at least one environment'),
+    legacy: legacySchema,
+    gateway: gatewaySchema,
+    mesh: meshSchema.default(meshSchema.parse({})),
+    tracing: tracingSchema,
+    services: z
+      .record(dnsName, serviceSchema)
+      .refine((s) => Object.keys(s).length > 0, 'must define at least one service'),
+  })
+  .describe('AllInOne platform definition: the single source of truth for aio');
+
+/** platform.yaml as written (defaults not applied). */
+export type PlatformInput = z.input<typeof platformSchema>;
+/** platform.yaml with every default applied. */
+export type PlatformSpec = z.output<typeof platformSchema>;
+export type EnvironmentSpec = PlatformSpec['environments'][string];
+export type ServiceSpec = PlatformSpec['services'][string];
+export type RouteSpec = ServiceSpec['routes'][number];
+export type TierPolicy = PlatformSpec['mesh']['tiers']['critical'];
+export type ServiceTier = ServiceSpec['tier'];

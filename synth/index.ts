@@ -1,0 +1,2 @@
+export * from './synth-step.js';
+export * from './synthesize.js';
