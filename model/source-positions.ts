@@ -1,4 +1,5 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
+import type { LineCounter} from 'yaml';
+import { isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 
 /** A field path as zod and the YAML Document API both understand it. */
 export type FieldPath = readonly PropertyKey[];
