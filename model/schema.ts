@@ -217,6 +217,22 @@ const serviceSchema = z.strictObject({
     .describe('Extra non-secret environment variables'),
 });
 
+const gitopsSchema = z
+  .strictObject({
+    repoUrl: z
+      .string()
+      .regex(
+        /^(https:\/\/|git@)[\w.@:/~-]+$/,
+        "must be a git URL such as 'https://github.com/allinone/platform.git'",
+      ),
+    revision: z.string().min(1).default('main'),
+    path: z
+      .string()
+      .regex(/^[\w.-]+(\/[\w.-]+)*$/, "must be a relative folder such as 'dist'")
+      .default('dist'),
+  })
+  .describe('Where Argo CD finds the synthesized manifests: <repoUrl>@<revision>:<path>/<env>/k8s');
+
 /** The whole platform.yaml. */
 export const platformSchema = z
   .strictObject({
@@ -229,6 +245,7 @@ export const platformSchema = z
     gateway: gatewaySchema,
     mesh: meshSchema.default(meshSchema.parse({})),
     tracing: tracingSchema,
+    gitops: gitopsSchema,
     services: z
       .record(dnsName, serviceSchema)
       .refine((s) => Object.keys(s).length > 0, 'must define at least one service'),

@@ -1,4 +1,4 @@
-import type { LineCounter} from 'yaml';
+import type { LineCounter } from 'yaml';
 import { isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 
 /** A field path as zod and the YAML Document API both understand it. */

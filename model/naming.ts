@@ -1,0 +1,44 @@
+/**
+ * Names that several layers must agree on. The AWS layer creates the secret, repository and
+ * Pod Identity association; the Kubernetes layer refers to them. Change them only here.
+ */
+export const naming = {
+  /** Kubernetes namespace of a service: one namespace per service. */
+  namespace: (service: string): string => service,
+  /** Kubernetes ServiceAccount of a service (matches its Pod Identity association). */
+  serviceAccount: (service: string): string => service,
+  /** ECR repository name of a service. */
+  repository: (platform: string, service: string): string => `${platform}/${service}`,
+  /** Full image reference for a service in an environment. */
+  image: (platform: string, env: { account: string; region: string }, service: string, tag: string): string =>
+    `${env.account}.dkr.ecr.${env.region}.amazonaws.com/${platform}/${service}:${tag}`,
+  /** Secrets Manager name of a service's database credentials (JSON: host, port, dbname, username, password). */
+  databaseSecret: (platform: string, env: string, service: string): string =>
+    `${platform}/${env}/${service}/database`,
+  /** Secrets Manager name of a service's Redis credentials (JSON: host, port, username?, password/authToken). */
+  cacheSecret: (platform: string, env: string, service: string): string =>
+    `${platform}/${env}/${service}/redis`,
+  /** Database name inside a service's own cluster. */
+  databaseName: (service: string): string => service.replace(/-/g, '_'),
+  /** In-cluster DNS name of a service's Kubernetes Service. */
+  serviceHost: (service: string): string => `${service}.${service}.svc.cluster.local`,
+  /** Namespace of the gateway (Kong). */
+  gatewayNamespace: 'kong',
+  /** Kong's ServiceAccount: its identity in Istio AuthorizationPolicies. */
+  gatewayServiceAccount: 'kong-gateway',
+  /** Namespace and Service name that stand for the legacy monolith inside the cluster. */
+  monolithNamespace: 'legacy',
+  monolithService: 'monolith',
+  /** The OTLP endpoints of the Jaeger collector, in the tracing namespace. */
+  otlpGrpcEndpoint: (tracingNamespace: string): string =>
+    `http://jaeger-collector.${tracingNamespace}.svc.cluster.local:4317`,
+  otlpHttpEndpoint: (tracingNamespace: string): string =>
+    `http://jaeger-collector.${tracingNamespace}.svc.cluster.local:4318`,
+  /** Common tags / labels for cost allocation. */
+  tags: (platform: string, env: string, service?: string, owner?: string): Record<string, string> => ({
+    platform,
+    env,
+    ...(service ? { service } : {}),
+    ...(owner ? { owner } : {}),
+  }),
+} as const;
