@@ -7,3 +7,4 @@ export { peerUrlVariable, PLATFORM_ENV_VARS } from './cross-checks.js';
 export { formatPath } from './source-positions.js';
 export { nearestName } from './nearest-name.js';
 export { naming } from './naming.js';
+export * from './dns-name.js';

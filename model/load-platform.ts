@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { crossCheck } from './cross-checks.js';
+import { suggestName } from './dns-name.js';
 import { nearestName } from './nearest-name.js';
 import { PlatformModel } from './platform-model.js';
 import { platformSchema, type PlatformSpec } from './schema.js';
@@ -51,7 +52,16 @@ export function parsePlatform(text: string, options: ParsePlatformOptions = {}):
 
   const positions = new SourcePositions(doc, lines);
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+  if (data === null || data === undefined) {
+    throw new ValidationErrors([
+      new ValidationError('the file is empty; start from the reference platform.yaml in the aio repo', {
+        file,
+        line: 1,
+        col: 1,
+      }),
+    ]);
+  }
+  if (typeof data !== 'object' || Array.isArray(data)) {
     throw new ValidationErrors([
       new ValidationError(
         'must be a mapping with platform, environments, legacy, gateway and services',
@@ -110,6 +120,19 @@ function issueToProblems(
         path: formatPath([...path, key]),
       });
     });
+  }
+  if (issue.code === 'invalid_key') {
+    const key = String(path[path.length - 1]);
+    const parent = path.slice(0, -1);
+    const suggestion = suggestName(key);
+    const detail = issue.issues[0]?.message ?? 'is not a valid name';
+    return [
+      new ValidationError(
+        `name ${detail}${suggestion ? `; try '${suggestion}'` : ''}`,
+        { file, ...positions.keyAt(parent, key), path: formatPath(path) },
+        renderValue(key),
+      ),
+    ];
   }
   const raw = positions.rawAt(path);
   const missing = raw === undefined;

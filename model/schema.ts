@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DNS_LABEL, MAX_NAME_LENGTH } from './dns-name.js';
 
 /**
  * The platform.yaml schema. Every object is strict: an unknown key is an error, never ignored.
@@ -7,7 +8,6 @@ import { z } from 'zod';
  * lowercase, what is wrong and what would be right.
  */
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DURATION = /^\d+(ms|s|m)$/;
 const CPU = /^(\d+m|\d+(\.\d+)?)$/;
@@ -18,7 +18,7 @@ const ENV_VAR = /^[A-Z][A-Z0-9_]*$/;
 /** A DNS-1123 label of at most 40 characters: service, platform and environment names. */
 export const dnsName = z
   .string()
-  .max(40, 'must be at most 40 characters')
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
   .regex(
     DNS_LABEL,
     'must be a DNS-1123 label: lowercase letters, digits and -, starting and ending alphanumeric',

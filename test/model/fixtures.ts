@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The reference platform.yaml text. */
+export const REFERENCE_YAML = readFileSync(
+  fileURLToPath(new URL('../../platform.yaml', import.meta.url)),
+  'utf8',
+);
+
+/**
+ * A minimal valid platform whose `services:` block is `services` (indented by two spaces).
+ * Line 10 is the first line of the services block.
+ */
+export function minimalPlatform(services: string): string {
+  return [
+    'platform: allinone',
+    'environments:',
+    "  dev: { account: '111111111111', region: ap-northeast-2, size: small }",
+    'legacy:',
+    '  monolith: { host: monolith.example, port: 8080 }',
+    'gateway: { kind: kong, hosts: [shop.example] }',
+    "gitops: { repoUrl: 'https://github.com/allinone/platform.git' }",
+    'tracing: { backend: jaeger }',
+    'services:',
+    services.replace(/\n$/, ''),
+    '',
+  ].join('\n');
+}
