@@ -1,0 +1,116 @@
+import { pinnedAction } from './actions.js';
+import type { ServiceContainer, Step } from './workflow.js';
+
+/**
+ * Steps shared by the platform repo's workflows and every service repo's `ci.yml`.
+ *
+ * Both are built from these functions, so a change of Node version handling, caching or AWS
+ * authentication reaches all of them at once and they cannot drift apart.
+ */
+export const steps = {
+  /**
+   * Checks out the repository without leaving the token in `.git/config`.
+   *
+   * @param options.fetchDepth 0 for full history. @default 1
+   */
+  checkout(options: { fetchDepth?: number; repository?: string; token?: string; path?: string } = {}): Step {
+    return {
+      name: options.repository ? `checkout ${options.repository}` : 'checkout',
+      uses: pinnedAction('checkout'),
+      with: {
+        ...(options.repository ? { repository: options.repository } : {}),
+        ...(options.token ? { token: options.token } : {}),
+        ...(options.path ? { path: options.path } : {}),
+        'fetch-depth': options.fetchDepth ?? 1,
+        'persist-credentials': false,
+      },
+    };
+  },
+
+  /** Sets up Node with the npm cache keyed on package-lock.json. */
+  setupNode(nodeVersion: string): Step {
+    return {
+      name: 'setup node',
+      uses: pinnedAction('setupNode'),
+      with: { 'node-version': nodeVersion, cache: 'npm' },
+    };
+  },
+
+  /** `npm ci`: a clean install from the lock file. */
+  npmCi(): Step {
+    return { name: 'install', run: 'npm ci' };
+  },
+
+  /** A named shell step. */
+  run(name: string, script: string, extra: Omit<Step, 'name' | 'run' | 'uses'> = {}): Step {
+    const { id, ...rest } = extra;
+    return { ...(id ? { id } : {}), name, run: script, ...rest };
+  },
+
+  /**
+   * Exchanges the job's OIDC token for short-lived AWS credentials of `roleArn`. The job needs
+   * `id-token: write`; no long-lived AWS keys are stored in GitHub.
+   *
+   * @see https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
+   */
+  awsCredentials(options: { roleArn: string; region: string; sessionName: string }): Step {
+    return {
+      name: 'aws credentials (oidc)',
+      uses: pinnedAction('configureAwsCredentials'),
+      with: {
+        'role-to-assume': options.roleArn,
+        'aws-region': options.region,
+        'role-session-name': options.sessionName,
+        'role-duration-seconds': 3600,
+      },
+    };
+  },
+
+  /** Logs Docker in to ECR; the registry host is `steps.<id>.outputs.registry`. */
+  ecrLogin(id = 'ecr'): Step {
+    return { id, name: 'ecr login', uses: pinnedAction('ecrLogin'), with: { 'mask-password': true } };
+  },
+
+  /** Uploads a folder as a workflow artifact. */
+  uploadArtifact(name: string, path: string, retentionDays = 14): Step {
+    return {
+      name: `upload ${name}`,
+      uses: pinnedAction('uploadArtifact'),
+      with: { name, path, 'retention-days': retentionDays, 'if-no-files-found': 'error' },
+    };
+  },
+
+  /** Downloads a workflow artifact into `path`. */
+  downloadArtifact(name: string, path: string): Step {
+    return { name: `download ${name}`, uses: pinnedAction('downloadArtifact'), with: { name, path } };
+  },
+} as const;
+
+/** Local Postgres and Redis for test jobs, with health checks so tests start when they are ready. */
+export const serviceContainers = {
+  postgres(): ServiceContainer {
+    return {
+      image: 'postgres:16-alpine',
+      // Throwaway test database on the runner: trust auth, so no password appears in the workflow.
+      env: { POSTGRES_HOST_AUTH_METHOD: 'trust' },
+      ports: ['5432:5432'],
+      options:
+        '--health-cmd "pg_isready -U postgres" --health-interval 5s --health-timeout 5s --health-retries 10',
+    };
+  },
+  redis(): ServiceContainer {
+    return {
+      image: 'redis:7-alpine',
+      ports: ['6379:6379'],
+      options: '--health-cmd "redis-cli ping" --health-interval 5s --health-timeout 5s --health-retries 10',
+    };
+  },
+} as const;
+
+/** The runner every generated job uses. */
+export const RUNNER = 'ubuntu-latest';
+
+/** Expression true only for a push to `branch` (never for a pull request). */
+export function onPushTo(branch: string): string {
+  return `github.event_name == 'push' && github.ref == 'refs/heads/${branch}'`;
+}
