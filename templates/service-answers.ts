@@ -1,0 +1,135 @@
+import { UsageError, ValidationError } from '../model/validation-error.js';
+
+/**
+ * What a developer tells `aio new service`: everything a render needs, and what
+ * `.aio/scaffold.json` stores so `aio update` can render the same repo again later.
+ */
+export interface ServiceAnswers {
+  /** Service name: a DNS-1123 label of at most 40 characters. */
+  readonly name: string;
+  /** Owning team, e.g. `team-growth`: CODEOWNERS, catalog-info.yaml and platform.yaml use it. */
+  readonly owner: string;
+  /** The service's own database. */
+  readonly database: 'postgres' | 'none';
+  /** The service's own Redis. */
+  readonly cache: 'redis' | 'none';
+  /** Path prefixes the gateway sends to this service (at weight 0 until `aio route` moves traffic). */
+  readonly routes: readonly string[];
+  /** Services this one calls; the mesh denies every other call. */
+  readonly calls: readonly string[];
+  /** The platform the service joins: its name prefixes ECR repositories and secrets. */
+  readonly platform: string;
+  /** The platform repository (`owner/repo` on GitHub) that CI opens image-promotion pull requests against. */
+  readonly platformRepo: string;
+  /** AWS account of the service's ECR repository (the platform's first environment). */
+  readonly account: string;
+  /** AWS region of the service's ECR repository. */
+  readonly region: string;
+}
+
+/** Values a developer must give; everything else has a default. */
+export const REQUIRED_ANSWERS = ['name', 'owner'] as const;
+
+/** The flag that sets each answer, for messages. */
+export const ANSWER_FLAGS: Readonly<Record<keyof ServiceAnswers, string>> = {
+  name: '<name>',
+  owner: '--owner <team>',
+  database: '--database postgres|none',
+  cache: '--cache redis|none',
+  routes: '--route <path>',
+  calls: '--calls <service>',
+  platform: '--platform <platform.yaml>',
+  platformRepo: '--platform <platform.yaml>',
+  account: '--platform <platform.yaml>',
+  region: '--platform <platform.yaml>',
+};
+
+/** Defaults for the answers nobody gave (outside a platform repo). */
+export const ANSWER_DEFAULTS = {
+  database: 'none',
+  cache: 'none',
+  routes: [] as string[],
+  calls: [] as string[],
+  platform: 'allinone',
+  platformRepo: 'allinone/platform',
+  /** A placeholder: edit `.aio/scaffold.json` and run `aio update --write`, or generate with `--platform`. */
+  account: '000000000000',
+  region: 'ap-northeast-2',
+} as const;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const ROUTE_PATH = /^\/[A-Za-z0-9._~\-/]*$/;
+const MAX_NAME = 40;
+
+/**
+ * The nearest valid DNS-1123 label to `name`: lowercased, other characters turned into `-`,
+ * repeated and edge dashes removed, cut to 40 characters. `undefined` when nothing is left.
+ */
+export function suggestServiceName(name: string): string | undefined {
+  const s = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, MAX_NAME)
+    .replace(/-+$/, '');
+  return s === '' ? undefined : s;
+}
+
+/**
+ * Checks a service name: a DNS-1123 label of at most 40 characters.
+ *
+ * @throws ValidationError with a suggested corrected name
+ */
+export function checkServiceName(name: string): void {
+  if (name.length <= MAX_NAME && DNS_LABEL.test(name)) return;
+  const why =
+    name.length > MAX_NAME
+      ? `must be at most ${MAX_NAME} characters (got ${name.length})`
+      : 'must be a DNS-1123 label: lowercase letters, digits and -, starting and ending alphanumeric';
+  const suggestion = suggestServiceName(name);
+  const hint = suggestion ? `; try '${suggestion}'` : '';
+  throw new ValidationError(`service name ${why}${hint}`, {}, `'${name}'`);
+}
+
+/**
+ * Checks a complete set of answers, reporting the first problem in the user's terms.
+ *
+ * @throws ValidationError for a bad name, owner, route or call
+ * @throws UsageError for a value outside the allowed choices
+ */
+export function checkAnswers(answers: ServiceAnswers): void {
+  checkServiceName(answers.name);
+  if (!DNS_LABEL.test(answers.owner)) {
+    throw new ValidationError(
+      "--owner must be a team name such as 'team-commerce'",
+      {},
+      `'${answers.owner}'`,
+    );
+  }
+  if (answers.database !== 'postgres' && answers.database !== 'none') {
+    throw new UsageError(`--database must be 'postgres' or 'none', got '${answers.database}'`);
+  }
+  if (answers.cache !== 'redis' && answers.cache !== 'none') {
+    throw new UsageError(`--cache must be 'redis' or 'none', got '${answers.cache}'`);
+  }
+  for (const route of answers.routes) {
+    if (!ROUTE_PATH.test(route)) {
+      throw new ValidationError(
+        "--route must start with '/' and use only URL path characters",
+        {},
+        `'${route}'`,
+      );
+    }
+  }
+  for (const peer of answers.calls) {
+    if (!DNS_LABEL.test(peer) || peer.length > MAX_NAME) {
+      throw new ValidationError('--calls must name a service (a DNS-1123 label)', {}, `'${peer}'`);
+    }
+    if (peer === answers.name) {
+      throw new ValidationError('--calls: a service cannot call itself; remove this entry', {}, `'${peer}'`);
+    }
+  }
+}

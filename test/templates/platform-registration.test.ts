@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { diffLines } from 'diff';
+import { describe, expect, test } from 'vitest';
+import { ValidationErrors } from '../../model/validation-error.js';
+import { registerService } from '../../templates/platform-registration.js';
+import type { ServiceAnswers } from '../../templates/service-answers.js';
+
+const platformYaml = readFileSync(new URL('../../platform.yaml', import.meta.url), 'utf8');
+
+const answers: ServiceAnswers = {
+  name: 'review-digest',
+  owner: 'team-growth',
+  database: 'postgres',
+  cache: 'none',
+  routes: ['/api/review-digests'],
+  calls: ['review'],
+  platform: 'allinone',
+  platformRepo: 'allinone/platform',
+  account: '111111111111',
+  region: 'ap-northeast-2',
+};
+
+describe('registerService', () => {
+  test('adds the service and changes no existing line, comments included', () => {
+    const { text, model } = registerService(platformYaml, answers);
+    const removed = diffLines(platformYaml, text).filter((part) => part.removed);
+    expect(removed).toEqual([]);
+    expect(text).toContain('# Everything not migrated yet, and the rest of every weighted path, goes here.');
+    const svc = model.service('review-digest');
+    expect(svc).toMatchObject({
+      owner: 'team-growth',
+      database: 'postgres',
+      cache: 'none',
+      calls: ['review'],
+    });
+    expect(svc.routes).toEqual([{ path: '/api/review-digests', weight: 0 }]);
+    expect(text).toContain('- { path: /api/review-digests, weight: 0 }');
+  });
+
+  test('rejects a call to a service the platform does not have', () => {
+    expect(() => registerService(platformYaml, { ...answers, calls: ['reviews'] })).toThrow(ValidationErrors);
+  });
+
+  test('rejects a route another service owns', () => {
+    expect(() => registerService(platformYaml, { ...answers, routes: ['/api/orders'] })).toThrow(
+      /already used by service 'order'/,
+    );
+  });
+
+  test('rejects a service that is already defined', () => {
+    expect(() => registerService(platformYaml, { ...answers, name: 'order' })).toThrow(
+      /service 'order' is already defined/,
+    );
+  });
+});
