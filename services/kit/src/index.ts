@@ -1,1 +1,11 @@
-export {};
+export * from './config.js';
+export * from './logger.js';
+export * from './db.js';
+export * from './migrations.js';
+export * from './redis.js';
+export * from './problem.js';
+export * from './server.js';
+export * from './service.js';
+export * from './idempotency.js';
+export * from './http-client.js';
+export * from './saga/index.js';

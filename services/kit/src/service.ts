@@ -1,0 +1,149 @@
+import type { FastifyInstance } from 'fastify';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import type { ServiceConfig } from './config.js';
+import { createPool } from './db.js';
+import { createLogger } from './logger.js';
+import { migrate } from './migrations.js';
+import type { Migration } from './migrations.js';
+import { createRedis } from './redis.js';
+import { createServer, serverState } from './server.js';
+import type { ReadinessCheck } from './server.js';
+import { currentTracing } from './tracing/start-tracing.js';
+
+/** What route and worker code receives from {@link runService}. */
+export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
+  readonly name: string;
+  readonly config: C;
+  readonly logger: Logger;
+  readonly app: FastifyInstance;
+  /** Pool of the service's own database, migrated. */
+  readonly pool: Pool;
+  /** Present when `redisUrl` was given. */
+  readonly redis?: Redis;
+  /** Registers a hook run at shutdown after HTTP drained and before the pools close (stop workers here). */
+  onClose(hook: () => Promise<void> | void): void;
+}
+
+/** Options for {@link runService}. */
+export interface ServiceProps<C extends ServiceConfig> {
+  /** Service name, used in logs and `/readyz`. */
+  readonly name: string;
+  /** Config from {@link loadConfig}. */
+  readonly config: C;
+  /** Applied at start under an advisory lock. @default - none */
+  readonly migrations?: readonly Migration[];
+  /** Connect Redis and check it in `/readyz`. @default - no Redis */
+  readonly redisUrl?: string;
+  /** Registers routes (and may start background work through `ctx.onClose`). */
+  readonly routes: (ctx: ServiceContext<C>) => Promise<void> | void;
+  /** Extra `/readyz` checks. @default - db (and redis) only */
+  readonly readinessChecks?: Record<string, ReadinessCheck>;
+  /** Logger to use. @default - createLogger({ name, level: config.LOG_LEVEL }) */
+  readonly logger?: Logger;
+  /** Pool size. @default 10 */
+  readonly poolMax?: number;
+  /**
+   * Install SIGTERM/SIGINT handlers and exit 1 when startup fails. Tests pass false and call `close()`.
+   * @default true
+   */
+  readonly processHooks?: boolean;
+}
+
+/** A started service. */
+export interface RunningService<C extends ServiceConfig = ServiceConfig> extends ServiceContext<C> {
+  /** Base URL the server listens on, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  /** Graceful shutdown: stop accepting, finish in-flight requests, run close hooks, close the pools. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a service: logger, Postgres pool, migrations, Redis, Fastify with probes, routes, listen.
+ *
+ * On SIGTERM it marks `/readyz` as draining, closes the listener (in-flight requests finish), runs the
+ * close hooks in reverse order, closes Redis and the pool, flushes traces and exits 0; past
+ * `SHUTDOWN_TIMEOUT_MS` it exits 1.
+ *
+ * @see https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/
+ */
+export async function runService<C extends ServiceConfig>(
+  props: ServiceProps<C>,
+): Promise<RunningService<C>> {
+  const processHooks = props.processHooks ?? true;
+  const { config } = props;
+  const logger = props.logger ?? createLogger({ name: props.name, level: config.LOG_LEVEL });
+  const closers: Array<() => Promise<void> | void> = [];
+  let pool: Pool | undefined;
+  let redis: Redis | undefined;
+  try {
+    pool = createPool(config.DATABASE_URL, { max: props.poolMax ?? 10, applicationName: props.name });
+    const { applied } = await migrate(pool, props.migrations ?? []);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+    if (props.redisUrl) {
+      redis = createRedis(props.redisUrl);
+      await redis.ping();
+    }
+    const db = pool;
+    const checks: Record<string, ReadinessCheck> = {
+      db: () => db.query('SELECT 1'),
+      ...props.readinessChecks,
+    };
+    const r = redis;
+    if (r) checks.redis = () => r.ping();
+    const app = createServer({ logger, readinessChecks: checks });
+    const ctx: ServiceContext<C> = {
+      name: props.name,
+      config,
+      logger,
+      app,
+      pool,
+      ...(redis ? { redis } : {}),
+      onClose: (hook) => void closers.push(hook),
+    };
+    await props.routes(ctx);
+    const address = await app.listen({ port: config.PORT, host: config.HOST });
+    const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+    logger.info({ url }, 'listening');
+
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> =>
+      (closing ??= (async () => {
+        serverState(app).draining = true;
+        await app.close();
+        for (const hook of closers.reverse()) await hook();
+        await r?.quit().catch(() => r.disconnect());
+        await db.end();
+        await currentTracing()?.forceFlush();
+      })());
+    if (processHooks) installSignalHandlers(close, logger, config.SHUTDOWN_TIMEOUT_MS);
+    return { ...ctx, url, close };
+  } catch (error) {
+    await redis?.quit().catch(() => undefined);
+    await pool?.end().catch(() => undefined);
+    if (!processHooks) throw error;
+    logger.fatal({ err: error }, `startup failed: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
+
+function installSignalHandlers(close: () => Promise<void>, logger: Logger, timeoutMs: number): void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs }, 'shutdown timed out');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
