@@ -1,0 +1,112 @@
+import { context, propagation } from '@opentelemetry/api';
+import http from 'node:http';
+import https from 'node:https';
+import { StepFailure, classifyStatus } from './step-failure.js';
+
+/** Options of {@link participantCall}. */
+export interface ParticipantCallOptions {
+  /** Absolute URL of the participant endpoint. */
+  readonly url: string;
+  /**
+   * HTTP method.
+   *
+   * @default 'POST'
+   */
+  readonly method?: string;
+  /**
+   * JSON body.
+   *
+   * @default - no body
+   */
+  readonly body?: unknown;
+  /** Sent as `Idempotency-Key`: use the step context's `idempotencyKey` (`<sagaId>:<step>`). */
+  readonly idempotencyKey: string;
+  /**
+   * Socket-level timeout for the whole call, in milliseconds.
+   *
+   * @default 2000
+   */
+  readonly timeoutMs?: number;
+}
+
+/** A participant's successful reply. */
+export interface ParticipantReply {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
+
+/**
+ * Calls a saga participant over HTTP with the idempotency key and the W3C trace context
+ * (`traceparent`, `tracestate`) of the active span, and classifies the outcome:
+ * 2xx returns the reply; 408, 429 and 5xx throw a `RETRYABLE` {@link StepFailure}; other 4xx throw a
+ * `REJECTED` one carrying the body's `reason`; network errors are `RETRYABLE` and no reply in time
+ * is a `TIMEOUT`.
+ *
+ * @see https://www.w3.org/TR/trace-context/
+ */
+export function participantCall(options: ParticipantCallOptions): Promise<ParticipantReply> {
+  const url = new URL(options.url);
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'idempotency-key': options.idempotencyKey,
+  };
+  if (payload !== undefined) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(payload));
+  }
+  propagation.inject(context.active(), headers);
+  const lib = url.protocol === 'https:' ? https : http;
+  const timeoutMs = options.timeoutMs ?? 2000;
+  const what = `${options.method ?? 'POST'} ${url.pathname}`;
+  return new Promise<ParticipantReply>((resolve, reject) => {
+    const req = lib.request(
+      url,
+      {
+        method: options.method ?? 'POST',
+        headers,
+        agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (err) => reject(StepFailure.retryable(`${what}: ${err.message}`)));
+        res.on('end', () => {
+          clearTimeout(timer);
+          const status = res.statusCode ?? 0;
+          let body: Record<string, unknown> = {};
+          try {
+            const text = Buffer.concat(chunks).toString('utf8');
+            body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+          } catch {
+            body = {};
+          }
+          const kind = classifyStatus(status);
+          if (kind === 'OK') resolve({ status, body });
+          else if (kind === 'RETRYABLE') reject(StepFailure.retryable(`${what} answered ${status}`, status));
+          else {
+            const reason =
+              typeof body.reason === 'string'
+                ? body.reason
+                : typeof body.status === 'string'
+                  ? body.status
+                  : `HTTP_${status}`;
+            reject(new StepFailure('REJECTED', `${what} answered ${status} ${reason}`, reason, status));
+          }
+        });
+      },
+    );
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(StepFailure.timeout(`${what} got no reply within ${timeoutMs} ms`));
+    }, timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(StepFailure.retryable(`${what}: ${err.message}`));
+    });
+    req.end(payload);
+  });
+}

@@ -1,0 +1,304 @@
+import type { Pool, PoolClient } from 'pg';
+import type { SagaFailure } from './saga-definition.js';
+
+/** Saga states. `COMPLETED` and `COMPENSATED` are terminal; `FAILED_NEEDS_OPERATOR` waits for a retry. */
+export type SagaState = 'RUNNING' | 'COMPENSATING' | 'COMPLETED' | 'COMPENSATED' | 'FAILED_NEEDS_OPERATOR';
+
+/**
+ * Step statuses. `STARTED` is written before the participant call, so a crash or timeout leaves
+ * the step "maybe done" and its compensation runs.
+ */
+export type StepStatus = 'STARTED' | 'SUCCEEDED' | 'REJECTED' | 'COMPENSATING' | 'COMPENSATED';
+
+/** The recorded state of one step, keyed by step name in {@link SagaRecord.steps}. */
+export interface StepRecord {
+  status: StepStatus;
+  /** Attempts of the action so far. */
+  attempts: number;
+  /** Attempts of the compensation so far. */
+  compensationAttempts: number;
+  /** The action's result, once it succeeded. */
+  result?: unknown;
+  /** The last error message. */
+  lastError?: string;
+}
+
+/** One saga instance as stored. */
+export interface SagaRecord {
+  id: string;
+  type: string;
+  version: number;
+  state: SagaState;
+  input: unknown;
+  steps: Record<string, StepRecord>;
+  failure: SagaFailure | null;
+  deadlineAt: Date;
+  traceContext: Record<string, string>;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+/**
+ * The saga tables. Idempotent: safe to run at every start (or copy into the service's migrations).
+ * `steps` holds the step log as a JSON object keyed by step name, so one row update records a
+ * step boundary.
+ */
+export const SAGA_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS saga_instance (
+  id            uuid PRIMARY KEY,
+  saga_type     text NOT NULL,
+  version       integer NOT NULL,
+  state         text NOT NULL,
+  input         jsonb NOT NULL,
+  steps         jsonb NOT NULL DEFAULT '{}'::jsonb,
+  failure       jsonb,
+  trace_context jsonb NOT NULL DEFAULT '{}'::jsonb,
+  deadline_at   timestamptz NOT NULL,
+  next_run_at   timestamptz NOT NULL DEFAULT now(),
+  lease_owner   uuid,
+  lease_until   timestamptz,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  updated_at    timestamptz NOT NULL DEFAULT now(),
+  finished_at   timestamptz
+);
+CREATE INDEX IF NOT EXISTS saga_instance_runnable ON saga_instance (next_run_at)
+  WHERE state IN ('RUNNING', 'COMPENSATING');
+CREATE INDEX IF NOT EXISTS saga_instance_open ON saga_instance (updated_at)
+  WHERE state IN ('RUNNING', 'COMPENSATING', 'FAILED_NEEDS_OPERATOR');
+`;
+
+/** Creates the saga tables if they are missing, under an advisory lock so replicas do not race. */
+export async function ensureSagaSchema(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(7262001)');
+    await client.query(SAGA_SCHEMA_SQL);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(7262001)').catch(() => undefined);
+    client.release();
+  }
+}
+
+const COLUMNS = `id, saga_type, version, state, input, steps, failure, trace_context, deadline_at,
+  created_at, updated_at, finished_at`;
+
+interface SagaRow {
+  id: string;
+  saga_type: string;
+  version: number;
+  state: SagaState;
+  input: unknown;
+  steps: Record<string, StepRecord>;
+  failure: SagaFailure | null;
+  trace_context: Record<string, string>;
+  deadline_at: Date;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+function toRecord(r: SagaRow): SagaRecord {
+  return {
+    id: r.id,
+    type: r.saga_type,
+    version: r.version,
+    state: r.state,
+    input: r.input,
+    steps: r.steps,
+    failure: r.failure,
+    traceContext: r.trace_context,
+    deadlineAt: r.deadline_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+/** Inserts a new saga, already leased by `leaseOwner`, inside the caller's transaction. */
+export async function insertSaga(
+  client: PoolClient,
+  saga: {
+    id: string;
+    type: string;
+    version: number;
+    input: unknown;
+    deadlineMs: number;
+    traceContext: object;
+  },
+  leaseOwner: string,
+  leaseMs: number,
+): Promise<SagaRecord> {
+  const { rows } = await client.query<SagaRow>(
+    `INSERT INTO saga_instance (id, saga_type, version, state, input, trace_context, deadline_at, lease_owner, lease_until)
+     VALUES ($1, $2, $3, 'RUNNING', $4, $5, now() + $6 * interval '1 millisecond', $7, now() + $8 * interval '1 millisecond')
+     RETURNING ${COLUMNS}`,
+    [
+      saga.id,
+      saga.type,
+      saga.version,
+      JSON.stringify(saga.input),
+      JSON.stringify(saga.traceContext),
+      saga.deadlineMs,
+      leaseOwner,
+      leaseMs,
+    ],
+  );
+  return toRecord(rows[0]!);
+}
+
+/**
+ * Claims up to `limit` runnable sagas whose lease is free or expired, with `FOR UPDATE SKIP LOCKED`
+ * so that replicas never claim the same saga. Only (type, version) pairs this worker knows are claimed.
+ */
+export async function claimSagas(
+  pool: Pool,
+  kinds: readonly string[],
+  leaseOwner: string,
+  leaseMs: number,
+  limit: number,
+): Promise<SagaRecord[]> {
+  const { rows } = await pool.query<SagaRow>(
+    `WITH candidate AS (
+       SELECT id FROM saga_instance
+        WHERE state IN ('RUNNING', 'COMPENSATING')
+          AND next_run_at <= now()
+          AND (lease_until IS NULL OR lease_until < now())
+          AND (saga_type || '@' || version) = ANY($1::text[])
+        ORDER BY next_run_at
+        LIMIT $4
+        FOR UPDATE SKIP LOCKED)
+     UPDATE saga_instance s
+        SET lease_owner = $2, lease_until = now() + $3 * interval '1 millisecond'
+       FROM candidate WHERE s.id = candidate.id
+     RETURNING ${COLUMNS.split(',')
+       .map((c) => `s.${c.trim()}`)
+       .join(', ')}`,
+    [kinds, leaseOwner, leaseMs, limit],
+  );
+  return rows.map(toRecord);
+}
+
+/**
+ * Writes the saga's state and step log, extending the lease by `leaseMs`. Fenced by the lease:
+ * returns false (and writes nothing) when another worker took the saga over.
+ */
+export async function saveSaga(
+  db: Pool | PoolClient,
+  saga: SagaRecord,
+  leaseOwner: string,
+  leaseMs: number,
+): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE saga_instance
+        SET state = $3, steps = $4, failure = $5, updated_at = now(),
+            lease_until = now() + $6 * interval '1 millisecond'
+      WHERE id = $1 AND lease_owner = $2`,
+    [
+      saga.id,
+      leaseOwner,
+      saga.state,
+      JSON.stringify(saga.steps),
+      saga.failure && JSON.stringify(saga.failure),
+      leaseMs,
+    ],
+  );
+  return res.rowCount === 1;
+}
+
+/** Gives the saga back for a later run at `delayMs` from now (a long backoff, or a shutdown). */
+export async function releaseSaga(
+  pool: Pool,
+  saga: SagaRecord,
+  leaseOwner: string,
+  delayMs: number,
+): Promise<boolean> {
+  const res = await pool.query(
+    `UPDATE saga_instance
+        SET state = $3, steps = $4, failure = $5, updated_at = now(),
+            lease_owner = NULL, lease_until = NULL, next_run_at = now() + $6 * interval '1 millisecond'
+      WHERE id = $1 AND lease_owner = $2`,
+    [
+      saga.id,
+      leaseOwner,
+      saga.state,
+      JSON.stringify(saga.steps),
+      saga.failure && JSON.stringify(saga.failure),
+      delayMs,
+    ],
+  );
+  return res.rowCount === 1;
+}
+
+/** Records a final or operator-waiting state inside the caller's transaction, and drops the lease. */
+export async function finishSaga(client: PoolClient, saga: SagaRecord, leaseOwner: string): Promise<boolean> {
+  const res = await client.query(
+    `UPDATE saga_instance
+        SET state = $3, steps = $4, failure = $5, updated_at = now(), lease_owner = NULL, lease_until = NULL,
+            finished_at = CASE WHEN $3 IN ('COMPLETED', 'COMPENSATED') THEN now() END
+      WHERE id = $1 AND lease_owner = $2`,
+    [
+      saga.id,
+      leaseOwner,
+      saga.state,
+      JSON.stringify(saga.steps),
+      saga.failure && JSON.stringify(saga.failure),
+    ],
+  );
+  return res.rowCount === 1;
+}
+
+/** Reads one saga, or undefined. */
+export async function loadSaga(db: Pool | PoolClient, id: string): Promise<SagaRecord | undefined> {
+  const { rows } = await db.query<SagaRow>(`SELECT ${COLUMNS} FROM saga_instance WHERE id = $1`, [id]);
+  return rows[0] && toRecord(rows[0]);
+}
+
+/**
+ * Sagas that need attention: unfinished and not updated for `olderThanMs`, or waiting for an operator.
+ */
+export async function findStuckSagas(pool: Pool, olderThanMs: number, limit = 100): Promise<SagaRecord[]> {
+  const { rows } = await pool.query<SagaRow>(
+    `SELECT ${COLUMNS} FROM saga_instance
+      WHERE state = 'FAILED_NEEDS_OPERATOR'
+         OR (state IN ('RUNNING', 'COMPENSATING') AND updated_at < now() - $1 * interval '1 millisecond')
+      ORDER BY updated_at LIMIT $2`,
+    [olderThanMs, limit],
+  );
+  return rows.map(toRecord);
+}
+
+/** Counts the sagas {@link findStuckSagas} would list. */
+export async function countStuckSagas(pool: Pool, olderThanMs: number): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM saga_instance
+      WHERE state = 'FAILED_NEEDS_OPERATOR'
+         OR (state IN ('RUNNING', 'COMPENSATING') AND updated_at < now() - $1 * interval '1 millisecond')`,
+    [olderThanMs],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Operator retry: puts a `FAILED_NEEDS_OPERATOR` saga back to work. It resumes compensating if it
+ * had a failure, otherwise it resumes forward; attempt counters of unfinished steps restart at 0.
+ * Returns false when the saga is not waiting for an operator.
+ */
+export async function retrySaga(pool: Pool, id: string): Promise<boolean> {
+  const saga = await loadSaga(pool, id);
+  if (!saga || saga.state !== 'FAILED_NEEDS_OPERATOR') return false;
+  for (const step of Object.values(saga.steps)) {
+    if (step.status !== 'SUCCEEDED' && step.status !== 'COMPENSATED') {
+      step.compensationAttempts = 0;
+      step.attempts = 0;
+    }
+  }
+  const state: SagaState = saga.failure?.phase === 'forward' ? 'RUNNING' : 'COMPENSATING';
+  const res = await pool.query(
+    `UPDATE saga_instance SET state = $2, steps = $3, lease_owner = NULL, lease_until = NULL,
+            next_run_at = now(), updated_at = now()
+      WHERE id = $1 AND state = 'FAILED_NEEDS_OPERATOR'`,
+    [id, state, JSON.stringify(saga.steps)],
+  );
+  return res.rowCount === 1;
+}
