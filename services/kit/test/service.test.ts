@@ -1,0 +1,214 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  ConfigError,
+  createHttpClient,
+  createPool,
+  HttpCallError,
+  IdempotencyConflictError,
+  migrate,
+  parseConfig,
+  runService,
+  serviceConfigSchema,
+  withIdempotency,
+  z,
+} from '../src/index.js';
+import type { Pool, RunningService } from '../src/index.js';
+import { createTestDatabase } from '../src/testing/index.js';
+import type { TestDatabase } from '../src/testing/index.js';
+
+let db: TestDatabase;
+let service: RunningService;
+let pool: Pool;
+
+beforeAll(async () => {
+  db = await createTestDatabase('kit');
+  const config = parseConfig(serviceConfigSchema, {
+    DATABASE_URL: db.url,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+  });
+  service = await runService({
+    name: 'kit-test',
+    config,
+    processHooks: false,
+    migrations: [
+      { id: '001_items', sql: 'CREATE TABLE items (id text PRIMARY KEY, n int NOT NULL DEFAULT 0)' },
+    ],
+    routes: ({ app }) => {
+      app.post(
+        '/items',
+        {
+          schema: {
+            body: {
+              type: 'object',
+              required: ['id', 'lines'],
+              properties: {
+                id: { type: 'string', minLength: 1 },
+                lines: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['qty'],
+                    properties: { qty: { type: 'integer', minimum: 1 } },
+                  },
+                },
+              },
+            },
+          },
+        },
+        async (_req, reply) => reply.code(201).send({ ok: true }),
+      );
+      app.get('/slow', async () => {
+        await new Promise((r) => setTimeout(r, 300));
+        return { done: true };
+      });
+    },
+  });
+  pool = createPool(db.url, { max: 12 });
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await service?.close();
+  await db?.drop();
+});
+
+describe('runService', () => {
+  test('serves liveness and readiness with the db check', async () => {
+    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${service.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { db: 'ok' } });
+  });
+
+  test('rejects a missing field with a problem+json 400 naming it', async () => {
+    const res = await fetch(`${service.url}/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ lines: [] }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const body = (await res.json()) as { detail: string; 'invalid-params': { name: string }[] };
+    expect(body['invalid-params'][0]!.name).toBe('id');
+    expect(body.detail).toContain('id: is required');
+  });
+
+  test('names a nested field by its path', async () => {
+    const res = await fetch(`${service.url}/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'a', lines: [{ qty: 1 }, { qty: 0 }] }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { 'invalid-params': { name: string }[] };
+    expect(body['invalid-params'][0]!.name).toBe('lines[1].qty');
+  });
+
+  test('rejects malformed JSON with a problem+json 400', async () => {
+    const res = await fetch(`${service.url}/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{',
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+});
+
+describe('migrate', () => {
+  test('applies each migration once when replicas start together', async () => {
+    const migrations = [
+      { id: '001_items', sql: 'CREATE TABLE items (id text PRIMARY KEY, n int NOT NULL DEFAULT 0)' },
+      { id: '002_seed', sql: "INSERT INTO items (id) VALUES ('seed')" },
+    ];
+    const results = await Promise.all([
+      migrate(pool, migrations),
+      migrate(pool, migrations),
+      migrate(pool, migrations),
+    ]);
+    expect(results.flatMap((r) => r.applied)).toEqual(['002_seed']);
+    expect((await pool.query("SELECT count(*)::int AS n FROM items WHERE id = 'seed'")).rows[0].n).toBe(1);
+  });
+
+  test('throws when ids are not sorted', async () => {
+    await expect(
+      migrate(pool, [
+        { id: '002', sql: '' },
+        { id: '001', sql: '' },
+      ]),
+    ).rejects.toThrow(/must be unique and sorted/);
+  });
+});
+
+describe('withIdempotency', () => {
+  test('runs the operation once under concurrent duplicates and replays its response', async () => {
+    const key = { scope: 'test', key: 'order-1', fingerprint: 'f1' };
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        withIdempotency(pool, key, async (client) => {
+          await client.query(
+            "INSERT INTO items (id, n) VALUES ('counter', 1) ON CONFLICT (id) DO UPDATE SET n = items.n + 1",
+          );
+          return { statusCode: 201, body: { id: 'order-1' } };
+        }),
+      ),
+    );
+    expect((await pool.query("SELECT n FROM items WHERE id = 'counter'")).rows[0].n).toBe(1);
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    for (const r of results) expect(r).toMatchObject({ statusCode: 201, body: { id: 'order-1' } });
+  });
+
+  test('rejects a replay with a different request', async () => {
+    await expect(
+      withIdempotency(pool, { scope: 'test', key: 'order-1', fingerprint: 'other' }, async () => ({
+        statusCode: 200,
+        body: {},
+      })),
+    ).rejects.toThrow(IdempotencyConflictError);
+  });
+
+  test('stores nothing when the operation throws, so a retry runs it', async () => {
+    const key = { scope: 'test', key: 'order-2' };
+    await expect(withIdempotency(pool, key, async () => Promise.reject(new Error('boom')))).rejects.toThrow(
+      'boom',
+    );
+    const retry = await withIdempotency(pool, key, async () => ({ statusCode: 200, body: 'ok' }));
+    expect(retry).toEqual({ statusCode: 200, body: 'ok', replayed: false });
+  });
+});
+
+describe('parseConfig', () => {
+  test('throws naming every missing or invalid variable without echoing secrets', () => {
+    const schema = serviceConfigSchema.extend({ REDIS_URL: z.string().url() });
+    let error: unknown;
+    try {
+      parseConfig(schema, { PORT: 'abc', DATABASE_URL: 'mysql://secret@x' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const issues = (error as ConfigError).issues;
+    expect(issues.map((i) => i.name).sort()).toEqual(['DATABASE_URL', 'PORT', 'REDIS_URL']);
+    expect(issues.find((i) => i.name === 'REDIS_URL')!.message).toBe('is required');
+    expect(issues.find((i) => i.name === 'PORT')!.message).toContain('"abc"');
+    expect((error as Error).message).not.toContain('secret');
+  });
+});
+
+describe('createHttpClient', () => {
+  test('throws a maybe-done timeout error when the peer is slow', async () => {
+    const client = createHttpClient({ baseUrl: service.url, timeoutMs: 50 });
+    const error = await client.request({ method: 'GET', path: '/slow' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpCallError);
+    expect(error).toMatchObject({ kind: 'timeout', maybeDone: true });
+  });
+
+  test('returns non-2xx responses with their parsed body', async () => {
+    const client = createHttpClient({ baseUrl: service.url });
+    const res = await client.request<{ status: number }>({ method: 'GET', path: '/nope' });
+    expect(res.status).toBe(404);
+    expect(res.body.status).toBe(404);
+  });
+});
