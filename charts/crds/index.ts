@@ -1,0 +1,7 @@
+export * from './custom-object.js';
+export * from './istio-security.js';
+export * from './istio-networking.js';
+export * from './istio-telemetry.js';
+export * from './gateway-api.js';
+export * from './external-secrets.js';
+export * from './kong-plugin.js';
