@@ -1,9 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import type { CliIo } from './cli-io.js';
+import { registerNew } from './new-service.js';
 import { registerRoutes } from './routes.js';
 import { registerSchema } from './schema.js';
 import { registerSynth } from './synth.js';
+import { registerUpdate } from './update.js';
 import { registerValidate } from './validate.js';
 
 /** Registers one command. Heavy modules are imported inside the action, never at the top. */
@@ -15,6 +17,8 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerSynth,
   registerRoutes,
   registerSchema,
+  registerNew,
+  registerUpdate,
 ];
 
 /**
