@@ -1,1 +1,6 @@
-export {};
+// Tracing starts before anything loads pg, fastify or http, so those modules are instrumented.
+import { startTracing } from '@aio/kit/tracing';
+
+startTracing({ serviceName: 'order' });
+const { start } = await import('./service.js');
+await start();

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { countStuckSagas, findStuckSagas, loadSaga, retrySaga, type SagaRecord } from './saga-store.js';
 
@@ -43,10 +43,7 @@ export function sagaView(saga: SagaRecord): Record<string, unknown> {
  * - `POST /sagas/:id/retry`: resumes a `FAILED_NEEDS_OPERATOR` saga (409 when it is not waiting);
  * - `GET /metrics`: Prometheus text with `aio_saga_stuck` and `aio_saga_instances{state}`.
  */
-export function registerSagaRoutes<L extends FastifyBaseLogger>(
-  app: FastifyInstance<RawServerDefault, never, never, L>,
-  options: SagaRoutesOptions,
-): void {
+export function registerSagaRoutes(app: FastifyInstance, options: SagaRoutesOptions): void {
   const { pool } = options;
   const stuckAfterMs = options.stuckAfterMs ?? 60_000;
   app.get<{ Params: { id: string } }>('/sagas/:id', async (req, reply) => {

@@ -1,0 +1,63 @@
+import { parseConfig, serviceConfigSchema, z, ConfigError } from '@aio/kit';
+
+/**
+ * Env of the order service. Durations are in seconds or milliseconds as their names say.
+ */
+export const orderConfigSchema = serviceConfigSchema.extend({
+  /** Inventory base URL, e.g. `http://inventory:8080`. */
+  INVENTORY_URL: z.url(),
+  /** Payment base URL, e.g. `http://payment:8080`. */
+  PAYMENT_URL: z.url(),
+  /** Time after which an order saga that has not reached its pivot compensates. @default 30 */
+  SAGA_DEADLINE_SECONDS: z.coerce.number().positive().default(30),
+  /** Inventory's reservation TTL (the same variable inventory reads). @default 900 */
+  RESERVATION_TTL_SECONDS: z.coerce.number().positive().default(900),
+  /** Safety margin between the saga deadline and the reservation TTL (lease expiry and commit retries). @default 10 */
+  SAGA_TTL_MARGIN_SECONDS: z.coerce.number().nonnegative().default(10),
+  /** Lease of a claimed saga; a crashed replica's sagas resume after it. @default 5000 */
+  SAGA_LEASE_MS: z.coerce.number().int().positive().default(5000),
+  /** How often the worker claims unfinished sagas. @default 500 */
+  SAGA_POLL_MS: z.coerce.number().int().positive().default(500),
+  /** An unfinished saga not updated for this long is listed as stuck. @default 60 */
+  SAGA_STUCK_SECONDS: z.coerce.number().positive().default(60),
+  /** Timeout of one participant call. @default 2000 */
+  PARTICIPANT_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  /** Postgres pool size. @default 20 */
+  DB_POOL_MAX: z.coerce.number().int().positive().default(20),
+  /**
+   * Test hook: `before:<step>` or `after:<step>` (optionally `:compensation`) kills this process with
+   * SIGKILL at that saga boundary, once. Never set it in production.
+   *
+   * @default - no fault injection
+   */
+  AIO_SAGA_CRASH: z
+    .string()
+    .regex(
+      /^(before|after):[A-Za-z]+(:compensation)?$/,
+      'must be before:<step> or after:<step>[:compensation]',
+    )
+    .optional(),
+});
+
+/** The order service config. */
+export type OrderConfig = z.infer<typeof orderConfigSchema>;
+
+/**
+ * Parses and cross-checks the env: the saga deadline plus the margin must fit inside inventory's
+ * reservation TTL, otherwise a slow saga could commit a reservation that already expired and was
+ * given back.
+ *
+ * @throws ConfigError naming the invalid variables
+ */
+export function parseOrderConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
+  const config = parseConfig(orderConfigSchema, env);
+  if (config.SAGA_DEADLINE_SECONDS + config.SAGA_TTL_MARGIN_SECONDS >= config.RESERVATION_TTL_SECONDS) {
+    throw new ConfigError([
+      {
+        name: 'SAGA_DEADLINE_SECONDS',
+        message: `must be shorter than RESERVATION_TTL_SECONDS (${config.RESERVATION_TTL_SECONDS}) minus SAGA_TTL_MARGIN_SECONDS (${config.SAGA_TTL_MARGIN_SECONDS}), got ${config.SAGA_DEADLINE_SECONDS}; lower the deadline or raise inventory's TTL`,
+      },
+    ]);
+  }
+  return config;
+}

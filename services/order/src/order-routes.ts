@@ -1,0 +1,190 @@
+import { HttpProblem, loadSaga, withTransaction, type SagaEngine, type SagaRecord } from '@aio/kit';
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Pool } from 'pg';
+import { ORDER_STEPS, PLACE_ORDER, type OrderItem, type PlaceOrderInput } from './order-saga.js';
+import { findByIdempotencyKey, findOrder, insertOrder, listOrders, type OrderRow } from './order-store.js';
+
+interface PlaceOrderBody {
+  customerId: string;
+  items: OrderItem[];
+  currency: string;
+  paymentToken: string;
+}
+
+const placeOrderSchema = {
+  type: 'object',
+  required: ['customerId', 'items', 'currency', 'paymentToken'],
+  properties: {
+    customerId: { type: 'string', minLength: 1, maxLength: 200 },
+    currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+    paymentToken: { type: 'string', minLength: 1, maxLength: 200 },
+    items: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100,
+      items: {
+        type: 'object',
+        required: ['sku', 'quantity', 'unitPrice'],
+        properties: {
+          sku: { type: 'string', minLength: 1, maxLength: 100 },
+          quantity: { type: 'integer', minimum: 1 },
+          unitPrice: { type: 'number', minimum: 0 },
+        },
+      },
+    },
+  },
+} as const;
+
+/**
+ * The public order API: `POST /orders`, `GET /orders/:orderId` (with `?waitMs=` to long-poll for a
+ * terminal status), `GET /orders?customerId=`.
+ */
+export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: SagaEngine): void {
+  const waiters = new Map<string, Set<() => void>>();
+  engine.events.on('finished', (saga: SagaRecord) => {
+    for (const wake of waiters.get(saga.id) ?? []) wake();
+    waiters.delete(saga.id);
+  });
+
+  app.post<{ Body: PlaceOrderBody; Headers: { 'idempotency-key'?: string } }>(
+    '/orders',
+    { schema: { body: placeOrderSchema } },
+    async (req, reply) => {
+      const key = req.headers['idempotency-key'];
+      const body = req.body;
+      const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+      if (key) {
+        const existing = await findByIdempotencyKey(pool, key);
+        if (existing) return reply.code(202).send(replay(existing, requestHash));
+      }
+      const total = Math.round(body.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0) * 100) / 100;
+      const orderId = randomUUID();
+      const items = body.items.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice }));
+      const input: PlaceOrderInput = {
+        orderId,
+        customerId: body.customerId,
+        items,
+        total,
+        currency: body.currency,
+        paymentToken: body.paymentToken,
+      };
+      const created = await withTransaction(pool, async (client) => {
+        const order = {
+          orderId,
+          customerId: body.customerId,
+          items,
+          total,
+          currency: body.currency,
+          requestHash,
+        };
+        if (!(await insertOrder(client, order, key))) return undefined;
+        return engine.create(client, PLACE_ORDER, input, orderId); // same transaction: no order without its saga
+      });
+      if (!created) {
+        const existing = key ? await findByIdempotencyKey(pool, key) : undefined;
+        if (!existing) throw new HttpProblem(500, 'order vanished after an idempotency conflict');
+        return reply.code(202).send(replay(existing, requestHash));
+      }
+      created.dispatch();
+      return reply.code(202).header('location', `/orders/${orderId}`).send({ orderId, status: 'PENDING' });
+    },
+  );
+
+  app.get<{ Params: { orderId: string }; Querystring: { waitMs?: number } }>(
+    '/orders/:orderId',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { waitMs: { type: 'integer', minimum: 0, maximum: 30000 } },
+        },
+      },
+    },
+    async (req) => {
+      const { orderId } = req.params;
+      if (!UUID.test(orderId)) throw new HttpProblem(404, `no order ${orderId}`);
+      let order = await findOrder(pool, orderId);
+      if (!order) throw new HttpProblem(404, `no order ${orderId}`);
+      const waitMs = req.query.waitMs ?? 0;
+      if (order.status === 'PENDING' && waitMs > 0) {
+        await new Promise<void>((resolve) => {
+          const set = waiters.get(orderId) ?? new Set();
+          const timer = setTimeout(done, waitMs);
+          function done() {
+            clearTimeout(timer);
+            set.delete(done);
+            resolve();
+          }
+          set.add(done);
+          waiters.set(orderId, set);
+        });
+        order = (await findOrder(pool, orderId))!;
+      }
+      return orderView(order, await loadSaga(pool, orderId));
+    },
+  );
+
+  app.get<{ Querystring: { customerId: string; limit?: number } }>(
+    '/orders',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['customerId'],
+          properties: {
+            customerId: { type: 'string', minLength: 1 },
+            limit: { type: 'integer', minimum: 1, maximum: 500 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const orders = await listOrders(pool, req.query.customerId, req.query.limit ?? 100);
+      return { orders: orders.map((o) => orderView(o, undefined)) };
+    },
+  );
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function replay(existing: OrderRow, requestHash: string) {
+  if (existing.requestHash !== requestHash) {
+    throw new HttpProblem(
+      422,
+      'Idempotency-Key was already used with a different request body; use a new key',
+    );
+  }
+  return { orderId: existing.orderId, status: existing.status };
+}
+
+/** The contract's order document; `saga` is included when the saga was loaded. */
+export function orderView(order: OrderRow, saga: SagaRecord | undefined): Record<string, unknown> {
+  return {
+    orderId: order.orderId,
+    customerId: order.customerId,
+    status: order.status,
+    ...(order.rejectionReason ? { rejectionReason: order.rejectionReason } : {}),
+    items: order.items,
+    total: order.total,
+    currency: order.currency,
+    ...(saga
+      ? {
+          saga: {
+            sagaId: saga.id,
+            state: saga.state,
+            version: saga.version,
+            ...(saga.failure ? { failure: saga.failure } : {}),
+            steps: ORDER_STEPS.map((name) => ({
+              name,
+              status: saga.steps[name]?.status ?? 'PENDING',
+              attempts: saga.steps[name]?.attempts ?? 0,
+              ...(saga.steps[name]?.compensationAttempts
+                ? { compensationAttempts: saga.steps[name].compensationAttempts }
+                : {}),
+            })),
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,168 @@
+import { defineSaga, participantCall, StepFailure, type SagaDefinition, type RetryPolicy } from '@aio/kit';
+import type { PoolClient } from 'pg';
+
+/** One order line. */
+export interface OrderItem {
+  readonly sku: string;
+  readonly quantity: number;
+  readonly unitPrice: number;
+}
+
+/** What the order saga needs, stored with the saga instance. */
+export interface PlaceOrderInput {
+  readonly orderId: string;
+  readonly customerId: string;
+  readonly items: readonly OrderItem[];
+  readonly total: number;
+  readonly currency: string;
+  readonly paymentToken: string;
+}
+
+/** Props of {@link placeOrderSaga}. */
+export interface PlaceOrderSagaProps {
+  /** Inventory base URL. */
+  readonly inventoryUrl: string;
+  /** Payment base URL. */
+  readonly paymentUrl: string;
+  /** Time after which an order that has not committed its reservation is rejected and compensated. */
+  readonly deadlineMs: number;
+  /**
+   * Timeout of one participant call.
+   *
+   * @default 2000
+   */
+  readonly callTimeoutMs?: number;
+}
+
+/** The saga type name of order placement. */
+export const PLACE_ORDER = 'place-order';
+
+/** Step names; they are the durable keys of the step log, so never rename one in place. */
+export const ORDER_STEPS = [
+  'reserveStock',
+  'authorizePayment',
+  'commitReservation',
+  'capturePayment',
+] as const;
+
+const retry: RetryPolicy = { maxAttempts: 6, initialDelayMs: 50, maxDelayMs: 1000 };
+
+/**
+ * The order saga, version 1: reserve stock → authorize payment → commit the reservation (pivot) →
+ * capture the payment → APPROVED. Out of stock rejects without a payment call; a decline releases
+ * the reservation; an expired reservation voids the payment and releases.
+ */
+export function placeOrderSaga(props: PlaceOrderSagaProps): SagaDefinition<PlaceOrderInput> {
+  const timeoutMs = props.callTimeoutMs ?? 2000;
+  const inventory = (path: string) => `${props.inventoryUrl.replace(/\/$/, '')}${path}`;
+  const payment = (path: string) => `${props.paymentUrl.replace(/\/$/, '')}${path}`;
+  return defineSaga<PlaceOrderInput>({
+    type: PLACE_ORDER,
+    version: 1,
+    deadlineMs: props.deadlineMs,
+    compensationMaxAttempts: 30,
+    forwardMaxAttempts: 60,
+    steps: [
+      {
+        name: 'reserveStock',
+        retry,
+        timeoutMs: timeoutMs + 500,
+        action: async ({ input, idempotencyKey }) => {
+          const items = input.items.map(({ sku, quantity }) => ({ sku, quantity }));
+          const reply = await participantCall({
+            url: inventory('/reservations'),
+            body: { orderId: input.orderId, items },
+            idempotencyKey,
+            timeoutMs,
+          });
+          return { expiresAt: reply.body.expiresAt };
+        },
+        compensation: async ({ input, idempotencyKey }) => {
+          await nothingToUndoIsOk(() =>
+            participantCall({
+              url: inventory(`/reservations/${input.orderId}/release`),
+              idempotencyKey,
+              timeoutMs,
+            }),
+          );
+        },
+      },
+      {
+        name: 'authorizePayment',
+        retry,
+        timeoutMs: timeoutMs + 500,
+        action: async ({ input, idempotencyKey }) => {
+          const { orderId, customerId, total, currency, paymentToken } = input;
+          await participantCall({
+            url: payment('/payments'),
+            body: { orderId, customerId, amount: total, currency, paymentToken },
+            idempotencyKey,
+            timeoutMs,
+          });
+          return { authorized: true };
+        },
+        compensation: async ({ input, idempotencyKey }) => {
+          await nothingToUndoIsOk(() =>
+            participantCall({ url: payment(`/payments/${input.orderId}/void`), idempotencyKey, timeoutMs }),
+          );
+        },
+      },
+      {
+        name: 'commitReservation',
+        kind: 'PIVOT',
+        retry,
+        timeoutMs: timeoutMs + 500,
+        action: async ({ input, idempotencyKey }) => {
+          try {
+            await participantCall({
+              url: inventory(`/reservations/${input.orderId}/commit`),
+              idempotencyKey,
+              timeoutMs,
+            });
+          } catch (err) {
+            // 409 (expired or released) and 404 (swept and forgotten) both mean the stock is gone
+            if (err instanceof StepFailure && err.kind === 'REJECTED')
+              throw StepFailure.rejected('RESERVATION_EXPIRED', err.status);
+            throw err;
+          }
+          return { committed: true };
+        },
+      },
+      {
+        name: 'capturePayment',
+        kind: 'RETRIABLE',
+        retry,
+        timeoutMs: timeoutMs + 500,
+        action: async ({ input, idempotencyKey }) => {
+          await participantCall({
+            url: payment(`/payments/${input.orderId}/capture`),
+            idempotencyKey,
+            timeoutMs,
+          });
+          return { captured: true };
+        },
+      },
+    ],
+    onFinished: async (client: PoolClient, _sagaId, input, outcome) => {
+      const approved = outcome.state === 'COMPLETED';
+      await client.query(
+        `UPDATE orders SET status = $2, rejection_reason = $3, updated_at = now() WHERE order_id = $1`,
+        [
+          input.orderId,
+          approved ? 'APPROVED' : 'REJECTED',
+          approved ? null : (outcome.failure?.reason ?? 'REJECTED'),
+        ],
+      );
+    },
+  });
+}
+
+/** A compensation succeeds when the participant has nothing to undo (404: it never saw the order). */
+async function nothingToUndoIsOk(call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    if (err instanceof StepFailure && err.status === 404) return;
+    throw err;
+  }
+}

@@ -1,0 +1,57 @@
+import { registerSagaRoutes, runService, SagaEngine, type BoundaryEvent } from '@aio/kit';
+import { parseOrderConfig, type OrderConfig } from './config.js';
+import { ORDER_MIGRATIONS } from './migrations.js';
+import { registerOrderRoutes } from './order-routes.js';
+import { placeOrderSaga } from './order-saga.js';
+
+/**
+ * Starts the order service: migrations, the saga worker (claims unfinished sagas now and every
+ * `SAGA_POLL_MS`), the order API and the saga operator endpoints.
+ */
+export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let config: OrderConfig;
+  try {
+    config = parseOrderConfig(env);
+  } catch (err) {
+    for (const line of (err as Error).message.split('\n')) process.stderr.write(`config error: ${line}\n`);
+    process.exit(1);
+  }
+  await runService({
+    name: 'order',
+    config,
+    migrations: ORDER_MIGRATIONS,
+    poolMax: config.DB_POOL_MAX,
+    routes: ({ app, pool, logger, onClose }) => {
+      const engine = new SagaEngine({
+        pool,
+        leaseMs: config.SAGA_LEASE_MS,
+        pollIntervalMs: config.SAGA_POLL_MS,
+        logger,
+        ...(config.AIO_SAGA_CRASH ? { onBoundary: crashAt(config.AIO_SAGA_CRASH) } : {}),
+      });
+      engine.register(
+        placeOrderSaga({
+          inventoryUrl: config.INVENTORY_URL,
+          paymentUrl: config.PAYMENT_URL,
+          deadlineMs: config.SAGA_DEADLINE_SECONDS * 1000,
+          callTimeoutMs: config.PARTICIPANT_TIMEOUT_MS,
+        }),
+      );
+      registerOrderRoutes(app, pool, engine);
+      registerSagaRoutes(app, { pool, stuckAfterMs: config.SAGA_STUCK_SECONDS * 1000 });
+      engine.start();
+      onClose(() => engine.stop());
+    },
+  });
+}
+
+/** The fault-injection hook behind `AIO_SAGA_CRASH`: SIGKILL this process at one saga boundary. */
+function crashAt(spec: string): (e: BoundaryEvent) => void {
+  const [point, step, phase = 'action'] = spec.split(':');
+  return (e) => {
+    if (e.point === point && e.step === step && e.phase === phase) {
+      process.stderr.write(`AIO_SAGA_CRASH: killing order at ${spec} (saga ${e.sagaId})\n`);
+      process.kill(process.pid, 'SIGKILL');
+    }
+  };
+}
