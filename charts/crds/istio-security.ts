@@ -10,8 +10,13 @@ export interface WorkloadSelector {
 export interface PeerAuthenticationSpec {
   /** @default - every workload in the namespace (mesh-wide in the root namespace) */
   readonly selector?: WorkloadSelector;
-  readonly mtls: { readonly mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE' };
+  readonly mtls: { readonly mode: MtlsMode };
+  /** Per-port overrides; needs a `selector`. @default - none */
+  readonly portLevelMtls?: Readonly<Record<string, { readonly mode: MtlsMode }>>;
 }
+
+/** How a sidecar treats plaintext. */
+export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
 /**
  * Istio `PeerAuthentication` (security.istio.io/v1): which mTLS mode sidecars accept.

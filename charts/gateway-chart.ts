@@ -1,0 +1,223 @@
+import { Chart, type ChartProps } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { naming } from '../model/naming.js';
+import type { PlatformModel } from '../model/platform-model.js';
+import { ValidationError } from '../model/validation-error.js';
+import { Gateway, GatewayClass, HttpRoute, ReferenceGrant } from './crds/gateway-api.js';
+import { AuthorizationPolicy, PeerAuthentication } from './crds/istio-security.js';
+import { EdgePlugins } from './kong-plugins.js';
+import { MESH_NAMESPACE_LABELS, PSS_RESTRICTED_LABELS } from './private/labels.js';
+import { SERVICE_PORT } from './service-chart.js';
+
+/** One migrated path. */
+export interface GatewayRouteProps {
+  /** The new service. */
+  readonly service: string;
+  /** Path prefix. */
+  readonly path: string;
+  /** Percent to the new service; the rest goes to the monolith. */
+  readonly weight: number;
+}
+
+/** Props of a {@link GatewayChart}. */
+export interface GatewayChartProps extends ChartProps {
+  /** Public host names. */
+  readonly hosts: readonly string[];
+  /** The migrated paths. @default [] */
+  readonly routes?: readonly GatewayRouteProps[];
+  /** The legacy monolith. */
+  readonly monolith: { readonly host: string; readonly port: number; readonly protocol?: 'http' | 'https' };
+  /** @default 600 */
+  readonly rateLimitPerMinute?: number;
+  /** @default 'ip' */
+  readonly rateLimitBy?: 'ip' | 'consumer';
+  /** @default 8 */
+  readonly maxRequestBodyMb?: number;
+  /** OTLP/HTTP endpoint (without `/v1/traces`). @default - the Jaeger collector in `observability` */
+  readonly otlpEndpoint?: string;
+  /** Secret in Kong's namespace with the TLS certificate for the hosts. @default 'gateway-tls' */
+  readonly tlsSecretName?: string;
+  /** Labels of Kong's proxy pods (set by its Helm chart). @default { 'app.kubernetes.io/name': 'kong' } */
+  readonly kongPodLabels?: Readonly<Record<string, string>>;
+  /** Kong's proxy container ports (plaintext, TLS). @default ['8000', '8443'] */
+  readonly kongProxyPorts?: readonly string[];
+}
+
+/** The HTTPRoute name of a migrated path: `order` + `/api/orders` → `order-api-orders`. */
+export function routeName(service: string, path: string): string {
+  const slug = path
+    .replace(/[^a-z0-9]+/gi, '-')
+    .replace(/^-|-$/g, '')
+    .toLowerCase();
+  return `${service}-${slug}`.slice(0, 63).replace(/-$/, '');
+}
+
+/**
+ * The strangler-fig edge: Kong through the Gateway API. A GatewayClass and a TLS Gateway for the
+ * platform hosts, one HTTPRoute per migrated path with two weighted backends (the service and the
+ * monolith), a catch-all `/` to the monolith, the monolith as an ExternalName Service, and the
+ * edge KongPlugins. Kong runs in the mesh: its namespace gets sidecars, the proxy ports accept
+ * plaintext from the load balancer, and Services carry `konghq.com/service-upstream` so Kong
+ * sends traffic through Istio instead of to pod IPs.
+ *
+ * @see https://docs.konghq.com/kubernetes-ingress-controller/latest/guides/services/upstream/
+ */
+export class GatewayChart extends Chart {
+  /** Props from the platform model. */
+  public static propsFromModel(model: PlatformModel): GatewayChartProps {
+    const g = model.spec.gateway;
+    return {
+      hosts: g.hosts,
+      routes: model
+        .routesTable()
+        .flatMap((r) => (r.service ? [{ service: r.service, path: r.path, weight: r.servicePercent }] : [])),
+      monolith: model.spec.legacy.monolith,
+      rateLimitPerMinute: g.rateLimit.perMinute,
+      rateLimitBy: g.rateLimit.by,
+      maxRequestBodyMb: g.maxRequestBodyMb,
+      otlpEndpoint: naming.otlpHttpEndpoint(model.spec.tracing.namespace),
+    };
+  }
+
+  /** HTTPRoutes by name, the catch-all included. */
+  public readonly routes: ReadonlyMap<string, HttpRoute>;
+
+  constructor(scope: Construct, id: string, props: GatewayChartProps) {
+    super(scope, id, props);
+    const kongNs = naming.gatewayNamespace;
+    const legacyNs = naming.monolithNamespace;
+    const routes = props.routes ?? [];
+    const proxyPorts = props.kongProxyPorts ?? ['8000', '8443'];
+    for (const r of routes) {
+      if (!Number.isInteger(r.weight) || r.weight < 0 || r.weight > 100) {
+        throw new ValidationError(
+          `route ${r.path}: 'weight' must be an integer from 0 to 100, got ${r.weight}`,
+        );
+      }
+    }
+
+    for (const [cid, name] of [
+      ['KongNamespace', kongNs],
+      ['LegacyNamespace', legacyNs],
+    ] as const) {
+      new kplus.Namespace(this, cid, {
+        metadata: { name, labels: { ...MESH_NAMESPACE_LABELS, ...PSS_RESTRICTED_LABELS } },
+      });
+    }
+
+    // Kong in the mesh: plaintext from the load balancer on the proxy ports only, nothing else.
+    const kongSelector = {
+      matchLabels: { ...(props.kongPodLabels ?? { 'app.kubernetes.io/name': 'kong' }) },
+    };
+    new PeerAuthentication(this, 'KongProxyPlaintext', {
+      metadata: { name: 'kong-proxy', namespace: kongNs },
+      spec: {
+        selector: kongSelector,
+        mtls: { mode: 'STRICT' },
+        portLevelMtls: Object.fromEntries(proxyPorts.map((p) => [p, { mode: 'PERMISSIVE' as const }])),
+      },
+    });
+    new AuthorizationPolicy(this, 'KongDenyAll', {
+      metadata: { name: 'default-deny', namespace: kongNs },
+      spec: {},
+    });
+    new AuthorizationPolicy(this, 'KongAllowProxy', {
+      metadata: { name: 'kong-allow-proxy', namespace: kongNs },
+      spec: {
+        selector: kongSelector,
+        action: 'ALLOW',
+        rules: [{ to: [{ operation: { ports: proxyPorts } }] }],
+      },
+    });
+
+    const monolith = props.monolith;
+    new kplus.k8s.KubeService(this, 'Monolith', {
+      metadata: {
+        name: naming.monolithService,
+        namespace: legacyNs,
+        annotations: monolith.protocol === 'https' ? { 'konghq.com/protocol': 'https' } : {},
+      },
+      spec: {
+        type: 'ExternalName',
+        externalName: monolith.host,
+        ports: [{ name: monolith.protocol ?? 'http', port: monolith.port }],
+      },
+    });
+
+    const gatewayName = 'kong';
+    new GatewayClass(this, 'GatewayClass', {
+      metadata: { name: 'kong', annotations: { 'konghq.com/gatewayclass-unmanaged': 'true' } },
+      spec: { controllerName: 'konghq.com/kic-gateway-controller' },
+    });
+    const tlsSecret = props.tlsSecretName ?? 'gateway-tls';
+    new Gateway(this, 'Gateway', {
+      metadata: { name: gatewayName, namespace: kongNs },
+      spec: {
+        gatewayClassName: 'kong',
+        listeners: props.hosts.map((host, i) => ({
+          name: `https-${i}`,
+          hostname: host,
+          port: 443,
+          protocol: 'HTTPS' as const,
+          tls: {
+            mode: 'Terminate' as const,
+            certificateRefs: [{ kind: 'Secret' as const, name: tlsSecret }],
+          },
+          allowedRoutes: { namespaces: { from: 'Same' as const } },
+        })),
+      },
+    });
+
+    const plugins = new EdgePlugins(this, 'Plugins', {
+      namespace: kongNs,
+      rateLimitPerMinute: props.rateLimitPerMinute,
+      rateLimitBy: props.rateLimitBy,
+      maxRequestBodyMb: props.maxRequestBodyMb,
+      otlpTracesEndpoint: `${props.otlpEndpoint ?? naming.otlpHttpEndpoint('observability')}/v1/traces`,
+    });
+
+    const byName = new Map<string, HttpRoute>();
+    const monolithRef = { name: naming.monolithService, namespace: legacyNs, port: monolith.port };
+    const route = (
+      cid: string,
+      name: string,
+      path: string,
+      backendRefs: HttpRoute['spec']['rules'][number]['backendRefs'],
+    ) =>
+      byName.set(
+        name,
+        new HttpRoute(this, cid, {
+          metadata: { name, namespace: kongNs, annotations: { 'konghq.com/plugins': plugins.annotation } },
+          spec: {
+            parentRefs: [{ name: gatewayName }],
+            hostnames: props.hosts,
+            rules: [{ matches: [{ path: { type: 'PathPrefix', value: path } }], backendRefs }],
+          },
+        }),
+      );
+    for (const r of routes) {
+      const name = routeName(r.service, r.path);
+      route(`Route-${name}`, name, r.path, [
+        { name: r.service, namespace: naming.namespace(r.service), port: SERVICE_PORT, weight: r.weight },
+        { ...monolithRef, weight: 100 - r.weight },
+      ]);
+    }
+    route('CatchAll', 'monolith-catch-all', '/', [{ ...monolithRef, weight: 100 }]);
+    this.routes = byName;
+
+    // Routes live in Kong's namespace; their backends' namespaces must grant the reference.
+    const grantNamespaces = [
+      ...new Set([legacyNs, ...routes.map((r) => naming.namespace(r.service))]),
+    ].sort();
+    for (const ns of grantNamespaces) {
+      new ReferenceGrant(this, `Grant-${ns}`, {
+        metadata: { name: 'kong-routes', namespace: ns },
+        spec: {
+          from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: kongNs }],
+          to: [{ group: '', kind: 'Service' }],
+        },
+      });
+    }
+  }
+}

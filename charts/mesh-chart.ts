@@ -1,0 +1,92 @@
+import { Chart, type ChartProps } from 'cdk8s';
+import type { Construct } from 'constructs';
+import type { PlatformModel } from '../model/platform-model.js';
+import type { TierPolicy } from '../model/schema.js';
+import { ValidationError } from '../model/validation-error.js';
+import { PeerAuthentication } from './crds/istio-security.js';
+import { Telemetry } from './crds/istio-telemetry.js';
+import { ServiceMeshPolicy } from './service-mesh-policy.js';
+
+/** One service as the mesh sees it. */
+export interface MeshServiceProps {
+  readonly name: string;
+  /** Timeout, retries and circuit breaking of the service's tier. */
+  readonly tierPolicy: TierPolicy;
+  /** Services allowed to call this one. @default [] */
+  readonly calledBy?: readonly string[];
+  /** Kong routes to it (it has at least one route). @default false */
+  readonly routed?: boolean;
+}
+
+/** Props of a {@link MeshChart}. */
+export interface MeshChartProps extends ChartProps {
+  /** Every service in the mesh. */
+  readonly services: readonly MeshServiceProps[];
+  /** Percent of requests traced. @default 10 */
+  readonly samplingPercentage?: number;
+  /** Istio's root namespace: mesh-wide policies live there. @default 'istio-system' */
+  readonly rootNamespace?: string;
+  /** The tracing extension provider in Istio's mesh config. @default 'jaeger' */
+  readonly tracingProvider?: string;
+}
+
+/**
+ * The service mesh policy: STRICT mTLS mesh-wide, tracing at the platform's sampling rate, and
+ * per service a default-deny namespace, ALLOW policies from exactly the `calls` graph (and Kong
+ * for routed services), a DestinationRule and a VirtualService from the service's tier.
+ *
+ * @see https://istio.io/latest/docs/reference/config/security/peer_authentication/
+ */
+export class MeshChart extends Chart {
+  /** Props from the platform model. */
+  public static propsFromModel(model: PlatformModel): MeshChartProps {
+    return {
+      services: model.services.map((s) => ({
+        name: s.name,
+        tierPolicy: s.tierPolicy,
+        calledBy: s.calledBy,
+        routed: s.routes.length > 0,
+      })),
+      samplingPercentage: model.spec.mesh.tracing.sampling,
+    };
+  }
+
+  /** Each service's policy, by service name. */
+  public readonly servicePolicies: ReadonlyMap<string, ServiceMeshPolicy>;
+
+  constructor(scope: Construct, id: string, props: MeshChartProps) {
+    super(scope, id, props);
+    const rootNamespace = props.rootNamespace ?? 'istio-system';
+    const sampling = props.samplingPercentage ?? 10;
+    if (sampling < 0 || sampling > 100) {
+      throw new ValidationError(`'samplingPercentage' must be from 0 to 100, got ${sampling}`);
+    }
+
+    new PeerAuthentication(this, 'StrictMtls', {
+      metadata: { name: 'default', namespace: rootNamespace },
+      spec: { mtls: { mode: 'STRICT' } },
+    });
+    new Telemetry(this, 'Tracing', {
+      metadata: { name: 'mesh-default', namespace: rootNamespace },
+      spec: {
+        tracing: [
+          { providers: [{ name: props.tracingProvider ?? 'jaeger' }], randomSamplingPercentage: sampling },
+        ],
+      },
+    });
+
+    const policies = new Map<string, ServiceMeshPolicy>();
+    for (const svc of props.services) {
+      policies.set(
+        svc.name,
+        new ServiceMeshPolicy(this, svc.name, {
+          service: svc.name,
+          tierPolicy: svc.tierPolicy,
+          allowedCallers: svc.calledBy,
+          allowGateway: svc.routed,
+        }),
+      );
+    }
+    this.servicePolicies = policies;
+  }
+}

@@ -1,0 +1,61 @@
+import { App, type Chart } from 'cdk8s';
+import type { PlatformModel } from '../model/platform-model.js';
+import { annotateApplyOrder, type KubeObject } from './apply-order.js';
+import { GatewayChart } from './gateway-chart.js';
+import { MeshChart } from './mesh-chart.js';
+import { SecretStoreChart } from './secret-store-chart.js';
+import { ServiceChart } from './service-chart.js';
+import { TracingChart } from './tracing-chart.js';
+
+/** Every chart of one environment. */
+export interface PlatformCharts {
+  readonly app: App;
+  readonly secretStore: SecretStoreChart;
+  /** One chart per service, by service name. */
+  readonly services: ReadonlyMap<string, ServiceChart>;
+  readonly mesh: MeshChart;
+  readonly gateway: GatewayChart;
+  readonly tracing: TracingChart;
+  /** All of the above, in construction order. */
+  readonly charts: readonly Chart[];
+}
+
+/**
+ * Builds every chart of `envName` from the model into `app` (a fresh `App` by default), with
+ * Argo CD sync-wave annotations on every object.
+ */
+export function buildPlatformCharts(
+  model: PlatformModel,
+  envName: string,
+  app: App = new App(),
+): PlatformCharts {
+  const secretStore = new SecretStoreChart(
+    app,
+    'secret-store',
+    SecretStoreChart.propsFromModel(model, envName),
+  );
+  const services = new Map(
+    model.services.map((s) => [
+      s.name,
+      new ServiceChart(app, s.name, ServiceChart.propsFromModel(model, envName, s.name)),
+    ]),
+  );
+  const mesh = new MeshChart(app, 'mesh', MeshChart.propsFromModel(model));
+  const gateway = new GatewayChart(app, 'gateway', GatewayChart.propsFromModel(model));
+  const tracing = new TracingChart(app, 'tracing', TracingChart.propsFromModel(model, envName));
+  annotateApplyOrder(app);
+  return {
+    app,
+    secretStore,
+    services,
+    mesh,
+    gateway,
+    tracing,
+    charts: [secretStore, ...services.values(), mesh, gateway, tracing],
+  };
+}
+
+/** Every object of `envName`, as plain JSON (cdk8s validation included). */
+export function platformManifests(model: PlatformModel, envName: string): KubeObject[] {
+  return buildPlatformCharts(model, envName).charts.flatMap((c) => c.toJson() as KubeObject[]);
+}
