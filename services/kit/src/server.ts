@@ -5,6 +5,8 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { HttpProblem, invalidParams, sendProblem } from './problem.js';
 
+export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
 /** A readiness check: resolves when the dependency answers, throws otherwise. */
 export type ReadinessCheck = () => Promise<unknown>;
 

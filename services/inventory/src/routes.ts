@@ -1,0 +1,144 @@
+import { HttpProblem } from '@aio/kit';
+import type { FastifyInstance } from '@aio/kit';
+import type { StockLedger } from './stock-ledger.js';
+import type { ReservationItem, StockStore } from './stock-store.js';
+
+const SKU = { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$' } as const;
+const ORDER_ID = { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } as const;
+
+const skuParams = { type: 'object', required: ['sku'], properties: { sku: SKU } } as const;
+const orderParams = { type: 'object', required: ['orderId'], properties: { orderId: ORDER_ID } } as const;
+
+const stockBody = {
+  type: 'object',
+  required: ['available'],
+  properties: { available: { type: 'integer', minimum: 0, maximum: 1_000_000_000 } },
+} as const;
+
+const reserveBody = {
+  type: 'object',
+  required: ['orderId', 'items'],
+  properties: {
+    orderId: ORDER_ID,
+    items: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 50,
+      items: {
+        type: 'object',
+        required: ['sku', 'quantity'],
+        properties: { sku: SKU, quantity: { type: 'integer', minimum: 1, maximum: 100_000 } },
+      },
+    },
+  },
+} as const;
+
+const iso = (ms: number | undefined): string | undefined =>
+  ms === undefined ? undefined : new Date(ms).toISOString();
+
+/**
+ * Registers inventory's HTTP contract (see services/inventory/README.md).
+ *
+ * Every write goes to Redis first (the atomic decision) and then to the Postgres ledger; the ledger write
+ * is idempotent, so a retry after a failed ledger write completes it.
+ */
+export function registerInventoryRoutes(app: FastifyInstance, store: StockStore, ledger: StockLedger): void {
+  app.put<{ Params: { sku: string }; Body: { available: number } }>(
+    '/stock/:sku',
+    { schema: { params: skuParams, body: stockBody } },
+    async (request) => {
+      const { sku } = request.params;
+      const delta = await store.setAvailable(sku, request.body.available);
+      await ledger.adjust(sku, delta);
+      return { sku, ...(await store.levels(sku)) };
+    },
+  );
+
+  app.get<{ Params: { sku: string } }>('/stock/:sku', { schema: { params: skuParams } }, async (request) => {
+    const levels = await store.levels(request.params.sku);
+    if (!levels)
+      throw new HttpProblem(
+        404,
+        `sku ${request.params.sku} has no stock record; set it with PUT /stock/:sku`,
+      );
+    return { sku: request.params.sku, ...levels };
+  });
+
+  app.post<{ Body: { orderId: string; items: ReservationItem[] } }>(
+    '/reservations',
+    { schema: { body: reserveBody } },
+    async (request, reply) => {
+      const { orderId, items } = request.body;
+      const outcome = await store.reserve(orderId, items);
+      if (outcome.status !== 'REJECTED' || outcome.fresh) {
+        await ledger.record({
+          orderId,
+          status: outcome.status,
+          items: outcome.items,
+          ...(outcome.expiresAt ? { expiresAt: outcome.expiresAt } : {}),
+          ...(outcome.sku ? { sku: outcome.sku } : {}),
+        });
+      }
+      switch (outcome.status) {
+        case 'RESERVED':
+          return reply.code(201).send({ orderId, status: 'RESERVED', expiresAt: iso(outcome.expiresAt) });
+        case 'REJECTED':
+          return reply
+            .code(409)
+            .send({ orderId, status: 'REJECTED', reason: 'INSUFFICIENT_STOCK', sku: outcome.sku });
+        case 'COMMITTED':
+          return reply.code(200).send({ orderId, status: 'COMMITTED' });
+        default:
+          return reply
+            .code(409)
+            .send({ orderId, status: outcome.status, reason: `RESERVATION_${outcome.status}` });
+      }
+    },
+  );
+
+  app.post<{ Params: { orderId: string } }>(
+    '/reservations/:orderId/commit',
+    { schema: { params: orderParams } },
+    async (request, reply) => {
+      const { orderId } = request.params;
+      const outcome = await store.commit(orderId);
+      if (outcome.status === 'NOT_FOUND')
+        throw new HttpProblem(404, `reservation ${orderId} not found`, { orderId });
+      if (outcome.changed) await ledger.record({ orderId, status: outcome.status, items: outcome.items });
+      if (outcome.status === 'COMMITTED') return { orderId, status: 'COMMITTED' };
+      return reply
+        .code(409)
+        .send({ orderId, status: outcome.status, reason: `RESERVATION_${outcome.status}` });
+    },
+  );
+
+  app.post<{ Params: { orderId: string } }>(
+    '/reservations/:orderId/release',
+    { schema: { params: orderParams } },
+    async (request, reply) => {
+      const { orderId } = request.params;
+      const outcome = await store.release(orderId);
+      if (outcome.changed) await ledger.record({ orderId, status: 'RELEASED', items: outcome.items });
+      if (outcome.status === 'COMMITTED') {
+        return reply.code(409).send({ orderId, status: 'COMMITTED', reason: 'RESERVATION_COMMITTED' });
+      }
+      // RELEASED, EXPIRED, REJECTED or a new tombstone: nothing is held any more, which is what release asks.
+      return {
+        orderId,
+        status: 'RELEASED',
+        ...(outcome.status !== 'RELEASED' ? { previousStatus: outcome.status } : {}),
+      };
+    },
+  );
+
+  app.get<{ Params: { orderId: string } }>(
+    '/reservations/:orderId',
+    { schema: { params: orderParams } },
+    async (request) => {
+      const { orderId } = request.params;
+      const record = (await store.getReservation(orderId)) ?? (await ledger.reservation(orderId));
+      if (!record) throw new HttpProblem(404, `reservation ${orderId} not found`, { orderId });
+      return { orderId, ...record, expiresAt: iso(record.expiresAt) };
+    },
+  );
+}
