@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import type { CliIo } from './cli-io.js';
 import { registerNew } from './new-service.js';
+import { registerPipelines } from './pipelines.js';
 import { registerRoutes } from './routes.js';
 import { registerSchema } from './schema.js';
 import { registerSynth } from './synth.js';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerSchema,
   registerNew,
   registerUpdate,
+  registerPipelines,
 ];
 
 /**

@@ -13,12 +13,19 @@ export const steps = {
    *
    * @param options.fetchDepth 0 for full history. @default 1
    */
-  checkout(options: { fetchDepth?: number; repository?: string; token?: string; path?: string } = {}): Step {
+  checkout(
+    options: { fetchDepth?: number; repository?: string; ref?: string; token?: string; path?: string } = {},
+  ): Step {
     return {
-      name: options.repository ? `checkout ${options.repository}` : 'checkout',
+      name: options.repository
+        ? `checkout ${options.repository}`
+        : options.path
+          ? `checkout ${options.path}`
+          : 'checkout',
       uses: pinnedAction('checkout'),
       with: {
         ...(options.repository ? { repository: options.repository } : {}),
+        ...(options.ref ? { ref: options.ref } : {}),
         ...(options.token ? { token: options.token } : {}),
         ...(options.path ? { path: options.path } : {}),
         'fetch-depth': options.fetchDepth ?? 1,
@@ -80,9 +87,9 @@ export const steps = {
     };
   },
 
-  /** Downloads a workflow artifact into `path`. */
-  downloadArtifact(name: string, path: string): Step {
-    return { name: `download ${name}`, uses: pinnedAction('downloadArtifact'), with: { name, path } };
+  /** Downloads the workflow artifacts whose names match `pattern` into `path`, one folder each. */
+  downloadArtifacts(pattern: string, path: string): Step {
+    return { name: `download ${pattern}`, uses: pinnedAction('downloadArtifact'), with: { pattern, path } };
   },
 } as const;
 
@@ -113,4 +120,9 @@ export const RUNNER = 'ubuntu-latest';
 /** Expression true only for a push to `branch` (never for a pull request). */
 export function onPushTo(branch: string): string {
   return `github.event_name == 'push' && github.ref == 'refs/heads/${branch}'`;
+}
+
+/** Expression true for a push or a manual run on `branch` (never for a pull request). */
+export function onBranch(branch: string): string {
+  return `github.ref == 'refs/heads/${branch}' && (github.event_name == 'push' || github.event_name == 'workflow_dispatch')`;
 }

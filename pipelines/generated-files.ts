@@ -1,0 +1,108 @@
+import {
+  type Dirent,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import type { PlatformModel } from '../model/index.js';
+import { platformWorkflows, type PlatformWorkflowsOptions } from './platform-workflows.js';
+import { GENERATED_MARKER, renderWorkflow } from './workflow.js';
+
+/** Where the platform repo's workflows live, relative to the repo root. */
+export const WORKFLOWS_DIR = '.github/workflows';
+
+/** How a folder on disk differs from what should be there. Paths are relative, `/`-separated. */
+export interface TreeDrift {
+  /** Expected but missing on disk. */
+  readonly missing: readonly string[];
+  /** On disk with different content. */
+  readonly changed: readonly string[];
+  /** On disk but not expected (for workflows: only files carrying the generated marker). */
+  readonly extra: readonly string[];
+}
+
+/** True when nothing differs. */
+export function isClean(drift: TreeDrift): boolean {
+  return drift.missing.length + drift.changed.length + drift.extra.length === 0;
+}
+
+/** One line per differing file: `missing: x`, `changed: y`, `extra: z`. */
+export function formatDrift(drift: TreeDrift): string[] {
+  return [
+    ...drift.missing.map((f) => `missing: ${f}`),
+    ...drift.changed.map((f) => `changed: ${f}`),
+    ...drift.extra.map((f) => `extra: ${f}`),
+  ];
+}
+
+/** The rendered platform workflows: `.github/workflows/<name>.yml` → YAML text. */
+export function renderPlatformWorkflows(
+  model: PlatformModel,
+  options: PlatformWorkflowsOptions = {},
+): ReadonlyMap<string, string> {
+  return new Map(
+    Object.entries(platformWorkflows(model, options)).map(([file, wf]) => [
+      `${WORKFLOWS_DIR}/${file}`,
+      renderWorkflow(wf),
+    ]),
+  );
+}
+
+/**
+ * Compares the rendered workflows with `root/.github/workflows`. Hand-written workflows (without
+ * the generated marker) are left alone; a generated one that is no longer produced is `extra`.
+ */
+export function workflowDrift(root: string, files: ReadonlyMap<string, string>): TreeDrift {
+  const onDisk = listFiles(join(root, WORKFLOWS_DIR)).map((f) => `${WORKFLOWS_DIR}/${f}`);
+  const generatedOnDisk = onDisk.filter((f) =>
+    readFileSync(join(root, f), 'utf8').startsWith(GENERATED_MARKER),
+  );
+  return {
+    missing: [...files.keys()].filter((f) => !existsSync(join(root, f))).sort(),
+    changed: [...files.entries()]
+      .filter(([f, text]) => existsSync(join(root, f)) && readFileSync(join(root, f), 'utf8') !== text)
+      .map(([f]) => f)
+      .sort(),
+    extra: generatedOnDisk.filter((f) => !files.has(f)).sort(),
+  };
+}
+
+/** Writes the workflows and removes generated ones no longer produced; returns what it changed. */
+export function writeWorkflows(root: string, files: ReadonlyMap<string, string>): TreeDrift {
+  const drift = workflowDrift(root, files);
+  for (const f of [...drift.missing, ...drift.changed]) {
+    mkdirSync(dirname(join(root, f)), { recursive: true });
+    writeFileSync(join(root, f), files.get(f)!);
+  }
+  for (const f of drift.extra) rmSync(join(root, f));
+  return drift;
+}
+
+/**
+ * Compares two folders file by file: `expected` (a fresh synth) against `actual` (the committed
+ * dist/).
+ */
+export function treeDrift(expected: string, actual: string): TreeDrift {
+  const want = new Set(listFiles(expected));
+  const have = new Set(listFiles(actual));
+  return {
+    missing: [...want].filter((f) => !have.has(f)).sort(),
+    changed: [...want]
+      .filter((f) => have.has(f) && !readFileSync(join(expected, f)).equals(readFileSync(join(actual, f))))
+      .sort(),
+    extra: [...have].filter((f) => !want.has(f)).sort(),
+  };
+}
+
+/** Every file under `dir`, relative and `/`-separated; empty when `dir` does not exist. */
+export function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((d) => d.isFile())
+    .map((d) => relative(dir, join(d.parentPath, d.name)).split(sep).join('/'))
+    .sort();
+}
