@@ -1,0 +1,232 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { reconcile } from '../src/reconcile.js';
+import { sweepExpired } from '../src/sweeper.js';
+import { StockStore } from '../src/stock-store.js';
+import { startHarness } from './harness.js';
+import type { InventoryHarness } from './harness.js';
+
+let h: InventoryHarness;
+const SKUS = ['A', 'B', 'C'];
+
+beforeAll(async () => {
+  h = await startHarness('inventory');
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size)
+    out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  return out;
+}
+
+async function setStock(sku: string, available: number): Promise<void> {
+  expect((await h.call('PUT', `/stock/${sku}`, { available })).status).toBe(200);
+}
+
+describe('POST /reservations under load', () => {
+  test('reserves exactly the stock, never below zero, and duplicates get the same outcome', async () => {
+    for (const sku of SKUS) await setStock(sku, 100);
+    // 1,600 orders over 1–3 SKUs, plus 400 duplicates of some of them, all at once.
+    const subsets = [['A'], ['B'], ['C'], ['A', 'B'], ['B', 'C'], ['A', 'C'], ['A', 'B', 'C']];
+    const orders = Array.from({ length: 1600 }, (_, i) => ({
+      orderId: `load-${i}`,
+      items: subsets[i % subsets.length]!.map((sku) => ({ sku, quantity: 1 })),
+    }));
+    const requests = [...orders, ...orders.filter((_, i) => i % 4 === 0)];
+    // Four connections, like four replicas, each pipelining its share: the scripts interleave in Redis.
+    const stores = [
+      h.store,
+      ...[1, 2, 3].map(() => new StockStore({ redis: h.redis.duplicate(), prefix: h.prefix })),
+    ];
+    const outcomes = await Promise.all(requests.map((o, i) => stores[i % 4]!.reserve(o.orderId, o.items)));
+    await Promise.all(stores.slice(1).map((s) => s.redis.quit()));
+    // The same durable write the route makes after the script.
+    await Promise.all(outcomes.map((o, i) => h.ledger.record({ orderId: requests[i]!.orderId, ...o })));
+    const results = outcomes.map((o, i) => ({
+      status: o.status === 'RESERVED' ? 201 : 409,
+      body: { orderId: requests[i]!.orderId, ...o, fresh: undefined },
+    }));
+
+    const byOrder = new Map<string, { orderId: string; status: string | number }>();
+    for (const r of results) {
+      expect([201, 409]).toContain(r.status);
+      const seen = byOrder.get(r.body.orderId);
+      if (seen) expect(r.body).toEqual(seen);
+      else byOrder.set(r.body.orderId, r.body);
+    }
+    // A second wave of single-SKU orders drains whatever multi-SKU rejections left behind.
+    const wave = SKUS.flatMap((sku) =>
+      Array.from({ length: 110 }, (_, i) => ({
+        orderId: `drain-${sku}-${i}`,
+        items: [{ sku, quantity: 1 }],
+      })),
+    );
+    const waveResults = await inBatches(wave, 32, (o) => h.call('POST', '/reservations', o));
+
+    for (const sku of SKUS) {
+      const reservedByOutcome =
+        [...byOrder.values()].filter(
+          (b) =>
+            b.status === 'RESERVED' &&
+            orders.find((o) => o.orderId === b.orderId)!.items.some((i) => i.sku === sku),
+        ).length +
+        waveResults.filter((r) => r.status === 201 && r.body.orderId.startsWith(`drain-${sku}-`)).length;
+      const levels = (await h.call('GET', `/stock/${sku}`)).body;
+      expect(levels).toEqual({ sku, available: 0, reserved: 100, sold: 0 });
+      expect(reservedByOutcome).toBe(100);
+    }
+    // The Postgres ledger agrees with Redis to the unit.
+    expect((await reconcile(h.store, h.ledger, true)).drift).toEqual([]);
+  });
+});
+
+describe('reservation lifecycle', () => {
+  test('commits once, refuses release after commit, and replays', async () => {
+    await setStock('L1', 5);
+    expect(
+      (await h.call('POST', '/reservations', { orderId: 'life-1', items: [{ sku: 'L1', quantity: 2 }] }))
+        .status,
+    ).toBe(201);
+    const commits = await Promise.all([1, 2, 3].map(() => h.call('POST', '/reservations/life-1/commit')));
+    for (const c of commits) expect(c).toMatchObject({ status: 200, body: { status: 'COMMITTED' } });
+    expect((await h.call('GET', '/stock/L1')).body).toEqual({
+      sku: 'L1',
+      available: 3,
+      reserved: 0,
+      sold: 2,
+    });
+    expect(await h.call('POST', '/reservations/life-1/release')).toMatchObject({
+      status: 409,
+      body: { status: 'COMMITTED' },
+    });
+    expect((await h.call('GET', '/reservations/life-1')).body).toMatchObject({
+      status: 'COMMITTED',
+      items: [{ sku: 'L1', quantity: 2 }],
+    });
+  });
+
+  test('releases an unknown reservation as a no-op and refuses a late reserve for it', async () => {
+    await setStock('L2', 5);
+    expect(await h.call('POST', '/reservations/late-1/release')).toMatchObject({
+      status: 200,
+      body: { status: 'RELEASED' },
+    });
+    const late = await h.call('POST', '/reservations', {
+      orderId: 'late-1',
+      items: [{ sku: 'L2', quantity: 1 }],
+    });
+    expect(late).toMatchObject({ status: 409, body: { status: 'RELEASED' } });
+    expect((await h.call('GET', '/stock/L2')).body.available).toBe(5);
+  });
+
+  test('rejects commit of an unknown reservation with 404', async () => {
+    const res = await h.call('POST', '/reservations/nobody/commit');
+    expect(res.status).toBe(404);
+    expect(res.type).toMatch(/problem\+json/);
+  });
+
+  test('rejects bad bodies with problem+json naming the field', async () => {
+    const res = await h.call('POST', '/reservations', { orderId: 'bad', items: [{ sku: 'A', quantity: 0 }] });
+    expect(res.status).toBe(400);
+    expect(res.type).toMatch(/^application\/problem\+json/);
+    expect(res.body['invalid-params'][0]?.name).toBe('items[0].quantity');
+    const noItems = await h.call('POST', '/reservations', { orderId: 'bad' });
+    expect(noItems.body['invalid-params'][0]?.name).toBe('items');
+    const stock = await h.call('PUT', '/stock/A', { available: -1 });
+    expect(stock.body['invalid-params'][0]?.name).toBe('available');
+  });
+});
+
+describe('expiry', () => {
+  test('two sweepers return expired stock exactly once, and commit then fails with 409', async () => {
+    await setStock('E1', 50);
+    await setStock('E2', 50);
+    const ids = Array.from({ length: 30 }, (_, i) => `exp-${i}`);
+    for (const id of ids) {
+      const outcome = await h.store.reserve(
+        id,
+        [
+          { sku: 'E1', quantity: 1 },
+          { sku: 'E2', quantity: 1 },
+        ],
+        20,
+      );
+      await h.ledger.record({ orderId: id, status: outcome.status, items: outcome.items });
+    }
+    expect(await h.store.levels('E1')).toEqual({ available: 20, reserved: 30, sold: 0 });
+    await new Promise((r) => setTimeout(r, 60));
+    // Two sweepers with their own connections, like two replicas.
+    const other = new StockStore({ redis: h.redis.duplicate(), prefix: h.prefix });
+    const counts = await Promise.all([sweepExpired(h.store, h.ledger, 7), sweepExpired(other, h.ledger, 7)]);
+    await other.redis.quit();
+    expect(counts[0]! + counts[1]!).toBe(30);
+    expect(await sweepExpired(h.store, h.ledger)).toBe(0);
+    expect(await h.store.levels('E1')).toEqual({ available: 50, reserved: 0, sold: 0 });
+    expect(await h.store.levels('E2')).toEqual({ available: 50, reserved: 0, sold: 0 });
+    expect(await h.call('POST', '/reservations/exp-0/commit')).toMatchObject({
+      status: 409,
+      body: { status: 'EXPIRED' },
+    });
+    const entries = await h.service.pool.query(
+      "SELECT count(*)::int AS n FROM stock_ledger WHERE kind = 'EXPIRE'",
+    );
+    expect(entries.rows[0].n).toBe(60);
+    expect((await reconcile(h.store, h.ledger, true)).drift).toEqual([]);
+  });
+
+  test('commit past the deadline expires the reservation itself when no sweeper ran', async () => {
+    await setStock('E3', 5);
+    await h.store.reserve('exp-late', [{ sku: 'E3', quantity: 2 }], 10);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await h.call('POST', '/reservations/exp-late/commit')).toMatchObject({
+      status: 409,
+      body: { status: 'EXPIRED' },
+    });
+    expect(await h.store.levels('E3')).toEqual({ available: 5, reserved: 0, sold: 0 });
+  });
+});
+
+describe('Redis failures', () => {
+  test('calls keep working after SCRIPT FLUSH empties the script cache', async () => {
+    await setStock('S1', 10);
+    await h.redis.script('FLUSH');
+    const res = await h.call('POST', '/reservations', {
+      orderId: 'flush-1',
+      items: [{ sku: 'S1', quantity: 1 }],
+    });
+    expect(res.status).toBe(201);
+    await h.redis.script('FLUSH');
+    expect((await h.call('POST', '/reservations/flush-1/commit')).status).toBe(200);
+    expect(await h.store.levels('S1')).toEqual({ available: 9, reserved: 0, sold: 1 });
+  });
+
+  test('reconcile restores exact counters and live reservations after the keys are lost', async () => {
+    await setStock('R1', 10);
+    await h.call('POST', '/reservations', { orderId: 'loss-1', items: [{ sku: 'R1', quantity: 3 }] });
+    await h.call('POST', '/reservations', { orderId: 'loss-2', items: [{ sku: 'R1', quantity: 2 }] });
+    await h.call('POST', '/reservations/loss-2/commit');
+    const before = new Map<string, unknown>();
+    for (const sku of [...SKUS, 'R1', 'E1', 'L1', 'S1']) before.set(sku, await h.store.levels(sku));
+
+    // FLUSHDB for our prefix only: the Redis database is shared with other suites.
+    const keys = await h.redis.keys(`${h.prefix}*`);
+    await h.redis.unlink(...keys);
+    expect(await h.store.levels('R1')).toBeUndefined();
+
+    const report = await reconcile(h.store, h.ledger);
+    expect(report.drift.map((d) => d.sku)).toEqual(expect.arrayContaining(['A', 'R1']));
+    for (const [sku, levels] of before) expect(await h.store.levels(sku)).toEqual(levels);
+    expect((await reconcile(h.store, h.ledger, true)).drift).toEqual([]);
+    // The live reservation came back with its deadline, and replays stay idempotent.
+    expect((await h.call('POST', '/reservations/loss-1/commit')).status).toBe(200);
+    expect(
+      (await h.call('POST', '/reservations', { orderId: 'loss-2', items: [{ sku: 'R1', quantity: 2 }] })).body
+        .status,
+    ).toBe('COMMITTED');
+    expect(await h.store.levels('R1')).toEqual({ available: 5, reserved: 0, sold: 5 });
+  });
+});
