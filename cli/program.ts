@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import type { CliIo } from './cli-io.js';
+import { registerDev } from './dev.js';
 import { registerNew } from './new-service.js';
 import { registerPipelines } from './pipelines.js';
 import { registerRoutes } from './routes.js';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerNew,
   registerUpdate,
   registerPipelines,
+  registerDev,
 ];
 
 /**

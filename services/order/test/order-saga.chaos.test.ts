@@ -1,0 +1,189 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  call,
+  orderBody,
+  sleep,
+  startStack,
+  waitTerminal,
+  type Json,
+  type ServiceProcess,
+  type Stack,
+} from './stack.js';
+
+/**
+ * Chaos: 2,000 orders at concurrency 60 over 3 hot SKUs, 2 order replicas, while a killer `kill -9`s
+ * and restarts a random service every second or so; some payments decline. Then the invariants.
+ */
+
+const ORDERS = Number(process.env.AIO_CHAOS_ORDERS ?? 2000);
+const CONCURRENCY = 60;
+const SKUS = ['HOT-1', 'HOT-2', 'HOT-3'];
+const INITIAL = 900;
+const DEADLINE_SECONDS = 8;
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({
+    label: 'order_chaos',
+    orderReplicas: 2,
+    inventoryEnv: { RESERVATION_TTL_SECONDS: '20' },
+    orderEnv: {
+      SAGA_DEADLINE_SECONDS: String(DEADLINE_SECONDS),
+      SAGA_TTL_MARGIN_SECONDS: '5',
+      SAGA_LEASE_MS: '1000',
+      SAGA_POLL_MS: '200',
+      PARTICIPANT_TIMEOUT_MS: '1000',
+    },
+  });
+  for (const sku of SKUS) await call(`${stack.inventory.url}/stock/${sku}`, 'PUT', { available: INITIAL });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+function randomOrder(i: number) {
+  const skus = SKUS.filter(() => Math.random() < 0.5);
+  const items = (skus.length ? skus : [SKUS[i % 3]!]).map((sku) => ({
+    sku,
+    quantity: 1 + Math.floor(Math.random() * 2),
+  }));
+  const r = Math.random();
+  const token = r < 0.08 ? 'tok_chargeDeclined' : r < 0.12 ? 'tok_insufficientFunds' : 'tok_visa';
+  return orderBody(items, token, `chaos-${i % 97}`);
+}
+
+/** POSTs with an Idempotency-Key, moving to the other replica while one is down. */
+async function placeWithRetry(body: unknown, key: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const replica = stack.orders[(attempt + Number(key.split('-')[1])) % 2]!;
+    try {
+      const res = await call(`${replica.url}/orders`, 'POST', body, { 'idempotency-key': key });
+      if (res.status === 202) return res.body.orderId as string;
+    } catch {
+      // replica down: try the other one
+    }
+    if (attempt > 400) throw new Error(`could not place ${key}`);
+    await sleep(50);
+  }
+}
+
+async function killer(stop: { done: boolean }, log: string[]): Promise<void> {
+  const all: ServiceProcess[] = [...stack.orders, stack.inventory, stack.payment];
+  while (!stop.done) {
+    await sleep(600 + Math.random() * 900);
+    if (stop.done) break;
+    const victim = all[Math.floor(Math.random() * all.length)]!;
+    await victim.kill9();
+    log.push(victim.name);
+    await sleep(150 + Math.random() * 500);
+    await victim.start();
+  }
+}
+
+describe('order saga under chaos', () => {
+  test(`${ORDERS} orders with kill -9 of every service keep stock and money consistent`, async () => {
+    const stop = { done: false };
+    const kills: string[] = [];
+    const chaos = killer(stop, kills);
+    const placed: string[] = [];
+    let next = 0;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < ORDERS) {
+          const i = next++;
+          const id = await placeWithRetry(randomOrder(i), `chaos-${i}`);
+          placed.push(id);
+          // closed loop: each client waits for its order (any replica) before the next one
+          await waitTerminal(() => stack.orders[Math.floor(Math.random() * 2)]!.url, id, 120_000);
+        }
+      }),
+    );
+    stop.done = true;
+    await chaos;
+    for (const p of [...stack.orders, stack.inventory, stack.payment]) if (!p.running) await p.start();
+    const elapsed = (Date.now() - started) / 1000;
+
+    const db = new pg.Client({ connectionString: stack.dbs.order.url });
+    await db.connect();
+    const faultsStopped = Date.now();
+    let pending = -1;
+    while (pending !== 0 && Date.now() - faultsStopped < DEADLINE_SECONDS * 1000) {
+      pending = Number(
+        (await db.query('SELECT count(*) AS n FROM orders WHERE status = $1', ['PENDING'])).rows[0].n,
+      );
+      if (pending) await sleep(200);
+    }
+    expect(pending).toBe(0);
+    const orders = (
+      await db.query<{
+        order_id: string;
+        status: string;
+        items: { sku: string; quantity: number }[];
+        rejection_reason: string | null;
+      }>('SELECT order_id, status, items, rejection_reason FROM orders')
+    ).rows;
+    const sagaStates = (
+      await db.query('SELECT state, count(*)::int AS n FROM saga_instance GROUP BY state ORDER BY state')
+    ).rows;
+    await db.end();
+    expect(orders).toHaveLength(ORDERS); // idempotent POST across replica kills: no duplicates
+    expect(new Set(placed).size).toBe(ORDERS);
+
+    for (const sku of SKUS) {
+      const stock = (await call(`${stack.inventory.url}/stock/${sku}`)).body;
+      const approvedUnits = orders
+        .filter((o) => o.status === 'APPROVED')
+        .flatMap((o) => o.items)
+        .filter((it) => it.sku === sku)
+        .reduce((n, it) => n + it.quantity, 0);
+      expect({ sku, sold: stock.sold }).toEqual({ sku, sold: approvedUnits });
+      expect(stock.available + stock.reserved + stock.sold).toBe(INITIAL);
+      expect(stock.reserved).toBe(0);
+    }
+
+    const problems: string[] = [];
+    const queue = [...orders];
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let o = queue.pop(); o; o = queue.pop()) {
+          const [reservation, payment] = await Promise.all([
+            call(`${stack.inventory.url}/reservations/${o.order_id}`),
+            call(`${stack.payment.url}/payments/${o.order_id}`),
+          ]);
+          if (reservation.body?.status === 'RESERVED')
+            problems.push(`${o.order_id}: reservation left RESERVED`);
+          const pay: Json = payment.status === 200 ? payment.body : undefined;
+          if (o.status === 'APPROVED' && !(pay?.status === 'CAPTURED' && pay.captures === 1)) {
+            problems.push(`${o.order_id}: APPROVED but payment ${JSON.stringify(pay)}`);
+          }
+          if (
+            o.status === 'REJECTED' &&
+            pay &&
+            (pay.captures !== 0 || !['VOIDED', 'DECLINED'].includes(pay.status))
+          ) {
+            problems.push(
+              `${o.order_id}: REJECTED (${o.rejection_reason}) but payment ${JSON.stringify(pay)}`,
+            );
+          }
+        }
+      }),
+    );
+    expect(problems).toEqual([]);
+
+    const approved = orders.filter((o) => o.status === 'APPROVED').length;
+    const reasons: Record<string, number> = {};
+    for (const o of orders)
+      if (o.rejection_reason) reasons[o.rejection_reason] = (reasons[o.rejection_reason] ?? 0) + 1;
+    console.log(
+      `chaos: ${ORDERS} orders in ${elapsed.toFixed(1)} s (${(ORDERS / elapsed).toFixed(0)}/s), ${kills.length} kills ` +
+        `(${[...new Set(kills)].map((k) => `${k}×${kills.filter((x) => x === k).length}`).join(', ')}), ` +
+        `${approved} approved, rejected ${JSON.stringify(reasons)}, sagas ${JSON.stringify(sagaStates)}`,
+    );
+    expect(kills.length).toBeGreaterThanOrEqual(4);
+    expect(approved).toBeGreaterThan(0);
+  }, 240_000);
+});

@@ -1,0 +1,256 @@
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { call, orderBody, sleep, startStack, waitTerminal, type Json, type Stack } from './stack.js';
+
+let stack: Stack;
+let order: string;
+let traceFile: string;
+let sku = 0;
+
+/** A fresh SKU with `available` units. */
+async function newSku(available: number): Promise<string> {
+  const name = `SKU-E2E-${++sku}`;
+  expect((await call(`${stack.inventory.url}/stock/${name}`, 'PUT', { available })).status).toBe(200);
+  return name;
+}
+
+async function stock(name: string): Promise<Json> {
+  return (await call(`${stack.inventory.url}/stock/${name}`)).body;
+}
+
+async function place(body: unknown, key?: string): Promise<string> {
+  const res = await call(`${order}/orders`, 'POST', body, key ? { 'idempotency-key': key } : {});
+  expect(res.status).toBe(202);
+  expect(res.body.status).toBe('PENDING');
+  return res.body.orderId as string;
+}
+
+beforeAll(async () => {
+  traceFile = join(tmpdir(), `aio-order-e2e-spans-${process.pid}-${Date.now()}.jsonl`);
+  const tracing = { OTEL_SDK_DISABLED: 'false', AIO_TRACE_FILE: traceFile };
+  stack = await startStack({
+    label: 'order_e2e',
+    inventoryEnv: { RESERVATION_TTL_SECONDS: '6', ...tracing },
+    orderEnv: {
+      SAGA_DEADLINE_SECONDS: '4',
+      SAGA_TTL_MARGIN_SECONDS: '1',
+      SAGA_LEASE_MS: '1000',
+      SAGA_POLL_MS: '200',
+      ...tracing,
+    },
+    paymentEnv: tracing,
+  });
+  order = stack.orders[0]!.url;
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await rm(traceFile, { force: true });
+});
+
+describe('order saga end to end', () => {
+  test('approves an order: stock sold, payment captured once, every step recorded', async () => {
+    const a = await newSku(10);
+    const b = await newSku(10);
+    const id = await place(
+      orderBody([
+        { sku: a, quantity: 2 },
+        { sku: b, quantity: 1 },
+      ]),
+    );
+    const done = await waitTerminal(() => order, id);
+    expect(done).toMatchObject({ orderId: id, status: 'APPROVED', total: 30, saga: { state: 'COMPLETED' } });
+    expect(done.saga.steps.map((s: Json) => [s.name, s.status, s.attempts])).toEqual([
+      ['reserveStock', 'SUCCEEDED', 1],
+      ['authorizePayment', 'SUCCEEDED', 1],
+      ['commitReservation', 'SUCCEEDED', 1],
+      ['capturePayment', 'SUCCEEDED', 1],
+    ]);
+    expect(await stock(a)).toMatchObject({ available: 8, reserved: 0, sold: 2 });
+    expect(await stock(b)).toMatchObject({ available: 9, reserved: 0, sold: 1 });
+    expect((await call(`${stack.payment.url}/payments/${id}`)).body).toMatchObject({
+      status: 'CAPTURED',
+      captures: 1,
+      amount: 30,
+    });
+    expect((await call(`${order}/sagas/${id}`)).body).toMatchObject({
+      sagaId: id,
+      state: 'COMPLETED',
+      version: 1,
+    });
+    const list = await call(`${order}/orders?customerId=c1`);
+    expect(list.body.orders.map((o: Json) => o.orderId)).toContain(id);
+  });
+
+  test('rejects an out-of-stock order without calling payment', async () => {
+    const a = await newSku(1);
+    const id = await place(orderBody([{ sku: a, quantity: 2 }]));
+    const done = await waitTerminal(() => order, id);
+    expect(done).toMatchObject({
+      status: 'REJECTED',
+      rejectionReason: 'INSUFFICIENT_STOCK',
+      saga: { state: 'COMPENSATED' },
+    });
+    expect(done.saga.steps[1]).toMatchObject({ name: 'authorizePayment', attempts: 0 });
+    expect((await call(`${stack.payment.url}/payments/${id}`)).status).toBe(404);
+    expect(await stock(a)).toMatchObject({ available: 1, reserved: 0, sold: 0 });
+  });
+
+  test.each(['tok_chargeDeclined', 'tok_insufficientFunds'])(
+    'releases the reservation when payment declines (%s)',
+    async (token) => {
+      const a = await newSku(5);
+      const id = await place(orderBody([{ sku: a, quantity: 3 }], token));
+      const done = await waitTerminal(() => order, id);
+      expect(done.status).toBe('REJECTED');
+      expect(done.rejectionReason).toBe(
+        token === 'tok_chargeDeclined' ? 'card_declined' : 'insufficient_funds',
+      );
+      expect(done.saga.steps[0]).toMatchObject({ name: 'reserveStock', status: 'COMPENSATED' });
+      expect(await stock(a)).toMatchObject({ available: 5, reserved: 0, sold: 0 });
+      expect((await call(`${stack.inventory.url}/reservations/${id}`)).body.status).toBe('RELEASED');
+    },
+  );
+
+  test('voids the payment when the reservation expired before the commit', async () => {
+    const a = await newSku(4);
+    const replica = stack.orders[0]!;
+    await replica.stop();
+    await replica.start({ AIO_SAGA_CRASH: 'before:commitReservation' });
+    const id = await place(orderBody([{ sku: a, quantity: 1 }]));
+    await replica.exited();
+    await sleep(6500); // longer than the reservation TTL: the sweeper gives the stock back
+    expect(await stock(a)).toMatchObject({ available: 4, reserved: 0 });
+    await replica.start();
+    const done = await waitTerminal(() => order, id);
+    expect(done).toMatchObject({ status: 'REJECTED', rejectionReason: 'RESERVATION_EXPIRED' });
+    expect((await call(`${stack.payment.url}/payments/${id}`)).body).toMatchObject({
+      status: 'VOIDED',
+      captures: 0,
+    });
+    expect(await stock(a)).toMatchObject({ available: 4, reserved: 0, sold: 0 });
+  }, 40_000);
+
+  test('returns the same order for the same Idempotency-Key, also when sent concurrently', async () => {
+    const a = await newSku(10);
+    const body = orderBody([{ sku: a, quantity: 1 }], 'tok_visa', 'c-idem');
+    const replies = await Promise.all(
+      [1, 2, 3, 4].map(() => call(`${order}/orders`, 'POST', body, { 'idempotency-key': 'k-1' })),
+    );
+    const ids = new Set(replies.map((r) => r.body.orderId));
+    expect(ids.size).toBe(1);
+    const [id] = [...ids] as string[];
+    await waitTerminal(() => order, id!);
+    const again = await call(`${order}/orders`, 'POST', body, { 'idempotency-key': 'k-1' });
+    expect(again.body).toEqual({ orderId: id, status: 'APPROVED' });
+    const other = await call(
+      `${order}/orders`,
+      'POST',
+      { ...body, customerId: 'c-other' },
+      { 'idempotency-key': 'k-1' },
+    );
+    expect(other.status).toBe(422);
+    expect((await call(`${order}/orders?customerId=c-idem`)).body.orders).toHaveLength(1);
+    expect(await stock(a)).toMatchObject({ available: 9, sold: 1 });
+  });
+
+  test('participants apply a repeated idempotency key once', async () => {
+    const a = await newSku(5);
+    const orderId = crypto.randomUUID();
+    const reserve = () =>
+      call(
+        `${stack.inventory.url}/reservations`,
+        'POST',
+        { orderId, items: [{ sku: a, quantity: 2 }] },
+        { 'idempotency-key': `${orderId}:reserveStock` },
+      );
+    const [r1, r2] = [await reserve(), await reserve()];
+    expect([r1.status, r2.status]).toEqual([201, 201]);
+    expect(await stock(a)).toMatchObject({ available: 3, reserved: 2 });
+    const pay = () =>
+      call(
+        `${stack.payment.url}/payments`,
+        'POST',
+        { orderId, customerId: 'c1', amount: 20, currency: 'EUR', paymentToken: 'tok_visa' },
+        { 'idempotency-key': `${orderId}:authorizePayment` },
+      );
+    expect((await Promise.all([pay(), pay()])).map((r) => r.status)).toEqual([201, 201]);
+    const capture = () =>
+      call(`${stack.payment.url}/payments/${orderId}/capture`, 'POST', undefined, {
+        'idempotency-key': `${orderId}:capturePayment`,
+      });
+    expect([(await capture()).status, (await capture()).status]).toEqual([200, 200]);
+    expect((await call(`${stack.payment.url}/payments/${orderId}`)).body).toMatchObject({
+      status: 'CAPTURED',
+      captures: 1,
+    });
+  });
+
+  test('rejects bad input with a problem+json 400 naming the field', async () => {
+    const res = await call(`${order}/orders`, 'POST', {
+      customerId: 'c1',
+      currency: 'EUR',
+      paymentToken: 'tok_visa',
+      items: [],
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('items');
+    expect((await call(`${order}/orders/${crypto.randomUUID()}`)).status).toBe(404);
+    expect((await call(`${order}/sagas?stuck=true`)).body.sagas).toEqual([]);
+    expect(await fetch(`${order}/metrics`).then((r) => r.text())).toMatch(/^aio_saga_stuck 0$/m);
+  });
+});
+
+describe('order saga tracing', () => {
+  test('one order yields one trace with spans from order, inventory and payment', async () => {
+    const a = await newSku(3);
+    const id = await place(orderBody([{ sku: a, quantity: 1 }]));
+    expect((await waitTerminal(() => order, id)).status).toBe('APPROVED');
+    await sleep(300); // span export is asynchronous
+    const spans = (await readFile(traceFile, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (l) =>
+          JSON.parse(l) as { service: string; name: string; kind: number; traceId: string; attributes: Json },
+      );
+    const sagaSpans = spans.filter((s) => s.attributes['saga.id'] === id);
+    const traceIds = new Set(sagaSpans.map((s) => s.traceId));
+    expect(traceIds.size).toBe(1);
+    const trace = spans.filter((s) => traceIds.has(s.traceId));
+    expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['order', 'inventory', 'payment']));
+    // the POST /orders server span opened the trace; the saga steps continued it
+    expect(trace.some((s) => s.service === 'order' && s.kind === 1 && /POST/.test(s.name))).toBe(true);
+    expect(sagaSpans.map((s) => s.name).sort()).toEqual([
+      'saga step authorizePayment',
+      'saga step capturePayment',
+      'saga step commitReservation',
+      'saga step reserveStock',
+    ]);
+    expect(trace.filter((s) => s.service === 'payment' && s.kind === 1)).toHaveLength(2); // authorize + capture
+  });
+});
+
+describe('order service startup', () => {
+  test('refuses a saga deadline that does not fit inside the reservation TTL', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const res = spawnSync(process.execPath, [join(import.meta.dirname, '../dist/main.js')], {
+      env: {
+        PATH: process.env.PATH,
+        OTEL_SDK_DISABLED: 'true',
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/unused',
+        INVENTORY_URL: 'http://127.0.0.1:1',
+        PAYMENT_URL: 'http://127.0.0.1:2',
+        SAGA_DEADLINE_SECONDS: '900',
+        RESERVATION_TTL_SECONDS: '900',
+      },
+      encoding: 'utf8',
+    });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(
+      'config error: SAGA_DEADLINE_SECONDS: must be shorter than RESERVATION_TTL_SECONDS (900)',
+    );
+  });
+});
