@@ -6,6 +6,7 @@ import type { PlatformModel } from '../model/platform-model.js';
 import { ValidationError } from '../model/validation-error.js';
 import { Gateway, GatewayClass, HttpRoute, ReferenceGrant } from './crds/gateway-api.js';
 import { AuthorizationPolicy, PeerAuthentication } from './crds/istio-security.js';
+import { GatewayTls } from './gateway-tls.js';
 import { EdgePlugins } from './kong-plugins.js';
 import { MESH_NAMESPACE_LABELS, PSS_RESTRICTED_LABELS } from './private/labels.js';
 import { SERVICE_PORT } from './service-chart.js';
@@ -36,8 +37,8 @@ export interface GatewayChartProps extends ChartProps {
   readonly maxRequestBodyMb?: number;
   /** OTLP/HTTP endpoint (without `/v1/traces`). @default - the Jaeger collector in `observability` */
   readonly otlpEndpoint?: string;
-  /** Secret in Kong's namespace with the TLS certificate for the hosts. @default 'gateway-tls' */
-  readonly tlsSecretName?: string;
+  /** Where TLS terminates. @default GatewayTls.secret('gateway-tls') */
+  readonly tls?: GatewayTls;
   /** Labels of Kong's proxy pods (set by its Helm chart). @default { 'app.kubernetes.io/name': 'kong' } */
   readonly kongPodLabels?: Readonly<Record<string, string>>;
   /** Kong's proxy container ports (plaintext, TLS). @default ['8000', '8443'] */
@@ -64,9 +65,10 @@ export function routeName(service: string, path: string): string {
  * @see https://docs.konghq.com/kubernetes-ingress-controller/latest/guides/services/upstream/
  */
 export class GatewayChart extends Chart {
-  /** Props from the platform model. */
-  public static propsFromModel(model: PlatformModel): GatewayChartProps {
+  /** Props from the platform model: TLS at the load balancer when the env has a certificate. */
+  public static propsFromModel(model: PlatformModel, envName: string): GatewayChartProps {
     const g = model.spec.gateway;
+    const env = model.environment(envName);
     return {
       hosts: g.hosts,
       routes: model
@@ -77,6 +79,9 @@ export class GatewayChart extends Chart {
       rateLimitBy: g.rateLimit.by,
       maxRequestBodyMb: g.maxRequestBodyMb,
       otlpEndpoint: naming.otlpHttpEndpoint(model.spec.tracing.namespace),
+      tls: env.certificateArn
+        ? GatewayTls.loadBalancer(env.certificateArn)
+        : GatewayTls.secret('gateway-tls'),
     };
   }
 
@@ -150,23 +155,10 @@ export class GatewayChart extends Chart {
       metadata: { name: 'kong', annotations: { 'konghq.com/gatewayclass-unmanaged': 'true' } },
       spec: { controllerName: 'konghq.com/kic-gateway-controller' },
     });
-    const tlsSecret = props.tlsSecretName ?? 'gateway-tls';
+    const tls = props.tls ?? GatewayTls.secret('gateway-tls');
     new Gateway(this, 'Gateway', {
-      metadata: { name: gatewayName, namespace: kongNs },
-      spec: {
-        gatewayClassName: 'kong',
-        listeners: props.hosts.map((host, i) => ({
-          name: `https-${i}`,
-          hostname: host,
-          port: 443,
-          protocol: 'HTTPS' as const,
-          tls: {
-            mode: 'Terminate' as const,
-            certificateRefs: [{ kind: 'Secret' as const, name: tlsSecret }],
-          },
-          allowedRoutes: { namespaces: { from: 'Same' as const } },
-        })),
-      },
+      metadata: { name: gatewayName, namespace: kongNs, annotations: tls.annotations() },
+      spec: { gatewayClassName: 'kong', listeners: tls.listeners(props.hosts) },
     });
 
     const plugins = new EdgePlugins(this, 'Plugins', {

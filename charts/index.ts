@@ -5,6 +5,7 @@ export * from './service-mesh-policy.js';
 export * from './service-chart.js';
 export * from './mesh-chart.js';
 export * from './kong-plugins.js';
+export * from './gateway-tls.js';
 export * from './gateway-chart.js';
 export * from './tracing-chart.js';
 export * from './secret-store-chart.js';

@@ -41,7 +41,7 @@ export function buildPlatformCharts(
     ]),
   );
   const mesh = new MeshChart(app, 'mesh', MeshChart.propsFromModel(model));
-  const gateway = new GatewayChart(app, 'gateway', GatewayChart.propsFromModel(model));
+  const gateway = new GatewayChart(app, 'gateway', GatewayChart.propsFromModel(model, envName));
   const tracing = new TracingChart(app, 'tracing', TracingChart.propsFromModel(model, envName));
   annotateApplyOrder(app);
   return {

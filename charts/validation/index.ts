@@ -1,0 +1,4 @@
+export * from './findings.js';
+export * from './schema-gate.js';
+export * from './policy-gate.js';
+export * from './credential-scan.js';
