@@ -1,1 +1,6 @@
-export {};
+// Tracing starts before anything loads pg, fastify or http (see services/kit/README.md).
+import { startTracing } from '@aio/kit/tracing';
+
+startTracing({ serviceName: 'payment' });
+const { startPayment } = await import('./service.js');
+await startPayment();

@@ -1,0 +1,39 @@
+import type { Migration } from '@aio/kit';
+
+/** Payment's schema: one row per order's payment, and the append-only ledger of PSP operations. */
+export const migrations: Migration[] = [
+  {
+    id: '001_payments',
+    sql: `
+CREATE TABLE payments (
+  order_id text PRIMARY KEY,
+  status text NOT NULL CHECK (status IN ('PENDING', 'AUTHORIZED', 'DECLINED', 'CAPTURED', 'VOIDED')),
+  customer_id text,
+  amount_minor bigint,
+  currency text,
+  decline_reason text,
+  psp_reference text,
+  captures integer NOT NULL DEFAULT 0,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE payment_ledger (
+  id bigserial PRIMARY KEY,
+  order_id text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('AUTHORIZE', 'DECLINE', 'CAPTURE', 'VOID')),
+  amount_minor bigint NOT NULL,
+  currency text,
+  psp_reference text,
+  note text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX payment_ledger_order ON payment_ledger (order_id);
+CREATE FUNCTION payment_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'payment_ledger is append-only';
+END $$;
+CREATE TRIGGER payment_ledger_append_only BEFORE UPDATE OR DELETE ON payment_ledger
+  FOR EACH ROW EXECUTE FUNCTION payment_ledger_append_only();
+`,
+  },
+];

@@ -1,0 +1,78 @@
+import { HttpProblem, IdempotencyConflictError } from '@aio/kit';
+import type { FastifyInstance } from '@aio/kit';
+import type { AuthorizeInput, Payments } from './payments.js';
+
+const ORDER_ID = { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } as const;
+const orderParams = { type: 'object', required: ['orderId'], properties: { orderId: ORDER_ID } } as const;
+
+const authorizeBody = {
+  type: 'object',
+  required: ['orderId', 'customerId', 'amount', 'currency', 'paymentToken'],
+  properties: {
+    orderId: ORDER_ID,
+    customerId: { type: 'string', minLength: 1, maxLength: 128 },
+    amount: { type: 'number', exclusiveMinimum: 0, maximum: 10_000_000 },
+    currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+    paymentToken: { type: 'string', minLength: 1, maxLength: 255 },
+  },
+} as const;
+
+/** Registers payment's HTTP contract (see services/payment/README.md). */
+export function registerPaymentRoutes(app: FastifyInstance, payments: Payments): void {
+  app.post<{ Body: AuthorizeInput }>(
+    '/payments',
+    { schema: { body: authorizeBody } },
+    async (request, reply) => {
+      const amountMinor = Math.round(request.body.amount * 100);
+      if (Math.abs(amountMinor - request.body.amount * 100) > 1e-6) {
+        throw new HttpProblem(400, `amount: must have at most 2 decimals, got ${request.body.amount}`, {
+          'invalid-params': [{ name: 'amount', reason: 'must have at most 2 decimals' }],
+        });
+      }
+      try {
+        const response = await payments.authorize(request.body, amountMinor);
+        return reply.code(response.statusCode).send(response.body);
+      } catch (error) {
+        if (error instanceof IdempotencyConflictError) {
+          throw new HttpProblem(
+            422,
+            `payment for order ${request.body.orderId} was already requested with other details`,
+            {
+              orderId: request.body.orderId,
+            },
+          );
+        }
+        throw error;
+      }
+    },
+  );
+
+  app.post<{ Params: { orderId: string } }>(
+    '/payments/:orderId/capture',
+    { schema: { params: orderParams } },
+    async (request, reply) => {
+      const response = await payments.capture(request.params.orderId);
+      if (!response) throw new HttpProblem(404, `payment for order ${request.params.orderId} not found`);
+      return reply.code(response.statusCode).send(response.body);
+    },
+  );
+
+  app.post<{ Params: { orderId: string } }>(
+    '/payments/:orderId/void',
+    { schema: { params: orderParams } },
+    async (request, reply) => {
+      const response = await payments.void(request.params.orderId);
+      return reply.code(response.statusCode).send(response.body);
+    },
+  );
+
+  app.get<{ Params: { orderId: string } }>(
+    '/payments/:orderId',
+    { schema: { params: orderParams } },
+    async (request) => {
+      const payment = await payments.get(request.params.orderId);
+      if (!payment) throw new HttpProblem(404, `payment for order ${request.params.orderId} not found`);
+      return payment;
+    },
+  );
+}

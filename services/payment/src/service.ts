@@ -1,0 +1,29 @@
+import { loadConfig, runService } from '@aio/kit';
+import type { RunningService } from '@aio/kit';
+import { paymentConfigSchema } from './config.js';
+import type { PaymentConfig } from './config.js';
+import { migrations } from './migrations.js';
+import { Payments } from './payments.js';
+import { SimulatorPsp } from './psp.js';
+import type { PaymentProvider } from './psp.js';
+import { registerPaymentRoutes } from './routes.js';
+
+/**
+ * Starts the payment service.
+ *
+ * @param config - @default - loaded from process.env (exit 1 when invalid)
+ * @param psp - @default - the simulator
+ */
+export async function startPayment(
+  config: PaymentConfig = loadConfig(paymentConfigSchema),
+  processHooks = true,
+  psp: PaymentProvider = new SimulatorPsp(),
+): Promise<RunningService<PaymentConfig>> {
+  return runService({
+    name: 'payment',
+    config,
+    migrations,
+    processHooks,
+    routes: ({ app, pool }) => registerPaymentRoutes(app, new Payments(pool, psp)),
+  });
+}
