@@ -1,0 +1,322 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
+import type * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { naming, ValidationError } from '../model/index.js';
+import { ADDON_CHARTS, AWS_LOAD_BALANCER_CONTROLLER_VERSION, type ChartPin } from './addon-versions.js';
+import { acknowledge } from './private/acknowledge.js';
+import { PodIdentityRole } from './private/pod-identity.js';
+
+/** Where Argo CD finds an environment's Kubernetes manifests. */
+export interface GitOpsSource {
+  /** Git URL of the platform repository. */
+  readonly repoUrl: string;
+  /** Branch, tag or commit. */
+  readonly revision: string;
+  /** Folder holding `<env>/k8s`, e.g. `dist`. */
+  readonly path: string;
+}
+
+/** Properties for {@link ClusterAddons}. */
+export interface ClusterAddonsProps {
+  /** The cluster to install into. */
+  readonly cluster: eks.Cluster;
+  /** Platform name, for the External Secrets read scope `<platform>/<env>/*`. */
+  readonly platform: string;
+  /** Environment name: Argo CD syncs `<path>/<env>/k8s`. */
+  readonly environment: string;
+  /** The manifests Argo CD applies after the add-ons are installed. */
+  readonly gitops: GitOpsSource;
+  /**
+   * ACM certificate that Kong's NLB terminates TLS with.
+   *
+   * @default - the NLB forwards TCP 443 to Kong's TLS port
+   */
+  readonly certificateArn?: string;
+  /**
+   * Namespace of Jaeger (the OTLP endpoints the services export to live there).
+   *
+   * @default 'observability'
+   */
+  readonly tracingNamespace?: string;
+  /**
+   * Jaeger span storage.
+   *
+   * @default 'badger'
+   */
+  readonly tracingStorage?: 'memory' | 'badger' | 'opensearch';
+  /**
+   * Helm `--timeout` of every release. Must stay well under the 15-minute Lambda limit of the
+   * kubectl provider, or an interrupted release is left in `pending-upgrade`.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly helmTimeout?: Duration;
+  /**
+   * Run two replicas of istiod, Kong and Argo CD's controllers.
+   *
+   * @default false
+   */
+  readonly highAvailability?: boolean;
+}
+
+/**
+ * The cluster add-ons, installed with Helm in an explicit order:
+ *
+ * 1. CRDs first: Gateway API, Istio base.
+ * 2. istiod, then Kong in a namespace with sidecar injection, so Kong's pods get a sidecar and send
+ *    traffic through the mesh (Kong's own upstream would bypass Istio).
+ * 3. AWS Load Balancer Controller before Kong; Kong depends on it, so on `cdk destroy` Kong (and
+ *    its NLB) is removed while the controller still runs to delete the NLB.
+ * 4. External Secrets, Jaeger, metrics-server.
+ * 5. Argo CD, and last an Argo CD `Application` that syncs `<path>/<env>/k8s`.
+ *
+ * @see https://docs.aws.amazon.com/eks/latest/userguide/lbc-helm.html
+ * @see https://istio.io/latest/docs/setup/install/helm/
+ */
+export class ClusterAddons extends Construct {
+  /** Every Helm release, by chart key of {@link ADDON_CHARTS}. */
+  public readonly charts: Readonly<Record<keyof typeof ADDON_CHARTS, eks.HelmChart>>;
+  /** The Argo CD Application of this environment. */
+  public readonly application: eks.KubernetesManifest;
+
+  constructor(scope: Construct, id: string, props: ClusterAddonsProps) {
+    super(scope, id);
+    const timeout = props.helmTimeout ?? Duration.minutes(10);
+    if (timeout.toMinutes({ integral: false }) > 12 || timeout.toSeconds() < 60) {
+      throw new ValidationError(
+        `'helmTimeout' must be from 1 to 12 minutes (the kubectl Lambda stops at 15), got ${timeout.toHumanString()}`,
+        { path: this.node.path },
+      );
+    }
+    const cluster = props.cluster;
+    const replicas = props.highAvailability ? 2 : 1;
+    const tracingNamespace = props.tracingNamespace ?? 'observability';
+    const stack = Stack.of(this);
+    const helm = (key: keyof typeof ADDON_CHARTS, namespace: string, values: Record<string, unknown>) =>
+      install(cluster, key, ADDON_CHARTS[key], namespace, values, timeout);
+
+    const gatewayApiCrds = helm('gatewayApiCrds', 'kube-system', {
+      crds: { gatewayAPI: { enabled: true, channel: 'standard' }, envoyGateway: { enabled: false } },
+    });
+    const istioBase = helm('istioBase', 'istio-system', { defaultRevision: 'default' });
+    const istiod = helm('istiod', 'istio-system', {
+      pilot: { replicaCount: replicas, autoscaleMin: replicas },
+      meshConfig: {
+        enableTracing: true,
+        extensionProviders: [
+          {
+            name: 'jaeger',
+            opentelemetry: { service: `jaeger-collector.${tracingNamespace}.svc.cluster.local`, port: 4317 },
+          },
+        ],
+        defaultProviders: { tracing: ['jaeger'] },
+      },
+    });
+    istiod.node.addDependency(istioBase);
+
+    const lbcIdentity = new PodIdentityRole(this, 'LoadBalancerControllerIdentity', {
+      clusterName: cluster.clusterName,
+      namespace: 'kube-system',
+      serviceAccount: 'aws-load-balancer-controller',
+      description: 'AWS Load Balancer Controller (creates the NLB in front of Kong)',
+    });
+    const lbcPolicy = loadBalancerControllerPolicy();
+    for (const statement of lbcPolicy.statements) lbcIdentity.role.addToPolicy(statement);
+    acknowledge(
+      lbcIdentity.role,
+      lbcPolicy.wildcardResources.map((r) => `AwsSolutions-IAM5[Resource::${r}]`),
+      'this is the IAM policy the AWS Load Balancer Controller project publishes for this version: load balancers, target groups and security groups it creates have generated names, and its writes are conditioned on the elbv2.k8s.aws/cluster tag',
+    );
+    const awsLoadBalancerController = helm('awsLoadBalancerController', 'kube-system', {
+      clusterName: cluster.clusterName,
+      region: stack.region,
+      vpcId: cluster.vpc.vpcId,
+      replicaCount: replicas,
+      serviceAccount: { create: true, name: 'aws-load-balancer-controller' },
+    });
+    awsLoadBalancerController.node.addDependency(lbcIdentity.association);
+
+    const kongNamespace = cluster.addManifest('KongNamespace', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: naming.gatewayNamespace,
+        labels: { 'istio-injection': 'enabled', 'pod-security.kubernetes.io/enforce': 'baseline' },
+      },
+    });
+    kongNamespace.node.addDependency(istiod);
+    const kong = helm('kong', naming.gatewayNamespace, kongValues(props, replicas));
+    kong.node.addDependency(kongNamespace, istiod, gatewayApiCrds, awsLoadBalancerController);
+
+    const esoIdentity = new PodIdentityRole(this, 'ExternalSecretsIdentity', {
+      clusterName: cluster.clusterName,
+      namespace: 'external-secrets',
+      serviceAccount: 'external-secrets',
+      description: `External Secrets Operator: reads ${props.platform}/${props.environment}/* secrets`,
+    });
+    const secretsPrefix = `arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${props.platform}/${props.environment}/*`;
+    esoIdentity.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [secretsPrefix],
+      }),
+    );
+    acknowledge(
+      esoIdentity.role,
+      [
+        `AwsSolutions-IAM5[Resource::${nagArn(stack, `secretsmanager:${nagToken(stack.region, 'AWS::Region')}:${nagToken(stack.account, 'AWS::AccountId')}:secret:${props.platform}/${props.environment}/*`)}]`,
+      ],
+      'External Secrets syncs the secrets of every service of this environment; the wildcard is limited to the <platform>/<env>/ name prefix, and each ExternalSecret lives in its own service namespace',
+    );
+    const externalSecrets = helm('externalSecrets', 'external-secrets', {
+      installCRDs: true,
+      serviceAccount: { create: true, name: 'external-secrets' },
+    });
+    externalSecrets.node.addDependency(esoIdentity.association);
+
+    const storage = props.tracingStorage ?? 'badger';
+    if (storage === 'opensearch') {
+      Annotations.of(this).addWarningV2(
+        '@aio/constructs:jaegerOpenSearch',
+        'tracing storage opensearch is not provisioned by the AWS layer yet; Jaeger stores spans in badger on a persistent volume',
+      );
+    }
+    const jaeger = helm('jaeger', tracingNamespace, {
+      provisionDataStore: { cassandra: false },
+      allInOne: { enabled: true },
+      agent: { enabled: false },
+      collector: { enabled: false },
+      query: { enabled: false },
+      storage:
+        storage === 'memory'
+          ? { type: 'memory' }
+          : { type: 'badger', badger: { ephemeral: false, persistence: { mountPath: '/badger' } } },
+    });
+
+    const metricsServer = helm('metricsServer', 'kube-system', { replicas });
+
+    const argoCd = helm('argoCd', 'argocd', {
+      controller: { replicas: 1 },
+      server: { replicas },
+      repoServer: { replicas },
+      configs: { params: { 'server.insecure': false } },
+    });
+    this.application = cluster.addManifest('Application', argoApplication(props));
+    this.application.node.addDependency(argoCd, kong, istiod, gatewayApiCrds, externalSecrets, jaeger);
+
+    this.charts = {
+      gatewayApiCrds,
+      istioBase,
+      istiod,
+      kong,
+      awsLoadBalancerController,
+      externalSecrets,
+      jaeger,
+      metricsServer,
+      argoCd,
+    };
+  }
+}
+
+function install(
+  cluster: eks.Cluster,
+  key: string,
+  pin: ChartPin,
+  namespace: string,
+  values: Record<string, unknown>,
+  timeout: Duration,
+): eks.HelmChart {
+  const id = key.charAt(0).toUpperCase() + key.slice(1);
+  return cluster.addHelmChart(id, {
+    repository: pin.repository,
+    chart: pin.chart,
+    version: pin.version,
+    release: key === 'istioBase' ? 'istio-base' : pin.chart,
+    namespace,
+    createNamespace: true,
+    values,
+    wait: true,
+    timeout,
+  });
+}
+
+function kongValues(props: ClusterAddonsProps, replicas: number): Record<string, unknown> {
+  const lb = 'service.beta.kubernetes.io/aws-load-balancer';
+  const tls = props.certificateArn
+    ? { [`${lb}-ssl-cert`]: props.certificateArn, [`${lb}-ssl-ports`]: 'kong-proxy-tls' }
+    : {};
+  return {
+    replicaCount: replicas,
+    env: { database: 'off', router_flavor: 'expressions' },
+    ingressController: { enabled: true, installCRDs: false, env: { feature_gates: 'GatewayAlpha=false' } },
+    deployment: { serviceAccount: { create: true, name: naming.gatewayServiceAccount } },
+    // Inbound from the NLB is plain TCP and must not hit the sidecar's STRICT mTLS; outbound to
+    // services goes through the sidecar so Istio policy, retries and mTLS apply.
+    podAnnotations: { 'traffic.sidecar.istio.io/includeInboundPorts': '' },
+    proxy: {
+      type: 'LoadBalancer',
+      annotations: {
+        [`${lb}-type`]: 'external',
+        [`${lb}-nlb-target-type`]: 'ip',
+        [`${lb}-scheme`]: 'internet-facing',
+        ...tls,
+      },
+      tls: props.certificateArn ? { enabled: true, overrideServiceTargetPort: 8000 } : { enabled: true },
+    },
+  };
+}
+
+function argoApplication(props: ClusterAddonsProps): Record<string, unknown> {
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name: `${props.platform}-${props.environment}`, namespace: 'argocd' },
+    spec: {
+      project: 'default',
+      source: {
+        repoURL: props.gitops.repoUrl,
+        targetRevision: props.gitops.revision,
+        path: `${props.gitops.path}/${props.environment}/k8s`,
+        directory: { recurse: true },
+      },
+      destination: { server: 'https://kubernetes.default.svc' },
+      syncPolicy: {
+        automated: { prune: true, selfHeal: true },
+        syncOptions: ['CreateNamespace=false', 'ServerSideApply=true'],
+        retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+      },
+    },
+  };
+}
+
+/** The IAM policy of the AWS Load Balancer Controller version in addon-versions.ts, as shipped by aws-cdk-lib. */
+function loadBalancerControllerPolicy(): { statements: iam.PolicyStatement[]; wildcardResources: string[] } {
+  const cdkLib = dirname(createRequire(import.meta.url).resolve('aws-cdk-lib'));
+  const file = join(
+    cdkLib,
+    'aws-eks-v2',
+    'lib',
+    'addons',
+    `alb-iam_policy-${AWS_LOAD_BALANCER_CONTROLLER_VERSION}.json`,
+  );
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { Statement: { Resource?: string | string[] }[] };
+  const resources = doc.Statement.flatMap((s) => (s.Resource === undefined ? [] : [s.Resource].flat()));
+  return {
+    statements: doc.Statement.map((s) => iam.PolicyStatement.fromJson(s)),
+    wildcardResources: [...new Set(resources.filter((r) => r.includes('*')))],
+  };
+}
+
+/** How cdk-nag renders an ARN with the partition pseudo parameter. */
+function nagArn(stack: Stack, rest: string): string {
+  return `arn:${nagToken(stack.partition, 'AWS::Partition')}:${rest}`;
+}
+
+/** How cdk-nag renders a value that may be a pseudo parameter. */
+function nagToken(value: string, pseudo: string): string {
+  return Token.isUnresolved(value) ? `<${pseudo}>` : value;
+}

@@ -1,0 +1,131 @@
+import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { naming, type PlatformModel } from '../model/index.js';
+import { ClusterStack } from './cluster-stack.js';
+import { NetworkStack } from './network-stack.js';
+import { sizeProfile } from './private/profile.js';
+import { ServiceStack } from './service-stack.js';
+
+/** What to build: one environment of a platform. */
+export interface PlatformEnvironmentProps {
+  /** The validated platform. */
+  readonly model: PlatformModel;
+  /** Name of the environment in the model, e.g. `prod`. */
+  readonly environment: string;
+}
+
+/** The stacks of one environment. */
+export interface PlatformStacks {
+  readonly network: NetworkStack;
+  readonly cluster: ClusterStack;
+  /** One stack per service, by service name. */
+  readonly services: ReadonlyMap<string, ServiceStack>;
+}
+
+/**
+ * Creates every stack of one environment under `scope` (an App or a Stage):
+ * `<platform>-<env>-network` → `<platform>-<env>-cluster` → `<platform>-<env>-svc-<name>` per service.
+ *
+ * References between them are explicit props (VPC, cluster name, cluster security group), which CDK
+ * turns into exports and imports, plus explicit stack dependencies. Tags `platform`, `env`, and on
+ * service stacks `service` and `owner`, go on every taggable resource for cost allocation.
+ *
+ * @throws ValidationError when the environment is not in the model
+ */
+export function createPlatformStacks(scope: Construct, props: PlatformEnvironmentProps): PlatformStacks {
+  const { model } = props;
+  const env = model.environment(props.environment);
+  const profile = sizeProfile(env);
+  const awsEnv = { account: env.account, region: env.region };
+  const prefix = `${model.name}-${env.name}`;
+  const tag = (stack: ClusterStack | NetworkStack | ServiceStack, tags: Record<string, string>) => {
+    for (const [k, v] of Object.entries(tags)) Tags.of(stack).add(k, v);
+  };
+
+  const network = new NetworkStack(scope, `${prefix}-network`, {
+    env: awsEnv,
+    terminationProtection: profile.production,
+    stackName: `${prefix}-network`,
+    description: `${model.name} ${env.name}: VPC, flow logs and endpoints`,
+    network: {
+      region: env.region,
+      maxAzs: profile.maxAzs,
+      natGateways: profile.natGateways,
+      flowLogRetentionDays: profile.logRetentionDays,
+      removalPolicy: profile.logRemovalPolicy,
+    },
+  });
+  tag(network, naming.tags(model.name, env.name));
+
+  const cluster = new ClusterStack(scope, `${prefix}-cluster`, {
+    env: awsEnv,
+    terminationProtection: profile.production,
+    stackName: `${prefix}-cluster`,
+    description: `${model.name} ${env.name}: EKS cluster and add-ons`,
+    cluster: {
+      vpc: network.vpc,
+      clusterName: prefix,
+      kubernetesVersion: model.spec.cluster.kubernetesVersion,
+      adminRoleArns: env.adminRoleArns,
+      nodeInstanceTypes: profile.nodeInstanceTypes,
+      nodes: profile.nodes,
+    },
+    addons: {
+      platform: model.name,
+      environment: env.name,
+      gitops: model.spec.gitops,
+      certificateArn: env.certificateArn,
+      tracingNamespace: model.spec.tracing.namespace,
+      tracingStorage: env.tracingStorage,
+      highAvailability: profile.production,
+    },
+  });
+  cluster.addStackDependency(network, 'the cluster runs in the network stack VPC');
+  tag(cluster, naming.tags(model.name, env.name));
+
+  const services = new Map<string, ServiceStack>();
+  const eksCluster = cluster.platformCluster.cluster;
+  for (const svc of model.services) {
+    const stack = new ServiceStack(scope, `${prefix}-svc-${svc.name}`, {
+      env: awsEnv,
+      terminationProtection: profile.production,
+      stackName: `${prefix}-svc-${svc.name}`,
+      description: `${model.name} ${env.name}: ${svc.name} registry, data stores and workload identity`,
+      platform: model.name,
+      environment: env.name,
+      service: svc,
+      profile,
+      vpc: network.vpc,
+      clusterName: eksCluster.clusterName,
+      clusterSecurityGroup: eksCluster.clusterSecurityGroup,
+    });
+    stack.addStackDependency(
+      cluster,
+      'Pod Identity associations and security group rules refer to the cluster',
+    );
+    tag(stack, naming.tags(model.name, env.name, svc.name, svc.owner));
+    services.set(svc.name, stack);
+  }
+  return { network, cluster, services };
+}
+
+/** Properties for {@link PlatformStage}. */
+export type PlatformStageProps = PlatformEnvironmentProps & StageProps;
+
+/**
+ * One environment of the platform as a CDK Stage, for CDK Pipelines: the network, cluster and
+ * per-service stacks of {@link createPlatformStacks}.
+ *
+ * The CDK app (`bin/cdk-app.ts`) calls `createPlatformStacks` on the App directly, so that
+ * `cdk deploy --all -c env=prod` finds the stacks at the top level.
+ */
+export class PlatformStage extends Stage {
+  /** The stacks of the environment. */
+  public readonly stacks: PlatformStacks;
+
+  constructor(scope: Construct, id: string, props: PlatformStageProps) {
+    const env = props.model.environment(props.environment);
+    super(scope, id, { env: { account: env.account, region: env.region }, ...props });
+    this.stacks = createPlatformStacks(this, props);
+  }
+}
