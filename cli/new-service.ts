@@ -82,7 +82,7 @@ export async function newServiceCommand(
   const { basename, relative, resolve } = await import('node:path');
   const { ValidationError } = await import('../model/validation-error.js');
   const { resolveAnswers } = await import('../templates/resolve-answers.js');
-  const { checkAnswers } = await import('../templates/service-answers.js');
+  const { checkAnswers, checkServiceName } = await import('../templates/service-answers.js');
   const { isManaged, loadServiceTemplate, renderService } = await import('../templates/render-service.js');
   const { formatTree, isEmptyFolder, writeFileMap } = await import('../templates/file-map.js');
   const { readPlatform, platformPath } = await import('./platform-file.js');
@@ -91,6 +91,7 @@ export async function newServiceCommand(
   const platformFlag =
     flags.platform ?? (existsSync(resolve(io.cwd, 'platform.yaml')) ? 'platform.yaml' : undefined);
   const platform = platformFlag ? await readPlatform(io, platformFlag) : undefined;
+  if (name !== undefined) checkServiceName(name);
   const ask = flags.yes || !io.interactive ? undefined : (deps.ask ?? (await terminalAsk()));
   const answers = await resolveAnswers(
     {

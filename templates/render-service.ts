@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ServiceAnswers } from './service-answers.js';
+import { peerUrlVariable } from '../model/cross-checks.js';
+import { naming } from '../model/naming.js';
+import { canonicalAnswers, type ServiceAnswers } from './service-answers.js';
 import { renderTemplate, type TemplateValues } from './template-engine.js';
 import { renderCiWorkflow } from './ci-workflow.js';
 
@@ -94,7 +96,11 @@ export function renderService(
     files.set(target, text);
   }
   files.set(CI_WORKFLOW, renderCiWorkflow(answers));
-  const record: ScaffoldRecord = { template: 'service', templateVersion: template.version, answers };
+  const record: ScaffoldRecord = {
+    template: 'service',
+    templateVersion: template.version,
+    answers: canonicalAnswers(answers),
+  };
   files.set(SCAFFOLD_FILE, JSON.stringify(record, null, 2) + '\n');
   const out = new Map<string, string>();
   for (const path of [...files.keys()].sort()) {
@@ -140,6 +146,16 @@ function templateValues(answers: ServiceAnswers, template: ServiceTemplate): Tem
     routesList: answers.routes.length ? answers.routes.map((r) => `\`${r}\``).join(', ') : 'none yet',
     callsList: answers.calls.length ? answers.calls.map((c) => `\`${c}\``).join(', ') : 'none',
     hasRoutes: answers.routes.length > 0,
+    hasCalls: answers.calls.length > 0,
+    peerConfig: answers.calls
+      .map(
+        (peer) =>
+          `  /** Base URL of ${peer}; the platform sets it and the mesh allows only the calls in platform.yaml. */\n` +
+          `  ${peerUrlVariable(peer)}: z.url().default('http://${naming.serviceHost(peer)}'),`,
+      )
+      .join('\n'),
+    account: answers.account,
+    region: answers.region,
     templateVersion: template.version,
     kitVersion: template.packages['@aio/kit'],
     platformVersion: template.packages['@aio/platform'],

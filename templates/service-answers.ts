@@ -133,3 +133,24 @@ export function checkAnswers(answers: ServiceAnswers): void {
     }
   }
 }
+
+/**
+ * The answers in their canonical key order, defaults filled in: what `.aio/scaffold.json` stores.
+ * Answers stored by an older template may lack newer keys; they get the defaults.
+ */
+export function canonicalAnswers(
+  answers: Partial<ServiceAnswers> & Pick<ServiceAnswers, 'name' | 'owner'>,
+): ServiceAnswers {
+  return {
+    name: answers.name,
+    owner: answers.owner,
+    database: answers.database ?? ANSWER_DEFAULTS.database,
+    cache: answers.cache ?? ANSWER_DEFAULTS.cache,
+    routes: [...(answers.routes ?? ANSWER_DEFAULTS.routes)],
+    calls: [...(answers.calls ?? ANSWER_DEFAULTS.calls)],
+    platform: answers.platform ?? ANSWER_DEFAULTS.platform,
+    platformRepo: answers.platformRepo ?? ANSWER_DEFAULTS.platformRepo,
+    account: answers.account ?? ANSWER_DEFAULTS.account,
+    region: answers.region ?? ANSWER_DEFAULTS.region,
+  };
+}

@@ -9,7 +9,7 @@ import {
   type ScaffoldRecord,
   type ServiceTemplate,
 } from './render-service.js';
-import { ANSWER_DEFAULTS, type ServiceAnswers } from './service-answers.js';
+import { canonicalAnswers } from './service-answers.js';
 
 /** One managed file that differs from what the current template renders. */
 export interface ManagedFileChange {
@@ -48,7 +48,7 @@ export function planUpdate(repoDir: string, template: ServiceTemplate): UpdatePl
       { file: SCAFFOLD_FILE },
     );
   }
-  const answers: ServiceAnswers = { ...ANSWER_DEFAULTS, ...record.answers };
+  const answers = canonicalAnswers(record.answers);
   const rendered = renderService(answers, template);
   const changes: ManagedFileChange[] = [];
   for (const [path, next] of rendered) {

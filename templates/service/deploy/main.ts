@@ -1,0 +1,25 @@
+// The Kubernetes manifests of {{name}}, from the platform's ServiceChart: the same library the
+// platform repo synthesizes every service with. `npm run build && npm run synth` writes manifests/.
+import { naming } from '@aio/platform/model';
+import { ServiceChart } from '@aio/platform/charts';
+import { App } from 'cdk8s';
+
+const platform = '{{platform}}';
+const env = process.env.AIO_ENV ?? 'dev';
+// CI sets IMAGE_TAG to the commit the image was built from; never 'latest'.
+const imageTag = process.env.IMAGE_TAG ?? '0.1.0';
+
+const app = new App({ outdir: 'manifests' });
+new ServiceChart(app, '{{name}}', {
+  name: '{{name}}',
+  image: naming.image(platform, { account: '{{account}}', region: '{{region}}' }, '{{name}}', imageTag),
+  port: 8080,
+  owner: '{{owner}}',
+  database: {{postgres}},
+  databaseSecretName: naming.databaseSecret(platform, env, '{{name}}'),
+  cache: {{redis}},
+  cacheSecretName: naming.cacheSecret(platform, env, '{{name}}'),
+  calls: {{callsJson}},
+  labels: naming.tags(platform, env),
+});
+app.synth();

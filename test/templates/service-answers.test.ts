@@ -1,0 +1,54 @@
+import { describe, expect, test } from 'vitest';
+import { ValidationError } from '../../model/validation-error.js';
+import { checkAnswers, checkServiceName, suggestServiceName } from '../../templates/service-answers.js';
+import { githubRepo } from '../../templates/resolve-answers.js';
+import { FULL_ANSWERS } from './fixtures.js';
+
+describe('checkServiceName', () => {
+  test('accepts DNS-1123 labels of up to 40 characters', () => {
+    for (const name of ['review', 'a', 'review-digest-2', 'x'.repeat(40)]) {
+      expect(() => checkServiceName(name)).not.toThrow();
+    }
+  });
+
+  test('throws for a bad name and suggests a corrected one', () => {
+    expect(() => checkServiceName('Review_Digest')).toThrow(
+      "service name must be a DNS-1123 label: lowercase letters, digits and -, starting and ending alphanumeric; try 'review-digest', got 'Review_Digest'",
+    );
+    expect(() => checkServiceName('-orders-')).toThrow(/try 'orders'/);
+    expect(() => checkServiceName('a'.repeat(41))).toThrow(
+      /must be at most 40 characters \(got 41\); try 'a{40}'/,
+    );
+    expect(() => checkServiceName('___')).toThrow(ValidationError);
+  });
+});
+
+describe('suggestServiceName', () => {
+  test('lowercases, splits camel case, replaces other characters and trims to 40', () => {
+    expect(suggestServiceName('ReviewDigest')).toBe('review-digest');
+    expect(suggestServiceName('my service!!')).toBe('my-service');
+    expect(suggestServiceName('café--bar')).toBe('cafe-bar');
+    expect(suggestServiceName(`${'ab-'.repeat(14)}x`)).toBe('ab-'.repeat(13) + 'a');
+    expect(suggestServiceName('***')).toBeUndefined();
+  });
+});
+
+describe('checkAnswers', () => {
+  test('throws for a bad owner, route or call', () => {
+    expect(() => checkAnswers({ ...FULL_ANSWERS, owner: 'Team Growth' })).toThrow(
+      /--owner must be a team name/,
+    );
+    expect(() => checkAnswers({ ...FULL_ANSWERS, routes: ['api/x'] })).toThrow(
+      /--route must start with '\/'/,
+    );
+    expect(() => checkAnswers({ ...FULL_ANSWERS, calls: ['review-digest'] })).toThrow(/cannot call itself/);
+  });
+});
+
+describe('githubRepo', () => {
+  test('reads owner/name from https and ssh URLs', () => {
+    expect(githubRepo('https://github.com/allinone/platform.git')).toBe('allinone/platform');
+    expect(githubRepo('git@github.com:allinone/platform.git')).toBe('allinone/platform');
+    expect(githubRepo('https://gitlab.com/allinone/platform.git')).toBeUndefined();
+  });
+});
