@@ -60,7 +60,7 @@ export function planUpdate(repoDir: string, template: ServiceTemplate): UpdatePl
   for (const path of managedOnDisk(repoDir, template)) {
     if (!rendered.has(path)) changes.push({ path, current: readFileSync(join(repoDir, path), 'utf8') });
   }
-  changes.sort((a, b) => a.path.localeCompare(b.path));
+  changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { fromVersion: record.templateVersion, toVersion: template.version, changes };
 }
 
@@ -134,7 +134,10 @@ function readIfExists(file: string): string | undefined {
 function managedOnDisk(repoDir: string, template: ServiceTemplate): string[] {
   const out: string[] = [];
   for (const pattern of template.managed) {
-    if (!pattern.endsWith('/**')) continue;
+    if (!pattern.endsWith('/**')) {
+      if (existsSync(join(repoDir, pattern))) out.push(pattern);
+      continue;
+    }
     const folder = join(repoDir, pattern.slice(0, -3));
     if (!existsSync(folder)) continue;
     for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true })) {
