@@ -10,6 +10,8 @@ export interface SynthCommandOptions {
   readonly env: string;
   readonly out: string;
   readonly json?: boolean;
+  /** Synthesize into a temp folder and fail if the committed output differs. */
+  readonly check?: boolean;
 }
 
 /** `aio synth`: CloudFormation and Kubernetes manifests for each environment, with gates. */
@@ -23,6 +25,10 @@ export function registerSynth(program: Command, io: CliIo, done: (code: number) 
     .option('-e, --env <name>', "environment to synthesize, or 'all'", 'all')
     .option('-o, --out <dir>', 'output directory', 'dist')
     .option('--json', 'print the summary as JSON on stdout (progress stays on stderr)')
+    .option(
+      '--check',
+      're-synthesize into a temp folder; exit 1 listing files if the committed output differs',
+    )
     .action(async (opts: SynthCommandOptions) => done(await synthCommand(io, opts)));
 }
 
@@ -38,7 +44,23 @@ export async function synthCommand(io: CliIo, opts: SynthCommandOptions): Promis
   io.err(`synth: ${model.file} → ${shown}/ (${envs.join(', ')})`);
 
   const { synthesizePlatform } = await import('../synth/synthesize.js');
-  const summary = await synthesizePlatform(model, { envs, outDir, onProgress: (line) => io.err(line) });
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const target = opts.check ? mkdtempSync(`${tmpdir()}/aio-synth-check-`) : outDir;
+  const summary = await synthesizePlatform(model, {
+    envs,
+    outDir: target,
+    onProgress: (line) => io.err(line),
+  });
+  let drifted = false;
+  if (opts.check) {
+    const { distDrift, formatDrift, isClean } = await import('../pipelines/generated-files.js');
+    const drift = distDrift(target, outDir, envs);
+    rmSync(target, { recursive: true, force: true });
+    drifted = !isClean(drift);
+    for (const line of formatDrift(drift)) io.err(line.replace(': ', `: ${shown}/`));
+    if (drifted) io.err(`${shown}/ is out of date; run aio synth --env ${opts.env} and commit ${shown}/`);
+  }
   const seconds = (performance.now() - started) / 1000;
 
   for (const f of summary.findings) {
@@ -51,7 +73,7 @@ export async function synthCommand(io: CliIo, opts: SynthCommandOptions): Promis
   }
   const errors = summary.findings.filter((f) => f.level === 'error').length;
   if (errors > 0) io.err(`synth failed: ${errors} gate error(s); fix them or acknowledge them with a reason`);
-  return summary.ok ? 0 : 1;
+  return summary.ok && !drifted ? 0 : 1;
 }
 
 function formatSummary(summary: SynthSummary, seconds: number): string {

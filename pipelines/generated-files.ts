@@ -83,12 +83,20 @@ export function writeWorkflows(root: string, files: ReadonlyMap<string, string>)
 }
 
 /**
- * Compares two folders file by file: `expected` (a fresh synth) against `actual` (the committed
- * dist/).
+ * Files of a synth that `aio synth --check` does not compare. CDK's `*.metadata.json` and the
+ * cdk-nag `validation-report.json` record construct stack traces with absolute paths of the
+ * checkout that ran the synth, so they differ between a laptop and CI; nothing deploys them.
  */
-export function treeDrift(expected: string, actual: string): TreeDrift {
-  const want = new Set(listFiles(expected));
-  const have = new Set(listFiles(actual));
+export const DIST_CHECK_IGNORED: readonly RegExp[] = [/\.metadata\.json$/, /(^|\/)validation-report\.json$/];
+
+/**
+ * Compares two folders file by file: `expected` (a fresh synth) against `actual` (the committed
+ * dist/). Files matching `ignore` are left out on both sides.
+ */
+export function treeDrift(expected: string, actual: string, ignore: readonly RegExp[] = []): TreeDrift {
+  const keep = (f: string) => !ignore.some((re) => re.test(f));
+  const want = new Set(listFiles(expected).filter(keep));
+  const have = new Set(listFiles(actual).filter(keep));
   return {
     missing: [...want].filter((f) => !have.has(f)).sort(),
     changed: [...want]
@@ -105,4 +113,24 @@ export function listFiles(dir: string): string[] {
     .filter((d) => d.isFile())
     .map((d) => relative(dir, join(d.parentPath, d.name)).split(sep).join('/'))
     .sort();
+}
+
+/**
+ * Compares a fresh synth (`freshRoot/<env>`) with the committed output (`committedRoot/<env>`) for
+ * each environment. Paths in the result are relative to the output root: `<env>/k8s/x.yaml`.
+ *
+ * This is what `aio synth --check` runs: with GitOps, Argo CD applies the committed dist/, so a
+ * source change without a re-synth would silently not ship.
+ */
+export function distDrift(freshRoot: string, committedRoot: string, envs: readonly string[]): TreeDrift {
+  const parts = envs.map((env) => {
+    const d = treeDrift(join(freshRoot, env), join(committedRoot, env), DIST_CHECK_IGNORED);
+    const prefix = (f: string) => `${env}/${f}`;
+    return { missing: d.missing.map(prefix), changed: d.changed.map(prefix), extra: d.extra.map(prefix) };
+  });
+  return {
+    missing: parts.flatMap((p) => p.missing),
+    changed: parts.flatMap((p) => p.changed),
+    extra: parts.flatMap((p) => p.extra),
+  };
 }
