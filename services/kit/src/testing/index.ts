@@ -75,3 +75,4 @@ export async function deleteRedisKeys(redis: Redis, prefix: string): Promise<num
   } while (cursor !== '0');
   return deleted;
 }
+export * from './dockerfile-lint.js';
