@@ -4,6 +4,7 @@ import type { CliIo } from './cli-io.js';
 import { registerDev } from './dev.js';
 import { registerNew } from './new-service.js';
 import { registerPipelines } from './pipelines.js';
+import { registerRoute } from './route.js';
 import { registerRoutes } from './routes.js';
 import { registerSchema } from './schema.js';
 import { registerSynth } from './synth.js';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerValidate,
   registerSynth,
   registerRoutes,
+  registerRoute,
   registerSchema,
   registerNew,
   registerUpdate,
