@@ -87,5 +87,9 @@ export function readFindings(outdir: string): GateFinding[] {
 }
 
 function isValidationFailure(err: unknown): boolean {
-  return err instanceof Error && /ValidationError$/.test(err.name);
+  // aws-cdk-lib throws an UnscopedValidationError whose name is its code, `ValidationFailed`.
+  return (
+    err instanceof Error &&
+    (err.name === 'ValidationFailed' || err.constructor.name === 'UnscopedValidationError')
+  );
 }

@@ -1,0 +1,230 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ADDON_CHARTS } from '../../constructs/addon-versions.js';
+import { cloudFormationStep } from '../../constructs/synth-step.js';
+import { loadPlatform, naming, type PlatformModel } from '../../model/index.js';
+import type { SynthStepResult } from '../../synth/synth-step.js';
+
+// EKS synthesis is slow on 2 cores: each environment is synthesized once, through the real
+// `aio synth` step, and every test reads the templates it wrote.
+const model: PlatformModel = loadPlatform('platform.yaml');
+const out = mkdtempSync(join(tmpdir(), 'aio-cfn-'));
+const results: Record<string, SynthStepResult> = {};
+
+function template(env: string, stack: string): Template {
+  const file = join(out, env, 'cloudformation', `${model.name}-${env}-${stack}.template.json`);
+  return Template.fromJSON(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>);
+}
+
+beforeAll(async () => {
+  for (const env of ['dev', 'prod']) {
+    results[env] = await cloudFormationStep.run({
+      model,
+      env: model.environment(env),
+      envDir: join(out, env),
+      progress: () => undefined,
+    });
+  }
+});
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('reference platform', () => {
+  test.each(['dev', 'prod'])('synthesizes %s with cdk-nag and CloudFormation validation clean', (env) => {
+    const result = results[env]!;
+    expect(result.findings).toEqual([]);
+    // network + cluster + one stack per service
+    expect(result.stacks).toBe(2 + model.services.length);
+    expect(result.resources).toBeGreaterThan(100);
+    expect(result.files).toContain(`cloudformation/${model.name}-${env}-cluster.template.json`);
+    expect(result.files).toContain('cloudformation/manifest.json');
+  });
+
+  test('dev uses 2 AZs and 1 NAT gateway, prod 3 AZs and a NAT gateway per AZ', () => {
+    template('dev', 'network').resourceCountIs('AWS::EC2::NatGateway', 1);
+    template('prod', 'network').resourceCountIs('AWS::EC2::NatGateway', 3);
+    template('dev', 'network').resourceCountIs('AWS::EC2::Subnet', 4);
+    template('prod', 'network').resourceCountIs('AWS::EC2::Subnet', 6);
+    template('prod', 'network').hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL' });
+  });
+
+  test('creates a separate Aurora cluster per service with a database, protected only in prod', () => {
+    const withDb = model.servicesWithDatabase.map((s) => s.name);
+    expect(withDb.length).toBeGreaterThan(1);
+    for (const svc of withDb) {
+      template('prod', `svc-${svc}`).hasResourceProperties('AWS::RDS::DBCluster', {
+        DeletionProtection: true,
+        StorageEncrypted: true,
+        EnableIAMDatabaseAuthentication: true,
+        BackupRetentionPeriod: 14,
+      });
+      template('prod', `svc-${svc}`).resourceCountIs('AWS::RDS::DBInstance', 2);
+      template('dev', `svc-${svc}`).hasResourceProperties('AWS::RDS::DBCluster', {
+        DeletionProtection: false,
+        BackupRetentionPeriod: 1,
+      });
+      template('dev', `svc-${svc}`).resourceCountIs('AWS::RDS::DBInstance', 1);
+      template('prod', `svc-${svc}`).hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Snapshot' });
+      template('dev', `svc-${svc}`).hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Delete' });
+    }
+    template('prod', 'svc-notification').resourceCountIs('AWS::RDS::DBCluster', 0);
+  });
+
+  test('makes caches Multi-AZ with failover in prod only', () => {
+    template('prod', 'svc-inventory').hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      MultiAZEnabled: true,
+      AutomaticFailoverEnabled: true,
+      ReplicasPerNodeGroup: 2,
+    });
+    template('dev', 'svc-inventory').hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      MultiAZEnabled: false,
+      ReplicasPerNodeGroup: 0,
+    });
+    template('dev', 'svc-order').resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
+  });
+
+  test('binds every service to its own namespace and service account through Pod Identity', () => {
+    for (const svc of model.services) {
+      template('prod', `svc-${svc.name}`).hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+        Namespace: naming.namespace(svc.name),
+        ServiceAccount: naming.serviceAccount(svc.name),
+        ClusterName: Match.anyValue(),
+      });
+      template('prod', `svc-${svc.name}`).hasResourceProperties('AWS::ECR::Repository', {
+        RepositoryName: naming.repository(model.name, svc.name),
+      });
+    }
+  });
+
+  test('tags every stack for cost allocation with platform, env, service and owner', () => {
+    template('prod', 'svc-order').hasResourceProperties(
+      'AWS::ECR::Repository',
+      Match.objectLike({
+        Tags: Match.arrayWith([
+          { Key: 'env', Value: 'prod' },
+          { Key: 'owner', Value: 'team-commerce' },
+          { Key: 'platform', Value: model.name },
+          { Key: 'service', Value: 'order' },
+        ]),
+      }),
+    );
+    template('dev', 'network').hasResourceProperties(
+      'AWS::EC2::VPC',
+      Match.objectLike({ Tags: Match.arrayWith([{ Key: 'env', Value: 'dev' }]) }),
+    );
+  });
+
+  test('gives prod stacks termination protection', () => {
+    const manifest = JSON.parse(
+      readFileSync(join(out, 'prod', 'cloudformation', 'manifest.json'), 'utf8'),
+    ) as {
+      artifacts: Record<string, { properties?: { terminationProtection?: boolean } }>;
+    };
+    expect(manifest.artifacts[`${model.name}-prod-cluster`]?.properties?.terminationProtection).toBe(true);
+    const devManifest = JSON.parse(
+      readFileSync(join(out, 'dev', 'cloudformation', 'manifest.json'), 'utf8'),
+    ) as {
+      artifacts: Record<string, { properties?: { terminationProtection?: boolean } }>;
+    };
+    expect(devManifest.artifacts[`${model.name}-dev-cluster`]?.properties?.terminationProtection).toBeFalsy();
+  });
+});
+
+describe('PlatformCluster', () => {
+  test('creates a private EKS cluster with all control-plane logs and KMS-encrypted secrets', () => {
+    const t = template('prod', 'cluster');
+    t.resourceCountIs('AWS::EKS::Cluster', 1);
+    t.hasResourceProperties('AWS::EKS::Cluster', {
+      Name: `${model.name}-prod`,
+      Version: model.spec.cluster.kubernetesVersion,
+      ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false }),
+      EncryptionConfig: [Match.objectLike({ Provider: { KeyArn: Match.anyValue() } })],
+      Logging: {
+        ClusterLogging: {
+          EnabledTypes: Match.arrayWith([{ Type: 'api' }, { Type: 'audit' }, { Type: 'authenticator' }]),
+        },
+      },
+      AccessConfig: Match.objectLike({ AuthenticationMode: 'API' }),
+    });
+    t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  test('grants each admin role from platform.yaml an access entry, with no aws-auth ConfigMap', () => {
+    const t = template('prod', 'cluster');
+    for (const arn of model.environment('prod').adminRoleArns) {
+      t.hasResourceProperties('AWS::EKS::AccessEntry', {
+        PrincipalArn: arn,
+        AccessPolicies: [Match.objectLike({ AccessScope: { Type: 'cluster' } })],
+      });
+    }
+    expect(JSON.stringify(t.toJSON())).not.toContain('aws-auth');
+  });
+
+  test('installs the Pod Identity agent, a kubectl layer and a managed node group sized by env', () => {
+    const prod = template('prod', 'cluster');
+    prod.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'eks-pod-identity-agent' });
+    prod.hasResourceProperties('AWS::Lambda::LayerVersion', {
+      Description: Match.stringLikeRegexp('kubectl 1\\.34'),
+    });
+    prod.hasResourceProperties('AWS::EKS::Nodegroup', {
+      AmiType: 'AL2023_x86_64_STANDARD',
+      ScalingConfig: { MinSize: 3, DesiredSize: 3, MaxSize: 12 },
+    });
+    template('dev', 'cluster').hasResourceProperties('AWS::EKS::Nodegroup', {
+      ScalingConfig: { MinSize: 2, DesiredSize: 2, MaxSize: 4 },
+    });
+  });
+});
+
+describe('ClusterAddons', () => {
+  type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
+  const charts = (env: string) => {
+    const resources = template(env, 'cluster').toJSON().Resources as Record<string, Resource>;
+    const byChart = new Map<string, { id: string; props: Record<string, unknown>; dependsOn: string[] }>();
+    for (const [id, r] of Object.entries(resources)) {
+      if (r.Type !== 'Custom::AWSCDK-EKS-HelmChart') continue;
+      byChart.set(String(r.Properties.Release), { id, props: r.Properties, dependsOn: r.DependsOn ?? [] });
+    }
+    return byChart;
+  };
+
+  test('pins every chart to the version in addon-versions.ts, with a timeout under the Lambda limit', () => {
+    const installed = charts('prod');
+    expect(installed.size).toBe(Object.keys(ADDON_CHARTS).length);
+    for (const pin of Object.values(ADDON_CHARTS)) {
+      const release = [...installed.values()].find((c) => c.props.Chart === pin.chart);
+      expect(release?.props.Version, pin.chart).toBe(pin.version);
+      expect(release?.props.Repository, pin.chart).toBe(pin.repository);
+      expect(release?.props.Timeout, pin.chart).toBe('600s');
+    }
+  });
+
+  test('orders CRDs before their users and Istio and the load balancer controller before Kong', () => {
+    const installed = charts('dev');
+    const kong = installed.get('kong')!;
+    for (const dep of ['istiod', 'gateway-crds-helm', 'aws-load-balancer-controller']) {
+      expect(kong.dependsOn, dep).toContain(installed.get(dep)!.id);
+    }
+    expect(installed.get('istiod')!.dependsOn).toContain(installed.get('istio-base')!.id);
+  });
+
+  test('creates an Argo CD Application that syncs <path>/<env>/k8s after the add-ons', () => {
+    const resources = template('prod', 'cluster').toJSON().Resources as Record<string, Resource>;
+    const app = Object.values(resources).find(
+      (r) =>
+        r.Type === 'Custom::AWSCDK-EKS-KubernetesResource' &&
+        JSON.stringify(r.Properties).includes('Application'),
+    );
+    expect(app).toBeDefined();
+    const manifest = JSON.stringify(app!.Properties.Manifest);
+    expect(manifest).toContain(`${model.spec.gitops.path}/prod/k8s`);
+    expect(manifest).toContain(model.spec.gitops.repoUrl);
+    const installed = charts('prod');
+    for (const dep of ['argo-cd', 'kong', 'external-secrets', 'istiod']) {
+      expect(app!.DependsOn, dep).toContain(installed.get(dep)!.id);
+    }
+  });
+});
