@@ -25,16 +25,17 @@ export const orderConfigSchema = serviceConfigSchema.extend({
   /** Postgres pool size. @default 20 */
   DB_POOL_MAX: z.coerce.number().int().positive().default(20),
   /**
-   * Test hook: `before:<step>` or `after:<step>` (optionally `:compensation`) kills this process with
-   * SIGKILL at that saga boundary, once. Never set it in production.
+   * Test hook. `before:<step>` or `after:<step>` (optionally `:compensation`) kills this process with
+   * SIGKILL at that saga boundary, on the first attempt of the step. `tagged` does the same for
+   * orders whose customerId is `crash:<spec>`. Never set it in production.
    *
    * @default - no fault injection
    */
   AIO_SAGA_CRASH: z
     .string()
     .regex(
-      /^(before|after):[A-Za-z]+(:compensation)?$/,
-      'must be before:<step> or after:<step>[:compensation]',
+      /^((before|after):[A-Za-z]+(:compensation)?|tagged)$/,
+      'must be before:<step>, after:<step>[:compensation] or tagged',
     )
     .optional(),
 });

@@ -45,13 +45,23 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void>
   });
 }
 
-/** The fault-injection hook behind `AIO_SAGA_CRASH`: SIGKILL this process at one saga boundary. */
+/**
+ * The fault-injection hook behind `AIO_SAGA_CRASH`: SIGKILL this process at one saga boundary, on
+ * the first attempt only, so the restarted process gets past it.
+ */
 function crashAt(spec: string): (e: BoundaryEvent) => void {
-  const [point, step, phase = 'action'] = spec.split(':');
   return (e) => {
-    if (e.point === point && e.step === step && e.phase === phase) {
-      process.stderr.write(`AIO_SAGA_CRASH: killing order at ${spec} (saga ${e.sagaId})\n`);
+    if (e.attempt !== 1) return;
+    const wanted = spec === 'tagged' ? tagOf(e.input) : spec;
+    const here = `${e.point}:${e.step}${e.phase === 'compensation' ? ':compensation' : ''}`;
+    if (wanted === here) {
+      process.stderr.write(`AIO_SAGA_CRASH: killing order at ${here} (saga ${e.sagaId})\n`);
       process.kill(process.pid, 'SIGKILL');
     }
   };
+}
+
+function tagOf(input: unknown): string | undefined {
+  const customerId = (input as { customerId?: string }).customerId ?? '';
+  return customerId.startsWith('crash:') ? customerId.slice('crash:'.length) : undefined;
 }

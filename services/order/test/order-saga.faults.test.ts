@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { call, orderBody, startStack, waitTerminal, type Stack } from './stack.js';
+import { call, orderBody, sleep, startStack, waitTerminal, type Json, type Stack } from './stack.js';
 
 /**
  * Crashes (SIGKILL) the order process at every saga step boundary, restarts it, and checks that
- * the saga resumes and every participant effect happened exactly once.
+ * the saga resumes and every participant effect happened exactly once. The order process runs with
+ * `AIO_SAGA_CRASH=tagged`: an order whose customerId is `crash:<point>:<step>` kills it there, once.
  */
 
 let stack: Stack;
@@ -12,11 +13,15 @@ let sku = 0;
 beforeAll(async () => {
   stack = await startStack({
     label: 'order_faults',
-    startOrders: false,
     inventoryEnv: { RESERVATION_TTL_SECONDS: '60' },
-    orderEnv: { SAGA_DEADLINE_SECONDS: '30', SAGA_LEASE_MS: '300', SAGA_POLL_MS: '100' },
+    orderEnv: {
+      SAGA_DEADLINE_SECONDS: '30',
+      SAGA_LEASE_MS: '300',
+      SAGA_POLL_MS: '100',
+      AIO_SAGA_CRASH: 'tagged',
+    },
   });
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   await stack?.stop();
@@ -26,15 +31,18 @@ async function crashAndResume(crash: string, token: string) {
   const name = `SKU-F-${++sku}`;
   await call(`${stack.inventory.url}/stock/${name}`, 'PUT', { available: 5 });
   const replica = stack.orders[0]!;
-  await replica.start({ AIO_SAGA_CRASH: crash });
   const exitsBefore = replica.exits;
-  const posted = await call(`${replica.url}/orders`, 'POST', orderBody([{ sku: name, quantity: 2 }], token));
+  const posted = await call(
+    `${replica.url}/orders`,
+    'POST',
+    orderBody([{ sku: name, quantity: 2 }], token, `crash:${crash}`),
+  );
   expect(posted.status).toBe(202);
   await replica.exited();
+  await sleep(10);
   expect(replica.exits).toBe(exitsBefore + 1); // the hook really killed it
   await replica.start();
   const done = await waitTerminal(() => replica.url, posted.body.orderId as string);
-  await replica.stop();
   const stock = (await call(`${stack.inventory.url}/stock/${name}`)).body;
   const payment = await call(`${stack.payment.url}/payments/${posted.body.orderId}`);
   return { done, stock, payment };
@@ -48,7 +56,7 @@ describe('order saga crash recovery', () => {
         expect(done.status).toBe('APPROVED');
         expect(stock).toMatchObject({ available: 3, reserved: 0, sold: 2 });
         expect(payment.body).toMatchObject({ status: 'CAPTURED', captures: 1 });
-        const crashed = done.saga.steps.find((s: { name: string }) => s.name === step);
+        const crashed = done.saga.steps.find((s: Json) => s.name === step);
         expect(crashed.attempts).toBe(2); // the call was repeated with the same idempotency key
       });
     }

@@ -64,7 +64,7 @@ export class ServiceProcess {
     child.stderr?.pipe(log);
     child.on('exit', () => this.exits++);
     this.child = child;
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null)
         throw new Error(`${this.name} exited during start; see ${this.logFile}`);
@@ -126,6 +126,8 @@ export interface Stack {
   readonly orders: ServiceProcess[];
   readonly logDir: string;
   readonly dbs: Record<ServiceName, TestDatabase>;
+  /** A new order process with its own database (not started), stopped and dropped with the stack. */
+  isolatedOrder(name: string, env?: Record<string, string>): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -181,14 +183,38 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
   }
   if (options.startOrders ?? true) await Promise.all(orders.map((o) => o.start()));
+  const extra: ServiceProcess[] = [];
+  const extraDbs: TestDatabase[] = [];
   return {
     inventory,
     payment,
     orders,
     logDir,
     dbs,
+    isolatedOrder: async (name, env = {}) => {
+      const db = await createTestDatabase(`${options.label}_o`);
+      extraDbs.push(db);
+      const proc = new ServiceProcess(
+        name,
+        'order',
+        await freePort(),
+        {
+          ...orders[0]?.env,
+          INVENTORY_URL: inventory.url,
+          PAYMENT_URL: payment.url,
+          RESERVATION_TTL_SECONDS: options.inventoryEnv?.RESERVATION_TTL_SECONDS ?? '900',
+          ...options.orderEnv,
+          ...env,
+          DATABASE_URL: db.url,
+        },
+        join(logDir, `${name}.log`),
+      );
+      extra.push(proc);
+      return proc;
+    },
     stop: async () => {
-      await Promise.all([...orders, inventory, payment].map((p) => p.stop()));
+      await Promise.all([...orders, ...extra, inventory, payment].map((p) => p.stop()));
+      await Promise.all(extraDbs.map((d) => d.drop()));
       const { Redis } = await import('ioredis');
       const redis = new Redis(TEST_REDIS_URL);
       await deleteRedisKeys(redis, prefix);

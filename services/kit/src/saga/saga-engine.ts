@@ -15,6 +15,10 @@ export interface BoundaryEvent {
   readonly phase: 'action' | 'compensation';
   /** `before`: after "maybe done" is recorded, before the call. `after`: after the call, before its result is recorded. */
   readonly point: 'before' | 'after';
+  /** 1 for the first attempt of this action (or compensation), then 2, 3, ... */
+  readonly attempt: number;
+  /** The saga input. */
+  readonly input: unknown;
 }
 
 /** Where the engine writes what it does. Compatible with pino. */
@@ -344,7 +348,7 @@ export class SagaEngine {
     parent: Context,
     call: () => Promise<T>,
   ): Promise<T> {
-    const boundary = { sagaId: ctx.sagaId, step: step.name, phase };
+    const boundary = { sagaId: ctx.sagaId, step: step.name, phase, attempt: ctx.attempt, input: ctx.input };
     await this.props.onBoundary?.({ ...boundary, point: 'before' });
     const name = `saga ${phase === 'action' ? 'step' : 'compensate'} ${step.name}`;
     const outcome = await tracer.startActiveSpan(
