@@ -65,9 +65,15 @@ export function createServer(props: ServerProps): FastifyInstance {
   const state: ServerState = { draining: false };
   states.set(app, state);
 
+  // preClose runs when app.close() starts, before the listener stops.
+  app.addHook('preClose', async () => {
+    state.draining = true;
+  });
   app.addHook('onSend', async (_req, reply) => {
     const ctx = trace.getActiveSpan()?.spanContext();
     if (ctx) void reply.header('x-trace-id', ctx.traceId);
+    // A keep-alive socket would hold server.close() open after its in-flight request finished.
+    if (state.draining) void reply.header('connection', 'close');
   });
 
   app.setErrorHandler((error, request, reply) => {
