@@ -1,0 +1,36 @@
+import { Testing, type Chart } from 'cdk8s';
+import { fileURLToPath } from 'node:url';
+import type { KubeObject } from '../../charts/index.js';
+import { loadPlatform, type PlatformModel } from '../../model/index.js';
+
+/** The reference platform.yaml of this repo. */
+export function referenceModel(): PlatformModel {
+  return loadPlatform(fileURLToPath(new URL('../../platform.yaml', import.meta.url)));
+}
+
+/** Synthesizes a chart and returns its objects. */
+export function synth(chart: Chart): KubeObject[] {
+  return Testing.synth(chart) as KubeObject[];
+}
+
+/** The object of `kind` called `name` (and in `namespace`, when given); fails the test if absent. */
+export function find(
+  objects: readonly KubeObject[],
+  kind: string,
+  name: string,
+  namespace?: string,
+): KubeObject {
+  const o = objects.find(
+    (x) =>
+      x.kind === kind &&
+      x.metadata.name === name &&
+      (namespace === undefined || x.metadata.namespace === namespace),
+  );
+  if (!o) throw new Error(`no ${kind} ${namespace ?? '*'}/${name} among ${objects.length} objects`);
+  return o;
+}
+
+/** Reads a nested field. */
+export function at<T = unknown>(o: unknown, ...path: (string | number)[]): T {
+  return path.reduce<unknown>((cur, p) => (cur as Record<string | number, unknown> | undefined)?.[p], o) as T;
+}

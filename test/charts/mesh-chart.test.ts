@@ -1,0 +1,83 @@
+import { Testing } from 'cdk8s';
+import { describe, expect, test } from 'vitest';
+import { MeshChart, type KubeObject } from '../../charts/index.js';
+import { at, find, referenceModel, synth } from './helpers.js';
+
+const model = referenceModel();
+const objects = synth(new MeshChart(Testing.app(), 'mesh', MeshChart.propsFromModel(model)));
+const policies = objects.filter((o) => o.kind === 'AuthorizationPolicy');
+
+/** `caller→callee` for every principal an ALLOW policy admits, gateway excluded. */
+function allowedEdges(list: readonly KubeObject[]): string[] {
+  return list.flatMap((p) => {
+    const rules =
+      at<{ from?: { source: { principals?: string[] } }[] }[] | undefined>(p, 'spec', 'rules') ?? [];
+    return rules.flatMap((r) =>
+      (r.from ?? []).flatMap((f) =>
+        (f.source.principals ?? []).map((pr) => `${/\/sa\/([^/]+)$/.exec(pr)?.[1]}→${p.metadata.namespace}`),
+      ),
+    );
+  });
+}
+
+describe('MeshChart', () => {
+  test('enforces STRICT mTLS mesh-wide and samples traces at the platform percentage', () => {
+    expect(at(find(objects, 'PeerAuthentication', 'default', 'istio-system'), 'spec')).toEqual({
+      mtls: { mode: 'STRICT' },
+    });
+    expect(at(find(objects, 'Telemetry', 'mesh-default', 'istio-system'), 'spec', 'tracing', 0)).toEqual({
+      providers: [{ name: 'jaeger' }],
+      randomSamplingPercentage: 10,
+    });
+  });
+
+  test('denies by default in every service namespace', () => {
+    for (const svc of model.services) {
+      expect(at(find(objects, 'AuthorizationPolicy', 'default-deny', svc.name), 'spec')).toEqual({});
+    }
+  });
+
+  test('the ALLOW policies are exactly the calls graph, plus Kong for routed services only', () => {
+    const fromCallers = policies.filter((p) => p.metadata.name?.endsWith('-allow-callers'));
+    expect(allowedEdges(fromCallers).sort()).toEqual(model.callGraph().map((e) => `${e.from}→${e.to}`));
+    const gatewayAllowed = policies
+      .filter((p) => p.metadata.name?.endsWith('-allow-gateway'))
+      .map((p) => {
+        expect(at(p, 'spec', 'rules', 0, 'from', 0, 'source', 'principals')).toEqual([
+          'cluster.local/ns/kong/sa/kong-gateway',
+        ]);
+        return p.metadata.namespace;
+      });
+    expect(gatewayAllowed.sort()).toEqual(model.routedServices.map((s) => s.name).sort());
+    expect(
+      policies.every((p) => p.metadata.name === 'default-deny' || at(p, 'spec', 'action') === 'ALLOW'),
+    ).toBe(true);
+  });
+
+  test('review (non-critical) fails fast: short timeout, one retry, aggressive ejection', () => {
+    const vs = find(objects, 'VirtualService', 'review', 'review');
+    expect(at(vs, 'spec', 'hosts')).toEqual(['review.review.svc.cluster.local']);
+    expect(at(vs, 'spec', 'http', 0)).toMatchObject({
+      timeout: '2s',
+      retries: { attempts: 1, perTryTimeout: '1s', retryOn: '5xx,reset,connect-failure' },
+    });
+    expect(at(find(objects, 'DestinationRule', 'review', 'review'), 'spec', 'trafficPolicy')).toEqual({
+      tls: { mode: 'ISTIO_MUTUAL' },
+      connectionPool: { tcp: { maxConnections: 100 }, http: { http1MaxPendingRequests: 100 } },
+      outlierDetection: {
+        consecutive5xxErrors: 3,
+        interval: '5s',
+        baseEjectionTime: '60s',
+        maxEjectionPercent: 100,
+      },
+    });
+    // The critical tier keeps its longer budget.
+    expect(at(find(objects, 'VirtualService', 'order', 'order'), 'spec', 'http', 0, 'timeout')).toBe('10s');
+  });
+
+  test('throws on a sampling percentage outside 0..100', () => {
+    expect(() => new MeshChart(Testing.app(), 'm', { services: [], samplingPercentage: 150 })).toThrow(
+      "'samplingPercentage' must be from 0 to 100, got 150",
+    );
+  });
+});

@@ -1,0 +1,122 @@
+import { Testing } from 'cdk8s';
+import { describe, expect, test } from 'vitest';
+import { ServiceChart, type KubeObject } from '../../charts/index.js';
+import { naming } from '../../model/index.js';
+import { at, find, referenceModel, synth } from './helpers.js';
+
+const IMAGE = '123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/shop/review:1.2.3';
+
+function chart(props: Partial<ConstructorParameters<typeof ServiceChart>[2]> = {}): KubeObject[] {
+  return synth(new ServiceChart(Testing.app(), 'svc', { name: 'review', image: IMAGE, ...props }));
+}
+
+type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } };
+const containerOf = (objects: KubeObject[], name = 'review') =>
+  at<Record<string, unknown>>(find(objects, 'Deployment', name), 'spec', 'template', 'spec', 'containers', 0);
+const envOf = (objects: KubeObject[], name = 'review') => at<EnvVar[]>(containerOf(objects, name), 'env');
+
+describe('ServiceChart', () => {
+  test('works from plain props: namespace with injection, service account, workload, HPA, PDB', () => {
+    const objects = chart({ replicas: { min: 3, max: 9 } });
+    expect(objects.map((o) => o.kind).sort()).toEqual(
+      [
+        'Deployment',
+        'HorizontalPodAutoscaler',
+        'Namespace',
+        'PodDisruptionBudget',
+        'Service',
+        'ServiceAccount',
+      ].sort(),
+    );
+    expect(at(find(objects, 'Namespace', 'review'), 'metadata', 'labels')).toMatchObject({
+      'istio-injection': 'enabled',
+      'pod-security.kubernetes.io/enforce': 'restricted',
+    });
+    const hpa = find(objects, 'HorizontalPodAutoscaler', 'review', 'review');
+    expect(at(hpa, 'spec')).toMatchObject({ minReplicas: 3, maxReplicas: 9 });
+    expect(at(find(objects, 'Deployment', 'review'), 'spec', 'template', 'spec', 'serviceAccountName')).toBe(
+      'review',
+    );
+  });
+
+  test('runs under the restricted Pod Security profile with probes, requests and limits', () => {
+    const objects = chart();
+    const pod = at<Record<string, unknown>>(
+      find(objects, 'Deployment', 'review'),
+      'spec',
+      'template',
+      'spec',
+    );
+    const c = containerOf(objects);
+    expect(at(pod, 'securityContext')).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(at(c, 'securityContext')).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(at(c, 'livenessProbe', 'httpGet', 'path')).toBe('/healthz');
+    expect(at(c, 'readinessProbe', 'httpGet', 'path')).toBe('/readyz');
+    expect(at(c, 'resources')).toEqual({
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '500m', memory: '256Mi' },
+    });
+    expect(at(pod, 'topologySpreadConstraints', 0, 'topologyKey')).toBe('topology.kubernetes.io/zone');
+  });
+
+  test('wires DATABASE_URL and REDIS_URL from ExternalSecrets, peers and OTEL without literal secrets', () => {
+    const objects = chart({
+      database: true,
+      cache: true,
+      databaseSecretName: 'shop/dev/review/database',
+      cacheSecretName: 'shop/dev/review/redis',
+      calls: ['user-profile'],
+      otlpEndpoint: 'http://collector:4318',
+    });
+    const env = envOf(objects);
+    const byName = Object.fromEntries(env.map((e) => [e.name, e]));
+    expect(byName.DATABASE_URL?.valueFrom?.secretKeyRef).toEqual({
+      name: 'review-database',
+      key: 'DATABASE_URL',
+    });
+    expect(byName.REDIS_URL?.valueFrom?.secretKeyRef).toEqual({ name: 'review-redis', key: 'REDIS_URL' });
+    expect(byName.USER_PROFILE_URL?.value).toBe('http://user-profile.user-profile.svc.cluster.local');
+    expect(byName.OTEL_SERVICE_NAME?.value).toBe('review');
+    expect(byName.OTEL_EXPORTER_OTLP_ENDPOINT?.value).toBe('http://collector:4318');
+    const db = find(objects, 'ExternalSecret', 'review-database', 'review');
+    expect(at(db, 'spec', 'dataFrom')).toEqual([{ extract: { key: 'shop/dev/review/database' } }]);
+    expect(at<string>(db, 'spec', 'target', 'template', 'data', 'DATABASE_URL')).toMatch(
+      /^postgres:\/\/\{\{ \.username/,
+    );
+  });
+
+  test('propsFromModel uses the shared naming: image with imageTag, secrets, peers from calls', () => {
+    const model = referenceModel();
+    const props = ServiceChart.propsFromModel(model, 'prod', 'order');
+    const prod = model.environment('prod');
+    expect(props.image).toBe(naming.image('allinone', prod, 'order', model.service('order').imageTag));
+    expect(props.databaseSecretName).toBe(naming.databaseSecret('allinone', 'prod', 'order'));
+    expect(props.calls).toEqual(['inventory', 'payment']);
+    const env = envOf(synth(new ServiceChart(Testing.app(), 'order', props)), 'order').map((e) => e.name);
+    expect(env).toEqual(
+      expect.arrayContaining(['INVENTORY_URL', 'PAYMENT_URL', 'DATABASE_URL', 'SAGA_DEADLINE_SECONDS']),
+    );
+    expect(env).not.toContain('REDIS_URL');
+  });
+
+  test("throws on an image tagged 'latest' or without a tag", () => {
+    expect(() => chart({ image: 'repo/review:latest' })).toThrow(
+      /'image' must have a pinned tag.*'repo\/review:latest'/,
+    );
+    expect(() => chart({ image: 'repo/review' })).toThrow(/pinned tag/);
+  });
+
+  test('throws when a database is wanted without its secret name', () => {
+    expect(() => chart({ database: true })).toThrow(
+      "'databaseSecretName' is required when 'database' is true",
+    );
+  });
+});
