@@ -104,7 +104,8 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
       const outcome = await store.commit(orderId);
       if (outcome.status === 'NOT_FOUND')
         throw new HttpProblem(404, `reservation ${orderId} not found`, { orderId });
-      if (outcome.changed) await ledger.record({ orderId, status: outcome.status, items: outcome.items });
+      // Also on replays: the durable write is idempotent, and a retry completes one that failed.
+      await ledger.record({ orderId, status: outcome.status, items: outcome.items });
       if (outcome.status === 'COMMITTED') return { orderId, status: 'COMMITTED' };
       return reply
         .code(409)
@@ -118,7 +119,8 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
     async (request, reply) => {
       const { orderId } = request.params;
       const outcome = await store.release(orderId);
-      if (outcome.changed) await ledger.record({ orderId, status: 'RELEASED', items: outcome.items });
+      if (outcome.status !== 'NOT_FOUND')
+        await ledger.record({ orderId, status: outcome.status, items: outcome.items });
       if (outcome.status === 'COMMITTED') {
         return reply.code(409).send({ orderId, status: 'COMMITTED', reason: 'RESERVATION_COMMITTED' });
       }

@@ -44,8 +44,10 @@ describe('POST /reservations under load', () => {
     ];
     const outcomes = await Promise.all(requests.map((o, i) => stores[i % 4]!.reserve(o.orderId, o.items)));
     await Promise.all(stores.slice(1).map((s) => s.redis.quit()));
-    // The same durable write the route makes after the script.
-    await Promise.all(outcomes.map((o, i) => h.ledger.record({ orderId: requests[i]!.orderId, ...o })));
+    // The same durable write the route makes after the script, at a concurrency the pool can serve.
+    await inBatches([...outcomes.entries()], 50, ([i, o]) =>
+      h.ledger.record({ orderId: requests[i]!.orderId, ...o }),
+    );
     const results = outcomes.map((o, i) => ({
       status: o.status === 'RESERVED' ? 201 : 409,
       body: { orderId: requests[i]!.orderId, ...o, fresh: undefined },
