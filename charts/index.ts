@@ -10,3 +10,4 @@ export * from './gateway-chart.js';
 export * from './tracing-chart.js';
 export * from './secret-store-chart.js';
 export * from './platform-charts.js';
+export * from './validation/index.js';
