@@ -59,7 +59,31 @@ export function synthesizeGated(app: App): GatedSynthesis {
   } catch (err) {
     if (!isValidationFailure(err) || !existsSync(join(app.outdir, 'validation-report.json'))) throw err;
   }
-  return { assembly, findings: readFindings(app.outdir) };
+  return { assembly, findings: [...readFindings(app.outdir), ...annotationFindings(assembly)] };
+}
+
+/**
+ * Warnings and errors that constructs attached with `Annotations`, so that a known gap (for example
+ * tracing storage the AWS layer does not provision yet) shows in the synth summary, not only in the
+ * manifest.
+ */
+function annotationFindings(assembly: CloudAssembly | undefined): GateFinding[] {
+  if (!assembly) return [];
+  return assembly.stacks.flatMap((stack) =>
+    stack.messages
+      .filter((m) => m.level === 'warning' || m.level === 'error')
+      .map((m) => ({
+        gate: 'cdk-annotations',
+        rule: annotationRule(String(m.entry.data)),
+        path: m.id.replace(/^\//, ''),
+        message: String(m.entry.data).replace(/ \[ack: [^\]]+\]$/, ''),
+        level: m.level === 'error' ? ('error' as const) : ('warning' as const),
+      })),
+  );
+}
+
+function annotationRule(message: string): string {
+  return /\[ack: ([^\]]+)\]$/.exec(message)?.[1] ?? 'annotation';
 }
 
 /** Findings from the validation report in an assembly directory (none when there is no report). */

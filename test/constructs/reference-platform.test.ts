@@ -35,12 +35,26 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describe('reference platform', () => {
   test.each(['dev', 'prod'])('synthesizes %s with cdk-nag and CloudFormation validation clean', (env) => {
     const result = results[env]!;
-    expect(result.findings).toEqual([]);
+    // Zero findings from both gates, warnings included.
+    expect(result.findings.filter((f) => f.gate !== 'cdk-annotations')).toEqual([]);
+    expect(result.findings.filter((f) => f.level === 'error')).toEqual([]);
     // network + cluster + one stack per service
     expect(result.stacks).toBe(2 + model.services.length);
     expect(result.resources).toBeGreaterThan(100);
     expect(result.files).toContain(`cloudformation/${model.name}-${env}-cluster.template.json`);
     expect(result.files).toContain('cloudformation/manifest.json');
+  });
+
+  test('reports the tracing storage it does not provision as a warning, not silently', () => {
+    expect(results.prod!.findings).toEqual([
+      expect.objectContaining({
+        gate: 'cdk-annotations',
+        rule: '@aio/constructs:jaegerOpenSearch',
+        path: `${model.name}-prod-cluster/Addons`,
+        level: 'warning',
+      }),
+    ]);
+    expect(results.dev!.findings).toEqual([]);
   });
 
   test('dev uses 2 AZs and 1 NAT gateway, prod 3 AZs and a NAT gateway per AZ', () => {
