@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { createTestDatabase } from '@aio/kit/testing';
+import type { SpanRecord } from '@aio/kit/tracing';
+
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  return port;
+}
+
+describe('payment dist/main.js', () => {
+  test('joins the caller trace (http + pg spans to AIO_TRACE_FILE) and exits 0 on SIGTERM', async () => {
+    expect(existsSync(main), `${main} missing: run npm run build`).toBe(true);
+    const db = await createTestDatabase('payment_process');
+    const dir = mkdtempSync(join(tmpdir(), 'aio-trace-'));
+    const traceFile = join(dir, 'spans.jsonl');
+    const port = await freePort();
+    const child = spawn(process.execPath, [main], {
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: db.url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        AIO_TRACE_FILE: traceFile,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      for (let i = 0; i < 100; i++) {
+        if (
+          await fetch(`${base}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        )
+          break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const traceId = 'a'.repeat(31) + '1';
+      const parent = 'b'.repeat(15) + '2';
+      const res = await fetch(`${base}/payments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${parent}-01` },
+        body: JSON.stringify({
+          orderId: 'proc-1',
+          customerId: 'c',
+          amount: 5,
+          currency: 'EUR',
+          paymentToken: 'tok_visa',
+        }),
+      });
+      expect(res.status).toBe(201);
+      expect(res.headers.get('x-trace-id')).toBe(traceId);
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code, stderr).toBe(0);
+      const spans = readFileSync(traceFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as SpanRecord)
+        .filter((s) => s.traceId === traceId);
+      const server = spans.find((s) => s.kind === 1);
+      expect(server).toMatchObject({ service: 'payment', parentSpanId: parent });
+      expect(spans.some((s) => s.kind === 2 && /pg|postgres|INSERT|SELECT|BEGIN/i.test(s.name))).toBe(true);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      await db.drop();
+    }
+  });
+});
