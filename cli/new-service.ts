@@ -50,8 +50,14 @@ export function registerNew(program: Command, io: CliIo, done: (code: number) =>
     .option('--owner <team>', "owning team, e.g. 'team-growth'")
     .addOption(new Option('--database <kind>', 'its own database').choices(['postgres', 'none']))
     .addOption(new Option('--cache <kind>', 'its own Redis').choices(['redis', 'none']))
-    .option('--route <path>', 'gateway path prefix it serves (repeatable)', collect, [])
-    .option('--calls <service>', 'service it calls (repeatable)', collect, [])
+    .addOption(
+      new Option('--route <path>', 'gateway path prefix it serves (repeatable)')
+        .argParser(collect)
+        .default([], 'none'),
+    )
+    .addOption(
+      new Option('--calls <service>', 'service it calls (repeatable)').argParser(collect).default([], 'none'),
+    )
     .option(
       '--platform <file>',
       'platform.yaml to add the service to (default: ./platform.yaml when present)',
