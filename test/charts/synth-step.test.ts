@@ -28,7 +28,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const docs = (file: string) =>
   parseAllDocuments(readFileSync(file, 'utf8')).map(
-    (d) => d.toJS() as { kind: string; metadata: Record<string, any> },
+    (d) => d.toJS() as { kind: string; metadata: { annotations?: Record<string, string> } },
   );
 
 describe('kubernetesStep', () => {
