@@ -67,7 +67,8 @@ export interface ServiceWorkflowOptions {
    */
   readonly platformBranch?: string;
   /**
-   * Command that synthesizes the service's Kubernetes manifests from `deploy/` (cdk8s).
+   * Command that synthesizes the service's Kubernetes manifests from `deploy/` (cdk8s). It runs
+   * after `npm run build`.
    *
    * @default 'npm run synth'
    */
@@ -78,7 +79,7 @@ export interface ServiceWorkflowOptions {
  * The `.github/workflows/ci.yml` of a generated service repo.
  *
  * - `check` (every PR and push): install, lint, test (with Postgres/Redis containers when the
- *   service uses them), and synthesize `deploy/` with cdk8s.
+ *   service uses them), build, and synthesize `deploy/` with cdk8s.
  * - `image` (push to the main branch only): build the image and push it to ECR, authenticated
  *   through an OIDC role, tagged with the commit SHA.
  * - `promote` (after `image`): opens a PR on the platform repo that sets
@@ -112,7 +113,7 @@ export function serviceWorkflow(options: ServiceWorkflowOptions): Workflow {
   }
 
   const check: Job = {
-    name: 'install, lint, test, synth',
+    name: 'install, lint, test, build, synth',
     'runs-on': RUNNER,
     permissions: { contents: 'read' },
     'timeout-minutes': 20,
@@ -123,6 +124,7 @@ export function serviceWorkflow(options: ServiceWorkflowOptions): Workflow {
       steps.npmCi(),
       steps.run('lint', 'npm run lint'),
       steps.run('test', 'npm test', Object.keys(testEnv).length ? { env: testEnv } : {}),
+      steps.run('build', 'npm run build --if-present'),
       steps.run('synth deploy/ (cdk8s)', synthCommand),
     ],
   };

@@ -33,6 +33,19 @@ describe('serviceWorkflow', () => {
     }
   });
 
+  test('checks every PR and push: install, lint, test, build, then synth deploy/', () => {
+    const check = withData.jobs.check!;
+    expect(check.if).toBeUndefined();
+    expect(check.steps.filter((s) => s.run).map((s) => s.run)).toEqual([
+      'npm ci',
+      'npm run lint',
+      'npm test',
+      'npm run build --if-present',
+      'npm run synth',
+    ]);
+    expect(Object.keys(withData.on).sort()).toEqual(['pull_request', 'push']);
+  });
+
   test('starts postgres and redis containers only when asked', () => {
     expect(Object.keys(withData.jobs.check!.services ?? {})).toEqual(['postgres', 'redis']);
     expect(withData.jobs.check!.steps.find((s) => s.name === 'test')?.env).toEqual({
