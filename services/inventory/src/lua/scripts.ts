@@ -8,7 +8,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
  * Reserves several SKUs all or nothing, once per order.
  *
  * KEYS: reservation, deadlines, sku1..skuN. ARGV: orderId, (unused), ttlMs, encodedItems, retentionSeconds,
- * qty1..qtyN, sku1..skuN. Returns { status, expiresAt, rejectedSku, fresh }.
+ * qty1..qtyN, sku1..skuN (each SKU once: StockStore merges lines). Returns { status, expiresAt, rejectedSku, fresh }.
  */
 export const reserveScript = new LuaScript(
   'reserve',
@@ -16,19 +16,21 @@ export const reserveScript = new LuaScript(
 local r = redis.call('HMGET', KEYS[1], 'status', 'expiresAt', 'sku')
 if r[1] then return {r[1], r[2] or '', r[3] or '', 0} end
 local n = #KEYS - 2
+local levels = {}
 for i = 1, n do
-  local avail = tonumber(redis.call('HGET', KEYS[i + 2], 'available') or '0')
+  local l = redis.call('HMGET', KEYS[i + 2], 'available', 'reserved')
+  local avail = tonumber(l[1] or '0')
   if avail < tonumber(ARGV[5 + i]) then
     local sku = ARGV[5 + n + i]
     redis.call('HSET', KEYS[1], 'status', 'REJECTED', 'reason', 'INSUFFICIENT_STOCK', 'sku', sku, 'items', ARGV[4])
     redis.call('EXPIRE', KEYS[1], ARGV[5])
     return {'REJECTED', '', sku, 1}
   end
+  levels[i] = {avail, tonumber(l[2] or '0')}
 end
 for i = 1, n do
   local q = tonumber(ARGV[5 + i])
-  redis.call('HINCRBY', KEYS[i + 2], 'available', -q)
-  redis.call('HINCRBY', KEYS[i + 2], 'reserved', q)
+  redis.call('HSET', KEYS[i + 2], 'available', levels[i][1] - q, 'reserved', levels[i][2] + q)
 end
 local exp = now + tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'status', 'RESERVED', 'expiresAt', exp, 'items', ARGV[4])
