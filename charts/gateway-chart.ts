@@ -41,6 +41,13 @@ export interface GatewayChartProps extends ChartProps {
   readonly tls?: GatewayTls;
   /** Labels of Kong's proxy pods (set by its Helm chart). @default { 'app.kubernetes.io/name': 'kong' } */
   readonly kongPodLabels?: Readonly<Record<string, string>>;
+  /**
+   * Also create Kong's namespace. The AWS layer creates it (labelled for sidecar injection) before
+   * it installs Kong, so the platform leaves it out.
+   *
+   * @default false
+   */
+  readonly createGatewayNamespace?: boolean;
   /** Kong's proxy container ports (plaintext, TLS). @default ['8000', '8443'] */
   readonly kongProxyPorts?: readonly string[];
 }
@@ -102,10 +109,9 @@ export class GatewayChart extends Chart {
       }
     }
 
-    for (const [cid, name] of [
-      ['KongNamespace', kongNs],
-      ['LegacyNamespace', legacyNs],
-    ] as const) {
+    const namespaces: [string, string][] = [['LegacyNamespace', legacyNs]];
+    if (props.createGatewayNamespace) namespaces.unshift(['KongNamespace', kongNs]);
+    for (const [cid, name] of namespaces) {
       new kplus.Namespace(this, cid, {
         metadata: { name, labels: { ...MESH_NAMESPACE_LABELS, ...PSS_RESTRICTED_LABELS } },
       });
