@@ -15,7 +15,9 @@ export interface Drift {
 export interface ReconcileReport {
   readonly skus: number;
   readonly drift: readonly Drift[];
-  /** Reservation records written back to Redis because they were missing. */
+  /** Reservation records Postgres has (live, or finished within the retention) that Redis lacks. */
+  readonly missingReservations: number;
+  /** Of those, written back to Redis (0 for a dry run). */
   readonly restoredReservations: number;
   /** False for a dry run. */
   readonly applied: boolean;
@@ -80,5 +82,11 @@ export async function reconcile(
     }
     await multi.exec();
   }
-  return { skus: counters.size, drift, restoredReservations: dryRun ? 0 : restored, applied: !dryRun };
+  return {
+    skus: counters.size,
+    drift,
+    missingReservations: missing.length,
+    restoredReservations: restored,
+    applied: !dryRun,
+  };
 }

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { reconcile } from '../src/reconcile.js';
 import { sweepExpired } from '../src/sweeper.js';
@@ -230,5 +232,38 @@ describe('Redis failures', () => {
         .status,
     ).toBe('COMMITTED');
     expect(await h.store.levels('R1')).toEqual({ available: 5, reserved: 0, sold: 5 });
+  });
+
+  test('the reconcile CLI reports drift with exit 3, repairs it, then exits 0', async () => {
+    await setStock('CLI1', 7);
+    await h.redis.hset(h.store.skuKey('CLI1'), 'available', 999);
+    const cli = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        [fileURLToPath(new URL('../dist/main.js', import.meta.url)), 'reconcile', ...args],
+        {
+          env: {
+            PATH: process.env.PATH,
+            DATABASE_URL: h.db.url,
+            REDIS_URL: h.service.config.REDIS_URL,
+            REDIS_KEY_PREFIX: h.prefix,
+          },
+          encoding: 'utf8',
+          timeout: 30_000,
+        },
+      );
+    const dry = cli('--dry-run');
+    expect(dry.status, dry.stderr).toBe(3);
+    expect(JSON.parse(dry.stdout).drift).toEqual([
+      {
+        sku: 'CLI1',
+        expected: { available: 7, reserved: 0, sold: 0 },
+        actual: { available: 999, reserved: 0, sold: 0 },
+      },
+    ]);
+    expect(await h.store.levels('CLI1')).toMatchObject({ available: 999 });
+    expect(cli().status).toBe(3);
+    expect(await h.store.levels('CLI1')).toEqual({ available: 7, reserved: 0, sold: 0 });
+    expect(cli('--dry-run').status).toBe(0);
   });
 });
