@@ -47,6 +47,24 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
     waiters.delete(saga.id);
   });
 
+  /** Resolves when the saga of `orderId` finishes in this process, or after `ms`. */
+  const waitFor = (orderId: string, ms: number) => {
+    let wake = () => {};
+    const finished = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => wake(), ms);
+      wake = () => {
+        clearTimeout(timer);
+        waiters.get(orderId)?.delete(wake);
+        if (waiters.get(orderId)?.size === 0) waiters.delete(orderId);
+        resolve();
+      };
+    });
+    const set = waiters.get(orderId) ?? new Set<() => void>();
+    set.add(wake);
+    waiters.set(orderId, set);
+    return { finished, cancel: () => wake() };
+  };
+
   app.post<{ Body: PlaceOrderBody; Headers: { 'idempotency-key'?: string } }>(
     '/orders',
     { schema: { body: placeOrderSchema } },
@@ -104,24 +122,20 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
     async (req) => {
       const { orderId } = req.params;
       if (!UUID.test(orderId)) throw new HttpProblem(404, `no order ${orderId}`);
-      let order = await findOrder(pool, orderId);
-      if (!order) throw new HttpProblem(404, `no order ${orderId}`);
       const waitMs = req.query.waitMs ?? 0;
-      if (order.status === 'PENDING' && waitMs > 0) {
-        await new Promise<void>((resolve) => {
-          const set = waiters.get(orderId) ?? new Set();
-          const timer = setTimeout(done, waitMs);
-          function done() {
-            clearTimeout(timer);
-            set.delete(done);
-            resolve();
-          }
-          set.add(done);
-          waiters.set(orderId, set);
-        });
-        order = (await findOrder(pool, orderId))!;
+      // register before reading, so a saga finishing in between still wakes this request
+      const waiter = waitMs > 0 ? waitFor(orderId, waitMs) : undefined;
+      try {
+        let order = await findOrder(pool, orderId);
+        if (!order) throw new HttpProblem(404, `no order ${orderId}`);
+        if (order.status === 'PENDING' && waiter) {
+          await waiter.finished;
+          order = (await findOrder(pool, orderId))!;
+        }
+        return orderView(order, await loadSaga(pool, orderId));
+      } finally {
+        waiter?.cancel();
       }
-      return orderView(order, await loadSaga(pool, orderId));
     },
   );
 

@@ -45,7 +45,7 @@ export const ORDER_STEPS = [
   'capturePayment',
 ] as const;
 
-const retry: RetryPolicy = { maxAttempts: 6, initialDelayMs: 50, maxDelayMs: 1000 };
+const retry: RetryPolicy = { maxAttempts: 6, initialDelayMs: 50, maxDelayMs: 2000 };
 
 /**
  * The order saga, version 1: reserve stock → authorize payment → commit the reservation (pivot) →
@@ -60,7 +60,7 @@ export function placeOrderSaga(props: PlaceOrderSagaProps): SagaDefinition<Place
     type: PLACE_ORDER,
     version: 1,
     deadlineMs: props.deadlineMs,
-    compensationMaxAttempts: 30,
+    compensationMaxAttempts: 60,
     forwardMaxAttempts: 60,
     steps: [
       {

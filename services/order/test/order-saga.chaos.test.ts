@@ -32,9 +32,9 @@ beforeAll(async () => {
     orderEnv: {
       SAGA_DEADLINE_SECONDS: String(DEADLINE_SECONDS),
       SAGA_TTL_MARGIN_SECONDS: '5',
-      SAGA_LEASE_MS: '1000',
+      SAGA_LEASE_MS: '3000',
       SAGA_POLL_MS: '200',
-      PARTICIPANT_TIMEOUT_MS: '1000',
+      PARTICIPANT_TIMEOUT_MS: '2000',
     },
   });
   for (const sku of SKUS) await call(`${stack.inventory.url}/stock/${sku}`, 'PUT', { available: INITIAL });
@@ -70,16 +70,27 @@ async function placeWithRetry(body: unknown, key: string): Promise<string> {
   }
 }
 
+const timeline: string[] = [];
+
 async function killer(stop: { done: boolean }, log: string[]): Promise<void> {
   const all: ServiceProcess[] = [...stack.orders, stack.inventory, stack.payment];
   while (!stop.done) {
     await sleep(600 + Math.random() * 900);
     if (stop.done) break;
     const victim = all[Math.floor(Math.random() * all.length)]!;
+    const t0 = Date.now();
     await victim.kill9();
     log.push(victim.name);
     await sleep(150 + Math.random() * 500);
-    await victim.start();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await victim.start();
+        timeline.push(`${new Date(t0).toISOString()} ${victim.name} down ${Date.now() - t0} ms`);
+        break;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
   }
 }
 
@@ -91,7 +102,7 @@ describe('order saga under chaos', () => {
     const placed: string[] = [];
     let next = 0;
     const started = Date.now();
-    await Promise.all(
+    const load = Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < ORDERS) {
           const i = next++;
@@ -102,8 +113,13 @@ describe('order saga under chaos', () => {
         }
       }),
     );
-    stop.done = true;
-    await chaos;
+    try {
+      await load;
+    } finally {
+      stop.done = true;
+      await chaos.catch(() => undefined);
+      console.log(timeline.join('\n'));
+    }
     for (const p of [...stack.orders, stack.inventory, stack.payment]) if (!p.running) await p.start();
     const elapsed = (Date.now() - started) / 1000;
 

@@ -67,7 +67,9 @@ export class ServiceProcess {
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`${this.name} exited during start; see ${this.logFile}`);
+        throw new Error(
+          `${this.name} exited during start (${child.signalCode ?? `code ${child.exitCode}`}); see ${this.logFile}`,
+        );
       try {
         const res = await fetch(`${this.url}/healthz`);
         if (res.ok) return;
@@ -163,26 +165,35 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
     join(logDir, 'payment.log'),
   );
-  await Promise.all([inventory.start(), payment.start()]);
+  const cleanup = async () => {
+    await Promise.all([inventory, payment, ...orders].map((p) => p.kill9()));
+    await Promise.all(Object.values(dbs).map((d) => d.drop()));
+  };
   const orders: ServiceProcess[] = [];
-  for (let i = 0; i < (options.orderReplicas ?? 1); i++) {
-    orders.push(
-      new ServiceProcess(
-        `order-${i}`,
-        'order',
-        await freePort(),
-        {
-          DATABASE_URL: dbs.order.url,
-          INVENTORY_URL: inventory.url,
-          PAYMENT_URL: payment.url,
-          RESERVATION_TTL_SECONDS: options.inventoryEnv?.RESERVATION_TTL_SECONDS ?? '900',
-          ...options.orderEnv,
-        },
-        join(logDir, `order-${i}.log`),
-      ),
-    );
+  try {
+    await Promise.all([inventory.start(), payment.start()]);
+    for (let i = 0; i < (options.orderReplicas ?? 1); i++) {
+      orders.push(
+        new ServiceProcess(
+          `order-${i}`,
+          'order',
+          await freePort(),
+          {
+            DATABASE_URL: dbs.order.url,
+            INVENTORY_URL: inventory.url,
+            PAYMENT_URL: payment.url,
+            RESERVATION_TTL_SECONDS: options.inventoryEnv?.RESERVATION_TTL_SECONDS ?? '900',
+            ...options.orderEnv,
+          },
+          join(logDir, `order-${i}.log`),
+        ),
+      );
+    }
+    if (options.startOrders ?? true) await Promise.all(orders.map((o) => o.start()));
+  } catch (err) {
+    await cleanup(); // a failed start must not leak processes or databases
+    throw err;
   }
-  if (options.startOrders ?? true) await Promise.all(orders.map((o) => o.start()));
   const extra: ServiceProcess[] = [];
   const extraDbs: TestDatabase[] = [];
   return {

@@ -243,7 +243,7 @@ export class SagaEngine {
     const s = (rec.steps[step.name] ??= { status: 'STARTED', attempts: 0, compensationAttempts: 0 });
     s.status = 'STARTED';
     s.attempts += 1;
-    if (!(await this.save(rec, owner))) return 'stop';
+    if (!(await this.save(rec, owner, step.timeoutMs))) return 'stop';
     const ctx = this.stepContext(rec, step, `${rec.id}:${step.name}`, s.attempts);
     try {
       const result = await this.attempt(step, ctx, 'action', parent, () => step.action(ctx));
@@ -318,7 +318,7 @@ export class SagaEngine {
     const s = rec.steps[step.name]!;
     s.status = 'COMPENSATING';
     s.compensationAttempts += 1;
-    if (!(await this.save(rec, owner))) return 'stop';
+    if (!(await this.save(rec, owner, step.timeoutMs))) return 'stop';
     const ctx = this.stepContext(rec, step, `${rec.id}:${step.name}:compensate`, s.compensationAttempts);
     try {
       await this.attempt(step, ctx, 'compensation', parent, () => step.compensation!(ctx));
@@ -384,8 +384,9 @@ export class SagaEngine {
     return 'continue';
   }
 
-  private async save(rec: SagaRecord, owner: string): Promise<boolean> {
-    const ok = await saveSaga(this.pool, rec, owner, this.leaseMs);
+  /** Saves at a boundary; before a call the lease also covers the call's timeout. */
+  private async save(rec: SagaRecord, owner: string, callTimeoutMs?: number): Promise<boolean> {
+    const ok = await saveSaga(this.pool, rec, owner, this.leaseMs + (callTimeoutMs ?? 0));
     if (!ok) this.log.warn({ sagaId: rec.id }, 'saga lease lost; another worker owns it now');
     return ok;
   }
