@@ -9,8 +9,11 @@ import { ServiceIdentity } from '../../constructs/service-identity.js';
 import { ServiceRegistry } from '../../constructs/service-registry.js';
 import { naming, ValidationError } from '../../model/index.js';
 
-// Small stacks without EKS: these synthesize in milliseconds. The cluster and add-ons are covered
-// by reference-platform.test.ts, which synthesizes the whole platform once per environment.
+// Small stacks without EKS. The cluster and add-ons are covered by reference-platform.test.ts,
+// which synthesizes the whole platform once per environment with both gates. These tests assert on
+// templates only, so they skip aws-cdk-lib's built-in CloudFormation validation (gates.test.ts and
+// reference-platform.test.ts cover it): its validator costs seconds of CPU to start on 2 cores.
+process.env.CDK_VALIDATION = 'false';
 function stackWithVpc(): { stack: Stack; vpc: ec2.Vpc; clients: ec2.SecurityGroup } {
   const stack = new Stack(new App(), 'Test', { env: { account: '111111111111', region: 'ap-northeast-2' } });
   const vpc = new ec2.Vpc(stack, 'Vpc', {
