@@ -7,6 +7,19 @@ import { SecretStoreChart } from './secret-store-chart.js';
 import { ServiceChart } from './service-chart.js';
 import { TracingChart } from './tracing-chart.js';
 
+/** Options of {@link buildPlatformCharts}. */
+export interface PlatformChartsOptions {
+  /** The app to add the charts to. @default - a new `App` */
+  readonly app?: App;
+  /**
+   * Include the TracingChart (Jaeger). Turn it off where another layer installs Jaeger with the
+   * `jaeger-collector` Service in the tracing namespace.
+   *
+   * @default true
+   */
+  readonly tracing?: boolean;
+}
+
 /** Every chart of one environment. */
 export interface PlatformCharts {
   readonly app: App;
@@ -15,20 +28,22 @@ export interface PlatformCharts {
   readonly services: ReadonlyMap<string, ServiceChart>;
   readonly mesh: MeshChart;
   readonly gateway: GatewayChart;
-  readonly tracing: TracingChart;
+  /** Jaeger, unless turned off. */
+  readonly tracing?: TracingChart;
   /** All of the above, in construction order. */
   readonly charts: readonly Chart[];
 }
 
 /**
- * Builds every chart of `envName` from the model into `app` (a fresh `App` by default), with
- * Argo CD sync-wave annotations on every object.
+ * Builds every chart of `envName` from the model, with Argo CD sync-wave annotations on every
+ * object.
  */
 export function buildPlatformCharts(
   model: PlatformModel,
   envName: string,
-  app: App = new App(),
+  options: PlatformChartsOptions = {},
 ): PlatformCharts {
+  const app = options.app ?? new App();
   const secretStore = new SecretStoreChart(
     app,
     'secret-store',
@@ -42,7 +57,10 @@ export function buildPlatformCharts(
   );
   const mesh = new MeshChart(app, 'mesh', MeshChart.propsFromModel(model));
   const gateway = new GatewayChart(app, 'gateway', GatewayChart.propsFromModel(model, envName));
-  const tracing = new TracingChart(app, 'tracing', TracingChart.propsFromModel(model, envName));
+  const tracing =
+    options.tracing === false
+      ? undefined
+      : new TracingChart(app, 'tracing', TracingChart.propsFromModel(model, envName));
   annotateApplyOrder(app);
   return {
     app,
@@ -51,11 +69,15 @@ export function buildPlatformCharts(
     mesh,
     gateway,
     tracing,
-    charts: [secretStore, ...services.values(), mesh, gateway, tracing],
+    charts: [secretStore, ...services.values(), mesh, gateway, ...(tracing ? [tracing] : [])],
   };
 }
 
 /** Every object of `envName`, as plain JSON (cdk8s validation included). */
-export function platformManifests(model: PlatformModel, envName: string): KubeObject[] {
-  return buildPlatformCharts(model, envName).charts.flatMap((c) => c.toJson() as KubeObject[]);
+export function platformManifests(
+  model: PlatformModel,
+  envName: string,
+  options: PlatformChartsOptions = {},
+): KubeObject[] {
+  return buildPlatformCharts(model, envName, options).charts.flatMap((c) => c.toJson() as KubeObject[]);
 }

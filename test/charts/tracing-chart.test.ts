@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
-import { TracingChart } from '../../charts/index.js';
+import { platformManifests, TracingChart } from '../../charts/index.js';
 import { at, find, referenceModel, synth } from './helpers.js';
 
 const model = referenceModel();
@@ -57,5 +57,13 @@ describe('TracingChart', () => {
     expect(() => new TracingChart(Testing.app(), 't', { storage: 'opensearch' })).toThrow(
       "'opensearchSecretName' is required when 'storage' is 'opensearch'",
     );
+  });
+
+  test('can be left out of the platform where another layer installs Jaeger', () => {
+    const objects = platformManifests(model, 'dev', { tracing: false });
+    expect(
+      objects.filter((o) => o.metadata.namespace === 'observability' || o.metadata.name === 'observability'),
+    ).toEqual([]);
+    expect(platformManifests(model, 'dev').some((o) => o.metadata.name === 'jaeger-collector')).toBe(true);
   });
 });
