@@ -47,20 +47,20 @@ export async function synthCommand(io: CliIo, opts: SynthCommandOptions): Promis
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const target = opts.check ? mkdtempSync(`${tmpdir()}/aio-synth-check-`) : outDir;
-  const summary = await synthesizePlatform(model, {
-    envs,
-    outDir: target,
-    onProgress: (line) => io.err(line),
-  });
-  let drifted = false;
-  if (opts.check) {
-    const { distDrift, formatDrift, isClean } = await import('../pipelines/generated-files.js');
-    const drift = distDrift(target, outDir, envs);
-    rmSync(target, { recursive: true, force: true });
-    drifted = !isClean(drift);
-    for (const line of formatDrift(drift)) io.err(line.replace(': ', `: ${shown}/`));
-    if (drifted) io.err(`${shown}/ is out of date; run aio synth --env ${opts.env} and commit ${shown}/`);
+  let summary: SynthSummary;
+  let drift: string[] = [];
+  try {
+    summary = await synthesizePlatform(model, { envs, outDir: target, onProgress: (line) => io.err(line) });
+    if (opts.check) {
+      const { distDrift, formatDrift } = await import('../pipelines/generated-files.js');
+      drift = formatDrift(distDrift(target, outDir, envs)).map((l) => l.replace(': ', `: ${shown}/`));
+    }
+  } finally {
+    if (opts.check) rmSync(target, { recursive: true, force: true });
   }
+  for (const line of drift) io.err(line);
+  const drifted = drift.length > 0;
+  if (drifted) io.err(`${shown}/ is out of date; run aio synth --env ${opts.env} and commit ${shown}/`);
   const seconds = (performance.now() - started) / 1000;
 
   for (const f of summary.findings) {
