@@ -45,7 +45,7 @@ export const ADDON_CHARTS = {
     chart: 'external-secrets',
     version: '0.19.2',
   },
-  jaeger: { repository: 'https://jaegertracing.github.io/helm-charts', chart: 'jaeger', version: '3.4.1' },
+  jaeger: { repository: 'https://jaegertracing.github.io/helm-charts', chart: 'jaeger', version: '3.0.7' },
   metricsServer: {
     repository: 'https://kubernetes-sigs.github.io/metrics-server/',
     chart: 'metrics-server',

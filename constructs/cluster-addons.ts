@@ -182,7 +182,7 @@ export class ClusterAddons extends Construct {
     if (storage === 'opensearch') {
       Annotations.of(this).addWarningV2(
         '@aio/constructs:jaegerOpenSearch',
-        'tracing storage opensearch is not provisioned by the AWS layer yet; Jaeger stores spans in badger on a persistent volume',
+        'tracing storage opensearch is not provisioned by the AWS layer yet; Jaeger stores spans in badger inside its pod until it is',
       );
     }
     const jaeger = helm('jaeger', tracingNamespace, {
@@ -194,7 +194,8 @@ export class ClusterAddons extends Construct {
       storage:
         storage === 'memory'
           ? { type: 'memory' }
-          : { type: 'badger', badger: { ephemeral: false, persistence: { mountPath: '/badger' } } },
+          : // Badger in the pod: the cluster has no EBS CSI driver for a volume, see docs/aws-layer.md.
+            { type: 'badger', badger: { ephemeral: true } },
     });
 
     const metricsServer = helm('metricsServer', 'kube-system', { replicas });
@@ -251,8 +252,9 @@ function kongValues(props: ClusterAddonsProps, replicas: number): Record<string,
     : {};
   return {
     replicaCount: replicas,
-    env: { database: 'off', router_flavor: 'expressions' },
-    ingressController: { enabled: true, installCRDs: false, env: { feature_gates: 'GatewayAlpha=false' } },
+    // DB-less: the ingress controller pushes configuration from Gateway API objects.
+    env: { database: 'off' },
+    ingressController: { enabled: true, installCRDs: false },
     deployment: { serviceAccount: { create: true, name: naming.gatewayServiceAccount } },
     // Inbound from the NLB is plain TCP and must not hit the sidecar's STRICT mTLS; outbound to
     // services goes through the sidecar so Istio policy, retries and mTLS apply.
