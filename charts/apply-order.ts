@@ -25,7 +25,14 @@ export const APPLY_STAGES: readonly ApplyStage[] = [
   {
     wave: 2,
     file: '02-mesh-policy.yaml',
-    kinds: ['PeerAuthentication', 'AuthorizationPolicy', 'DestinationRule', 'VirtualService', 'Telemetry'],
+    kinds: [
+      'PeerAuthentication',
+      'AuthorizationPolicy',
+      'DestinationRule',
+      'VirtualService',
+      'ServiceEntry',
+      'Telemetry',
+    ],
   },
   { wave: 3, file: '03-secrets.yaml', kinds: ['ExternalSecret', 'ConfigMap', 'PersistentVolumeClaim'] },
   {

@@ -5,6 +5,7 @@ import { naming } from '../model/naming.js';
 import type { PlatformModel } from '../model/platform-model.js';
 import { ValidationError } from '../model/validation-error.js';
 import { Gateway, GatewayClass, HttpRoute, ReferenceGrant } from './crds/gateway-api.js';
+import { ServiceEntry } from './crds/istio-networking.js';
 import { AuthorizationPolicy, PeerAuthentication } from './crds/istio-security.js';
 import { GatewayTls } from './gateway-tls.js';
 import { EdgePlugins } from './kong-plugins.js';
@@ -153,6 +154,23 @@ export class GatewayChart extends Chart {
         type: 'ExternalName',
         externalName: monolith.host,
         ports: [{ name: monolith.protocol ?? 'http', port: monolith.port }],
+      },
+    });
+
+    // The monolith lives outside the cluster: register it so Kong's sidecar treats it as HTTP.
+    new ServiceEntry(this, 'MonolithEntry', {
+      metadata: { name: naming.monolithService, namespace: legacyNs },
+      spec: {
+        hosts: [monolith.host],
+        ports: [
+          {
+            number: monolith.port,
+            name: monolith.protocol ?? 'http',
+            protocol: monolith.protocol === 'https' ? 'TLS' : 'HTTP',
+          },
+        ],
+        location: 'MESH_EXTERNAL',
+        resolution: 'DNS',
       },
     });
 

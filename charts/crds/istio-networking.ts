@@ -67,3 +67,29 @@ export class VirtualService extends CustomObject<VirtualServiceSpec> {
     super(scope, id, VirtualService.GVK, props);
   }
 }
+
+/** Spec of an Istio `ServiceEntry`. */
+export interface ServiceEntrySpec {
+  readonly hosts: readonly string[];
+  readonly ports: readonly {
+    readonly number: number;
+    readonly name: string;
+    readonly protocol: 'HTTP' | 'HTTPS' | 'TCP' | 'TLS';
+  }[];
+  readonly location: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
+  readonly resolution: 'DNS' | 'STATIC' | 'NONE';
+}
+
+/**
+ * Istio `ServiceEntry` (networking.istio.io/v1): a host outside the mesh that sidecars know by
+ * name and protocol (so HTTP routing, telemetry and `REGISTRY_ONLY` egress work for it).
+ *
+ * @see https://istio.io/latest/docs/reference/config/networking/service-entry/
+ */
+export class ServiceEntry extends CustomObject<ServiceEntrySpec> {
+  public static readonly GVK = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry' } as const;
+
+  constructor(scope: Construct, id: string, props: CustomObjectProps<ServiceEntrySpec>) {
+    super(scope, id, ServiceEntry.GVK, props);
+  }
+}

@@ -38,6 +38,12 @@ describe('GatewayChart', () => {
       type: 'ExternalName',
       externalName: 'monolith.internal.allinone.example',
     });
+    expect(at(find(objects, 'ServiceEntry', 'monolith', 'legacy'), 'spec')).toEqual({
+      hosts: ['monolith.internal.allinone.example'],
+      ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }],
+      location: 'MESH_EXTERNAL',
+      resolution: 'DNS',
+    });
     // Cross-namespace backends are granted by each backend namespace.
     for (const ns of ['legacy', 'order', 'inventory', 'review', 'notification'])
       find(objects, 'ReferenceGrant', 'kong-routes', ns);
