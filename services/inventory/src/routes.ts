@@ -33,6 +33,35 @@ const reserveBody = {
   },
 } as const;
 
+/** Response shapes: they document the contract; `additionalProperties` keeps extra fields. */
+const obj = (required: readonly string[], properties: Record<string, unknown>) =>
+  ({ type: 'object', required, additionalProperties: true, properties }) as const;
+const stockLevels = obj(['sku', 'available', 'reserved', 'sold'], {
+  sku: { type: 'string' },
+  available: { type: 'integer' },
+  reserved: { type: 'integer' },
+  sold: { type: 'integer' },
+});
+const outcome = obj(['orderId', 'status'], {
+  orderId: { type: 'string' },
+  status: { type: 'string' },
+  expiresAt: { type: 'string' },
+  reason: { type: 'string' },
+  sku: { type: 'string' },
+  previousStatus: { type: 'string' },
+});
+const reservation = obj(['orderId', 'status', 'items'], {
+  orderId: { type: 'string' },
+  status: { type: 'string' },
+  items: {
+    type: 'array',
+    items: obj(['sku', 'quantity'], { sku: { type: 'string' }, quantity: { type: 'integer' } }),
+  },
+  expiresAt: { type: 'string' },
+  reason: { type: 'string' },
+  sku: { type: 'string' },
+});
+
 const iso = (ms: number | undefined): string | undefined =>
   ms === undefined ? undefined : new Date(ms).toISOString();
 
@@ -45,7 +74,7 @@ const iso = (ms: number | undefined): string | undefined =>
 export function registerInventoryRoutes(app: FastifyInstance, store: StockStore, ledger: StockLedger): void {
   app.put<{ Params: { sku: string }; Body: { available: number } }>(
     '/stock/:sku',
-    { schema: { params: skuParams, body: stockBody } },
+    { schema: { params: skuParams, body: stockBody, response: { 200: stockLevels } } },
     async (request) => {
       const { sku } = request.params;
       const delta = await store.setAvailable(sku, request.body.available);
@@ -54,19 +83,23 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
     },
   );
 
-  app.get<{ Params: { sku: string } }>('/stock/:sku', { schema: { params: skuParams } }, async (request) => {
-    const levels = await store.levels(request.params.sku);
-    if (!levels)
-      throw new HttpProblem(
-        404,
-        `sku ${request.params.sku} has no stock record; set it with PUT /stock/:sku`,
-      );
-    return { sku: request.params.sku, ...levels };
-  });
+  app.get<{ Params: { sku: string } }>(
+    '/stock/:sku',
+    { schema: { params: skuParams, response: { 200: stockLevels } } },
+    async (request) => {
+      const levels = await store.levels(request.params.sku);
+      if (!levels)
+        throw new HttpProblem(
+          404,
+          `sku ${request.params.sku} has no stock record; set it with PUT /stock/:sku`,
+        );
+      return { sku: request.params.sku, ...levels };
+    },
+  );
 
   app.post<{ Body: { orderId: string; items: ReservationItem[] } }>(
     '/reservations',
-    { schema: { body: reserveBody } },
+    { schema: { body: reserveBody, response: { 200: outcome, 201: outcome, 409: outcome } } },
     async (request, reply) => {
       const { orderId, items } = request.body;
       const outcome = await store.reserve(orderId, items);
@@ -98,7 +131,7 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
 
   app.post<{ Params: { orderId: string } }>(
     '/reservations/:orderId/commit',
-    { schema: { params: orderParams } },
+    { schema: { params: orderParams, response: { 200: outcome, 409: outcome } } },
     async (request, reply) => {
       const { orderId } = request.params;
       const outcome = await store.commit(orderId);
@@ -115,7 +148,7 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
 
   app.post<{ Params: { orderId: string } }>(
     '/reservations/:orderId/release',
-    { schema: { params: orderParams } },
+    { schema: { params: orderParams, response: { 200: outcome, 409: outcome } } },
     async (request, reply) => {
       const { orderId } = request.params;
       const outcome = await store.release(orderId);
@@ -135,7 +168,7 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
 
   app.get<{ Params: { orderId: string } }>(
     '/reservations/:orderId',
-    { schema: { params: orderParams } },
+    { schema: { params: orderParams, response: { 200: reservation } } },
     async (request) => {
       const { orderId } = request.params;
       const record = (await store.getReservation(orderId)) ?? (await ledger.reservation(orderId));

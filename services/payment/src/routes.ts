@@ -17,11 +17,32 @@ const authorizeBody = {
   },
 } as const;
 
+/** Response shapes: they document the contract; `additionalProperties` keeps extra fields. */
+const outcome = {
+  type: 'object',
+  required: ['orderId', 'status'],
+  additionalProperties: true,
+  properties: { orderId: { type: 'string' }, status: { type: 'string' }, reason: { type: 'string' } },
+} as const;
+const payment = {
+  type: 'object',
+  required: ['orderId', 'status', 'amount', 'captures'],
+  additionalProperties: true,
+  properties: {
+    orderId: { type: 'string' },
+    status: { type: 'string' },
+    amount: { type: 'number' },
+    currency: { type: ['string', 'null'] },
+    captures: { type: 'integer' },
+    reason: { type: 'string' },
+  },
+} as const;
+
 /** Registers payment's HTTP contract (see services/payment/README.md). */
 export function registerPaymentRoutes(app: FastifyInstance, payments: Payments): void {
   app.post<{ Body: AuthorizeInput }>(
     '/payments',
-    { schema: { body: authorizeBody } },
+    { schema: { body: authorizeBody, response: { 201: outcome, 402: outcome, 409: outcome } } },
     async (request, reply) => {
       const amountMinor = Math.round(request.body.amount * 100);
       if (Math.abs(amountMinor - request.body.amount * 100) > 1e-6) {
@@ -49,7 +70,7 @@ export function registerPaymentRoutes(app: FastifyInstance, payments: Payments):
 
   app.post<{ Params: { orderId: string } }>(
     '/payments/:orderId/capture',
-    { schema: { params: orderParams } },
+    { schema: { params: orderParams, response: { 200: outcome, 409: outcome } } },
     async (request, reply) => {
       const response = await payments.capture(request.params.orderId);
       if (!response) throw new HttpProblem(404, `payment for order ${request.params.orderId} not found`);
@@ -59,7 +80,7 @@ export function registerPaymentRoutes(app: FastifyInstance, payments: Payments):
 
   app.post<{ Params: { orderId: string } }>(
     '/payments/:orderId/void',
-    { schema: { params: orderParams } },
+    { schema: { params: orderParams, response: { 200: outcome, 409: outcome } } },
     async (request, reply) => {
       const response = await payments.void(request.params.orderId);
       return reply.code(response.statusCode).send(response.body);
@@ -68,7 +89,7 @@ export function registerPaymentRoutes(app: FastifyInstance, payments: Payments):
 
   app.get<{ Params: { orderId: string } }>(
     '/payments/:orderId',
-    { schema: { params: orderParams } },
+    { schema: { params: orderParams, response: { 200: payment } } },
     async (request) => {
       const payment = await payments.get(request.params.orderId);
       if (!payment) throw new HttpProblem(404, `payment for order ${request.params.orderId} not found`);
