@@ -29,6 +29,12 @@ export const ADDON_CHARTS = {
     chart: 'base',
     version: '1.27.1',
   },
+  /** Istio CNI node agent: sets up sidecar traffic redirection, so pods need no NET_ADMIN init container. */
+  istioCni: {
+    repository: 'https://istio-release.storage.googleapis.com/charts',
+    chart: 'cni',
+    version: '1.27.1',
+  },
   istiod: {
     repository: 'https://istio-release.storage.googleapis.com/charts',
     chart: 'istiod',

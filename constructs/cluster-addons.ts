@@ -66,7 +66,7 @@ export interface ClusterAddonsProps {
 /**
  * The cluster add-ons, installed with Helm in an explicit order:
  *
- * 1. CRDs first: Gateway API, Istio base.
+ * 1. CRDs first: Gateway API, Istio base; then the Istio CNI agent.
  * 2. istiod, then Kong in a namespace with sidecar injection, so Kong's pods get a sidecar and send
  *    traffic through the mesh (Kong's own upstream would bypass Istio).
  * 3. AWS Load Balancer Controller before Kong; Kong depends on it, so on `cdk destroy` Kong (and
@@ -103,8 +103,12 @@ export class ClusterAddons extends Construct {
       crds: { gatewayAPI: { enabled: true, channel: 'standard' }, envoyGateway: { enabled: false } },
     });
     const istioBase = helm('istioBase', 'istio-system', { defaultRevision: 'default' });
+    // With the CNI agent, injected pods need no privileged istio-init container, so namespaces can
+    // enforce Pod Security baseline or restricted.
+    const istioCni = helm('istioCni', 'istio-system', { cni: { chained: true } });
+    istioCni.node.addDependency(istioBase);
     const istiod = helm('istiod', 'istio-system', {
-      pilot: { replicaCount: replicas, autoscaleMin: replicas },
+      pilot: { replicaCount: replicas, autoscaleMin: replicas, cni: { enabled: true } },
       meshConfig: {
         enableTracing: true,
         extensionProviders: [
@@ -116,7 +120,7 @@ export class ClusterAddons extends Construct {
         defaultProviders: { tracing: ['jaeger'] },
       },
     });
-    istiod.node.addDependency(istioBase);
+    istiod.node.addDependency(istioBase, istioCni);
 
     const lbcIdentity = new PodIdentityRole(this, 'LoadBalancerControllerIdentity', {
       clusterName: cluster.clusterName,
@@ -212,6 +216,7 @@ export class ClusterAddons extends Construct {
     this.charts = {
       gatewayApiCrds,
       istioBase,
+      istioCni,
       istiod,
       kong,
       awsLoadBalancerController,
@@ -222,6 +227,9 @@ export class ClusterAddons extends Construct {
     };
   }
 }
+
+/** Release names that differ from the chart name (Istio's charts are called `base` and `cni`). */
+const RELEASE_NAMES: Readonly<Record<string, string>> = { istioBase: 'istio-base', istioCni: 'istio-cni' };
 
 function install(
   cluster: eks.Cluster,
@@ -236,7 +244,7 @@ function install(
     repository: pin.repository,
     chart: pin.chart,
     version: pin.version,
-    release: key === 'istioBase' ? 'istio-base' : pin.chart,
+    release: RELEASE_NAMES[key] ?? pin.chart,
     namespace,
     createNamespace: true,
     values,

@@ -223,6 +223,7 @@ describe('ClusterAddons', () => {
       expect(kong.dependsOn, dep).toContain(installed.get(dep)!.id);
     }
     expect(installed.get('istiod')!.dependsOn).toContain(installed.get('istio-base')!.id);
+    expect(installed.get('istiod')!.dependsOn).toContain(installed.get('istio-cni')!.id);
   });
 
   test('creates an Argo CD Application that syncs <path>/<env>/k8s after the add-ons', () => {
