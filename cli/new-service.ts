@@ -156,7 +156,6 @@ export async function newServiceCommand(
     await step(io, 'git commit', target, shown, [
       'git',
       [
-        ...(await gitIdentity(target)),
         'commit',
         '--quiet',
         '--no-verify',
@@ -179,15 +178,18 @@ async function step(
   shown: string,
   [cmd, args]: [string, string[]],
 ): Promise<void> {
-  const { execa } = await import('execa');
   const { ValidationError } = await import('../model/validation-error.js');
   io.err(`… ${label}`);
-  const result = await execa(cmd, args, { cwd, reject: false, all: true, stdin: 'ignore' });
-  if (result.failed) {
+  let result = await spawnQuietly(cmd, args, cwd);
+  if (result.code !== 0 && cmd === 'git' && /tell me who you are|identity unknown/i.test(result.output)) {
+    // No git identity (CI, fresh machines): commit as aio rather than fail the scaffold.
+    result = await spawnQuietly(cmd, ['-c', 'user.name=aio', '-c', 'user.email=aio@localhost', ...args], cwd);
+  }
+  if (result.code !== 0) {
     const why =
       result.code === 'ENOENT'
         ? `'${cmd}' is not installed`
-        : (lastLine(result.all) ?? `exit code ${result.exitCode}`);
+        : (lastLine(result.output) ?? `exit code ${result.code}`);
     throw new ValidationError(
       `step '${label}' failed: ${why}; the files written so far are kept in ${shown}; fix the problem and run '${[cmd, ...args].join(' ')}' there`,
     );
@@ -195,17 +197,25 @@ async function step(
   io.err(`✔ ${label}`);
 }
 
-function lastLine(text: string | undefined): string | undefined {
-  return text?.trim().split('\n').filter(Boolean).at(-1)?.trim();
+/** Runs a command with stdin closed, collecting stdout and stderr; `code` is 'ENOENT' when it is missing. */
+async function spawnQuietly(
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+): Promise<{ code: number | string; output: string }> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', (err: NodeJS.ErrnoException) => done({ code: err.code ?? err.message, output: '' }));
+    child.on('close', (code) => done({ code: code ?? 1, output: Buffer.concat(chunks).toString('utf8') }));
+  });
 }
 
-/** `-c user.name/email` for the first commit when git has no identity configured (CI, fresh machines). */
-async function gitIdentity(cwd: string): Promise<string[]> {
-  const { execa } = await import('execa');
-  const email = await execa('git', ['config', 'user.email'], { cwd, reject: false });
-  return email.exitCode === 0 && email.stdout.trim()
-    ? []
-    : ['-c', 'user.name=aio', '-c', 'user.email=aio@localhost'];
+function lastLine(text: string | undefined): string | undefined {
+  return text?.trim().split('\n').filter(Boolean).at(-1)?.trim();
 }
 
 async function terminalAsk(): Promise<Ask> {
