@@ -8,7 +8,7 @@ export type { Pool, PoolClient } from 'pg';
 export interface PoolProps {
   /** Maximum connections. @default 10 */
   readonly max?: number;
-  /** Fail a connection attempt after this long. @default 5000 */
+  /** Fail a connection attempt, or a wait for a free pooled client, after this long. @default 10000 */
   readonly connectionTimeoutMillis?: number;
   /** Per-statement timeout, set on every connection. @default 15000 */
   readonly statementTimeoutMillis?: number;
@@ -28,7 +28,7 @@ export function createPool(connectionString: string, props: PoolProps = {}): Poo
   const config: PoolConfig = {
     connectionString,
     max: props.max ?? 10,
-    connectionTimeoutMillis: props.connectionTimeoutMillis ?? 5000,
+    connectionTimeoutMillis: props.connectionTimeoutMillis ?? 10_000,
     statement_timeout: props.statementTimeoutMillis ?? 15_000,
     ...(props.applicationName ? { application_name: props.applicationName } : {}),
   };
