@@ -3,9 +3,13 @@
  * where one Postgres transaction checks and decrements stock, writes the payment row and the order
  * row. Started as its own process: `DATABASE_URL=... PORT=... node lib/bench/saga-monolith.mjs`.
  */
-import Fastify from 'fastify';
+import { startTracing } from '@aio/kit/tracing';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+
+// the same observability stack as the services (OTEL_SDK_DISABLED=true in the bench: propagation only)
+startTracing({ serviceName: 'monolith' });
+const { default: Fastify } = await import('fastify');
+const { default: pg } = await import('pg');
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 20 });
 

@@ -68,7 +68,17 @@ async function json(
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (!pid) return 0;
+  const { readFile } = await import('node:fs/promises');
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 interface RunResult {
+  /** CPU ms per order, by process. */
+  cpuMsPerOrder?: Record<string, number>;
   readonly ordersPerSecond: number;
   readonly p50: number;
   readonly p99: number;
@@ -146,7 +156,14 @@ async function benchSaga(): Promise<RunResult> {
     children.push(order.child);
     for (const sku of SKUS) await json('PUT', `${inventory.url}/stock/${sku}`, { available: 1_000_000 });
     await load(order.url, 300, 'warmup');
-    return await load(order.url, ORDERS, 'run');
+    const procs = { order: order.child, inventory: inventory.child, payment: payment.child };
+    const before = await Promise.all(Object.values(procs).map((c) => cpuSeconds(c.pid)));
+    const result = await load(order.url, ORDERS, 'run');
+    const after = await Promise.all(Object.values(procs).map((c) => cpuSeconds(c.pid)));
+    result.cpuMsPerOrder = Object.fromEntries(
+      Object.keys(procs).map((name, i) => [name, ((after[i]! - before[i]!) * 1000) / ORDERS]),
+    );
+    return result;
   } finally {
     await stopAll(children);
     const { Redis } = await import('ioredis');
@@ -165,7 +182,10 @@ async function benchMonolith(): Promise<RunResult> {
     child = mono.child;
     for (const sku of SKUS) await json('PUT', `${mono.url}/stock/${sku}`, { available: 1_000_000 });
     await load(mono.url, 300, 'warmup');
-    return await load(mono.url, ORDERS, 'run');
+    const before = await cpuSeconds(child.pid);
+    const result = await load(mono.url, ORDERS, 'run');
+    result.cpuMsPerOrder = { monolith: (((await cpuSeconds(child.pid)) - before) * 1000) / ORDERS };
+    return result;
   } finally {
     if (child) await stopAll([child]);
     await db.drop();

@@ -201,5 +201,5 @@ describe('order saga under chaos', () => {
     );
     expect(kills.length).toBeGreaterThanOrEqual(4);
     expect(approved).toBeGreaterThan(0);
-  }, 240_000);
+  }, 480_000);
 });

@@ -33,6 +33,7 @@ class Participant {
 
 const fast = { maxAttempts: 4, initialDelayMs: 5, maxDelayMs: 20 };
 let typeSeq = 0;
+const shortTimeouts = [1, 2, 3, 4].map(() => ({ timeoutMs: 50 }));
 
 function saga(
   p: Participant,
@@ -226,7 +227,7 @@ describe('SagaEngine', () => {
     for (const step of ['reserve', 'authorize', 'commit', 'capture']) {
       test(`resumes on another replica after a crash ${point} the ${step} call, with each effect once`, async () => {
         const p = new Participant();
-        const def = saga(p);
+        const def = saga(p, shortTimeouts); // leases cover the call timeout, so keep it short
         let crashed = false;
         const onBoundary = (e: BoundaryEvent) => {
           if (!crashed && e.step === step && e.point === point && e.phase === 'action') {
@@ -256,7 +257,7 @@ describe('SagaEngine', () => {
 
   test('finishes an in-flight saga on the version it started with, by step name', async () => {
     const p = new Participant();
-    const v1 = saga(p);
+    const v1 = saga(p, shortTimeouts);
     let crashed = false;
     const first = new SagaEngine({
       pool,

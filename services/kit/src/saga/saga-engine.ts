@@ -141,13 +141,18 @@ export class SagaEngine {
     const traceContext: Record<string, string> = {};
     propagation.inject(context.active(), traceContext);
     const owner = randomUUID();
+    // the first step is recorded as started in the insert itself: one write less per saga
+    const first = def.steps[0];
+    const steps = first
+      ? { [first.name]: { status: 'STARTED' as const, attempts: 1, compensationAttempts: 0 } }
+      : {};
     const record = await insertSaga(
       client,
-      { id, type, version: def.version, input, deadlineMs: def.deadlineMs ?? 60_000, traceContext },
+      { id, type, version: def.version, input, steps, deadlineMs: def.deadlineMs ?? 60_000, traceContext },
       owner,
-      this.leaseMs,
+      this.leaseMs + (first?.timeoutMs ?? 10_000),
     );
-    return { id, dispatch: () => this.launch(record, owner) };
+    return { id, dispatch: () => this.launch(record, owner, first?.name) };
   }
 
   /** Starts the worker: claims unfinished sagas now and every `pollIntervalMs`. */
@@ -186,10 +191,10 @@ export class SagaEngine {
     while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
   }
 
-  private launch(record: SagaRecord, owner: string): void {
+  private launch(record: SagaRecord, owner: string, preStarted?: string): void {
     const def = this.definitions.get(`${record.type}@${record.version}`);
     if (!def) return; // another replica with this version will claim it once the lease expires
-    const run = this.execute(def, record, owner)
+    const run = this.execute(def, record, owner, preStarted)
       .catch((err: unknown) => {
         if (err instanceof SimulatedCrash) return;
         this.log.error(
@@ -203,7 +208,13 @@ export class SagaEngine {
     this.running.set(record.id, run);
   }
 
-  private async execute(def: SagaDefinition<unknown>, rec: SagaRecord, owner: string): Promise<void> {
+  private async execute(
+    def: SagaDefinition<unknown>,
+    rec: SagaRecord,
+    owner: string,
+    preStarted?: string,
+  ): Promise<void> {
+    let skipStart = preStarted;
     const parent = propagation.extract(context.active(), rec.traceContext);
     for (;;) {
       if (this.stopping) {
@@ -212,8 +223,9 @@ export class SagaEngine {
       }
       const next =
         rec.state === 'RUNNING'
-          ? await this.forward(def, rec, owner, parent)
+          ? await this.forward(def, rec, owner, parent, skipStart)
           : await this.compensate(def, rec, owner, parent);
+      skipStart = undefined;
       if (next === 'stop') return;
     }
   }
@@ -224,6 +236,7 @@ export class SagaEngine {
     rec: SagaRecord,
     owner: string,
     parent: Context,
+    preStarted?: string,
   ): Promise<'continue' | 'stop'> {
     const step = def.steps.find((s) => rec.steps[s.name]?.status !== 'SUCCEEDED');
     if (!step) {
@@ -241,9 +254,12 @@ export class SagaEngine {
       return (await this.save(rec, owner)) ? 'continue' : 'stop';
     }
     const s = (rec.steps[step.name] ??= { status: 'STARTED', attempts: 0, compensationAttempts: 0 });
-    s.status = 'STARTED';
-    s.attempts += 1;
-    if (!(await this.save(rec, owner, step.timeoutMs))) return 'stop';
+    if (preStarted !== step.name) {
+      s.status = 'STARTED';
+      s.attempts += 1;
+      if (!(await this.save(rec, owner, step.timeoutMs))) return 'stop';
+    } // else: the insert already recorded this first attempt as started
+
     const ctx = this.stepContext(rec, step, `${rec.id}:${step.name}`, s.attempts);
     try {
       const result = await this.attempt(step, ctx, 'action', parent, () => step.action(ctx));

@@ -123,6 +123,7 @@ export async function insertSaga(
     type: string;
     version: number;
     input: unknown;
+    steps: Record<string, StepRecord>;
     deadlineMs: number;
     traceContext: object;
   },
@@ -130,8 +131,8 @@ export async function insertSaga(
   leaseMs: number,
 ): Promise<SagaRecord> {
   const { rows } = await client.query<SagaRow>(
-    `INSERT INTO saga_instance (id, saga_type, version, state, input, trace_context, deadline_at, lease_owner, lease_until)
-     VALUES ($1, $2, $3, 'RUNNING', $4, $5, now() + $6 * interval '1 millisecond', $7, now() + $8 * interval '1 millisecond')
+    `INSERT INTO saga_instance (id, saga_type, version, state, input, trace_context, deadline_at, lease_owner, lease_until, steps)
+     VALUES ($1, $2, $3, 'RUNNING', $4, $5, now() + $6 * interval '1 millisecond', $7, now() + $8 * interval '1 millisecond', $9)
      RETURNING ${COLUMNS}`,
     [
       saga.id,
@@ -142,6 +143,7 @@ export async function insertSaga(
       saga.deadlineMs,
       leaseOwner,
       leaseMs,
+      JSON.stringify(saga.steps),
     ],
   );
   return toRecord(rows[0]!);
