@@ -10,4 +10,5 @@ export * from './network-stack.js';
 export * from './cluster-stack.js';
 export * from './service-stack.js';
 export * from './platform-stage.js';
+export * from './platform-app.js';
 export * from './gates.js';

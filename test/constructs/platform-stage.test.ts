@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { describe, expect, test } from 'vitest';
 import { ClusterAddons } from '../../constructs/cluster-addons.js';
+import { addPlatformFromContext } from '../../constructs/platform-app.js';
 import { PlatformCluster } from '../../constructs/platform-cluster.js';
 import { PlatformStage } from '../../constructs/platform-stage.js';
 import { loadPlatform, ValidationError } from '../../model/index.js';
@@ -74,5 +75,28 @@ describe('ClusterAddons', () => {
     ).toThrow(
       /'helmTimeout' must be from 1 to 12 minutes \(the kubectl Lambda stops at 15\), got 15 minutes/,
     );
+  });
+});
+
+describe('addPlatformFromContext', () => {
+  test('creates the stacks of the environment named by -c env, at the top level of the app', () => {
+    const app = new App({ context: { env: 'dev', platformFile: 'platform.yaml' } });
+    const [dev] = addPlatformFromContext(app);
+    expect(dev!.network.stackName).toBe('allinone-dev-network');
+    expect(app.node.children.map((c) => c.node.id)).toEqual([
+      'allinone-dev-network',
+      'allinone-dev-cluster',
+      ...model.services.map((s) => `allinone-dev-svc-${s.name}`),
+    ]);
+  });
+
+  test('throws a ValidationError for an unknown -c env', () => {
+    const app = new App({ context: { env: 'qa' } });
+    expect(() => addPlatformFromContext(app)).toThrow(/no environment 'qa'/);
+  });
+
+  test('throws a ValidationError for a missing -c platformFile', () => {
+    const app = new App({ context: { platformFile: 'does-not-exist.yaml' } });
+    expect(() => addPlatformFromContext(app)).toThrow(ValidationError);
   });
 });
