@@ -90,8 +90,8 @@ export function checkServiceName(name: string): void {
       ? `must be at most ${MAX_NAME} characters (got ${name.length})`
       : 'must be a DNS-1123 label: lowercase letters, digits and -, starting and ending alphanumeric';
   const suggestion = suggestServiceName(name);
-  const hint = suggestion ? `; try '${suggestion}'` : '';
-  throw new ValidationError(`service name ${why}${hint}`, {}, `'${name}'`);
+  const hint = suggestion ? `; try '${suggestion}'` : '; use lowercase letters, digits and -';
+  throw new ValidationError(`service name '${name}' ${why}${hint}`);
 }
 
 /**

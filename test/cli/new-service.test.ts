@@ -55,7 +55,7 @@ describe('aio new service', () => {
   test('rejects a bad name with a suggested corrected one, writing nothing', async () => {
     const cwd = sandbox();
     await expect(run(memoryIo(cwd), 'Review_Digest', { owner: 'team-growth' })).rejects.toThrow(
-      /service name must be a DNS-1123 label.*; try 'review-digest', got 'Review_Digest'/,
+      /^service name 'Review_Digest' must be a DNS-1123 label.*; try 'review-digest'$/,
     );
     expect(readdirSync(cwd)).toEqual([]);
   });

@@ -13,7 +13,7 @@ describe('checkServiceName', () => {
 
   test('throws for a bad name and suggests a corrected one', () => {
     expect(() => checkServiceName('Review_Digest')).toThrow(
-      "service name must be a DNS-1123 label: lowercase letters, digits and -, starting and ending alphanumeric; try 'review-digest', got 'Review_Digest'",
+      "service name 'Review_Digest' must be a DNS-1123 label: lowercase letters, digits and -, starting and ending alphanumeric; try 'review-digest'",
     );
     expect(() => checkServiceName('-orders-')).toThrow(/try 'orders'/);
     expect(() => checkServiceName('a'.repeat(41))).toThrow(
