@@ -119,4 +119,30 @@ describe('ServiceChart', () => {
       "'databaseSecretName' is required when 'database' is true",
     );
   });
+
+  test('emits its own mesh policy when asked (a service repo without the platform MeshChart)', () => {
+    const tierPolicy = referenceModel().service('review').tierPolicy;
+    const objects = chart({
+      namespace: 'growth',
+      mesh: { tierPolicy, allowedCallers: ['order'], allowGateway: true },
+    });
+    expect(at(find(objects, 'VirtualService', 'review', 'growth'), 'spec', 'hosts')).toEqual([
+      'review.growth.svc.cluster.local',
+    ]);
+    expect(
+      at(
+        find(objects, 'AuthorizationPolicy', 'review-allow-callers', 'growth'),
+        'spec',
+        'rules',
+        0,
+        'from',
+        0,
+        'source',
+        'principals',
+      ),
+    ).toEqual(['cluster.local/ns/order/sa/order']);
+    find(objects, 'AuthorizationPolicy', 'default-deny', 'growth');
+    find(objects, 'AuthorizationPolicy', 'review-allow-gateway', 'growth');
+    expect(chart().some((o) => o.kind === 'VirtualService')).toBe(false);
+  });
 });
