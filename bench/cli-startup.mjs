@@ -24,7 +24,10 @@ const rows = [
   ['node -e ""', bare],
   ['aio --help', time([aio, '--help'])],
   ['aio --version', time([aio, '--version'])],
-  ['aio validate', time([aio, 'validate', '-f', fileURLToPath(new URL('../platform.yaml', import.meta.url))])],
+  [
+    'aio validate',
+    time([aio, 'validate', '-f', fileURLToPath(new URL('../platform.yaml', import.meta.url))]),
+  ],
 ];
 console.log(`runs per command: ${runs}`);
 for (const [name, t] of rows) {
