@@ -11,3 +11,4 @@ export * from './tracing-chart.js';
 export * from './secret-store-chart.js';
 export * from './platform-charts.js';
 export * from './validation/index.js';
+export * from './synth-step.js';
