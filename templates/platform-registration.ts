@@ -30,6 +30,17 @@ export function registerService(
   answers: ServiceAnswers,
   file = 'platform.yaml',
 ): ServiceRegistration {
+  const out = spliceService(text, answers, file);
+  return { text: out, model: parsePlatform(out, { file }) };
+}
+
+/**
+ * The text half of {@link registerService}: platform.yaml with the new entry spliced in after the
+ * last service, indented like the file's own services. Not validated.
+ *
+ * @throws ValidationError when there is no block-style `services` mapping, or the name is taken
+ */
+export function spliceService(text: string, answers: ServiceAnswers, file = 'platform.yaml'): string {
   const doc = parseDocument(text);
   // Let the model report syntax errors with positions.
   if (doc.errors.length > 0) parsePlatform(text, { file });
@@ -59,11 +70,15 @@ export function registerService(
   if (lastEnd === undefined) throw new ValidationError("cannot find the end of 'services'", { file });
   const lineEnd = text.indexOf('\n', lastEnd - 1);
   const at = lineEnd === -1 ? text.length : lineEnd + 1;
-  const indent = columnOf(text, (services.items[0]?.key as { range?: number[] } | null)?.range?.[0]) ?? 2;
-  const block = serviceBlock(answers, ' '.repeat(indent), ' '.repeat(indent + 2));
-  const out =
-    text.slice(0, at) + (at === text.length && !text.endsWith('\n') ? '\n' : '') + block + text.slice(at);
-  return { text: out, model: parsePlatform(out, { file }) };
+  const first = services.items[0];
+  const indent = columnOf(text, (first?.key as { range?: number[] } | null)?.range?.[0]) ?? 2;
+  const firstValue = first?.value;
+  const innerKey = isMap(firstValue) && !firstValue.flow ? firstValue.items[0]?.key : undefined;
+  const inner = columnOf(text, (innerKey as { range?: number[] } | undefined)?.range?.[0]) ?? indent + 2;
+  const block = serviceBlock(answers, ' '.repeat(indent), ' '.repeat(inner));
+  return (
+    text.slice(0, at) + (at === text.length && !text.endsWith('\n') ? '\n' : '') + block + text.slice(at)
+  );
 }
 
 function serviceBlock(answers: ServiceAnswers, indent: string, inner: string): string {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { diffLines } from 'diff';
 import { describe, expect, test } from 'vitest';
 import { ValidationErrors } from '../../model/validation-error.js';
-import { registerService } from '../../templates/platform-registration.js';
+import { registerService, spliceService } from '../../templates/platform-registration.js';
 import type { ServiceAnswers } from '../../templates/service-answers.js';
 
 const platformYaml = readFileSync(new URL('../../platform.yaml', import.meta.url), 'utf8');
@@ -50,6 +50,42 @@ describe('registerService', () => {
   test('rejects a service that is already defined', () => {
     expect(() => registerService(platformYaml, { ...answers, name: 'order' })).toThrow(
       /service 'order' is already defined/,
+    );
+  });
+
+  test("inserts after the last service when other keys follow, with the file's own indentation", () => {
+    const text = [
+      'platform: p',
+      'services:',
+      '    a:',
+      '        owner: team-a',
+      '    # b is next',
+      '    b:',
+      '        owner: team-b # trailing',
+      'environments: {}',
+      '',
+    ].join('\n');
+    expect(spliceService(text, answers)).toBe(
+      [
+        'platform: p',
+        'services:',
+        '    a:',
+        '        owner: team-a',
+        '    # b is next',
+        '    b:',
+        '        owner: team-b # trailing',
+        '',
+        '    # Scaffolded by aio new service: routes start at weight 0; move traffic with aio route.',
+        '    review-digest:',
+        '        owner: team-growth',
+        '        port: 8080',
+        '        database: postgres',
+        '        calls: [review]',
+        '        routes:',
+        '          - { path: /api/review-digests, weight: 0 }',
+        'environments: {}',
+        '',
+      ].join('\n'),
     );
   });
 });
