@@ -124,7 +124,6 @@ export class ServiceCache extends Construct {
       multiAzEnabled: production,
       atRestEncryptionEnabled: true,
       transitEncryptionEnabled: true,
-      transitEncryptionMode: 'required',
       authToken: this.authToken.secretValueFromJson('authToken').unsafeUnwrap(),
       cacheSubnetGroupName: subnetGroup.ref,
       securityGroupIds: [this.securityGroup.securityGroupId],
