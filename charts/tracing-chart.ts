@@ -20,6 +20,14 @@ export interface TracingChartProps extends ChartProps {
   readonly jaegerVersion?: string;
   /** Secrets Manager secret with the OpenSearch `url`, `username`, `password`. @default - required for `opensearch` */
   readonly opensearchSecretName?: string;
+  /**
+   * Keep badger on a PersistentVolumeClaim. That needs a storage class (the EBS CSI driver), which
+   * the cluster does not have yet, so by default badger writes to an emptyDir: spans survive a
+   * container restart but not a rescheduled pod.
+   *
+   * @default false
+   */
+  readonly badgerPersistentVolume?: boolean;
   /** Size of the badger volume. @default Size.gibibytes(10) */
   readonly badgerVolumeSize?: Size;
   /** Collector replicas (opensearch only). @default 2 */
@@ -37,7 +45,7 @@ const COLLECTOR_PORTS = [
 /**
  * Jaeger: the collector (OTLP gRPC 4317 and HTTP 4318) and the query UI (16686), as the Services
  * `jaeger-collector` and `jaeger-query`. Storage per environment: dev keeps spans in memory or in
- * badger on a volume in a single all-in-one pod (cheap, lost with the volume); prod writes to
+ * badger in a single all-in-one pod (cheap; a volume only with `badgerPersistentVolume`); prod writes to
  * OpenSearch with separately scaled collector and query Deployments.
  *
  * @see https://www.jaegertracing.io/docs/latest/deployment/
@@ -133,12 +141,18 @@ export class TracingChart extends Chart {
           BADGER_DIRECTORY_KEY: kplus.EnvValue.fromValue('/badger/key'),
           BADGER_DIRECTORY_VALUE: kplus.EnvValue.fromValue('/badger/data'),
         });
-        const claim = new kplus.PersistentVolumeClaim(this, 'BadgerVolume', {
-          metadata: { name: 'jaeger-badger', namespace: ns },
-          storage: props.badgerVolumeSize ?? Size.gibibytes(10),
-          accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
-        });
-        volume = kplus.Volume.fromPersistentVolumeClaim(this, 'Badger', claim);
+        if (props.badgerPersistentVolume) {
+          const claim = new kplus.PersistentVolumeClaim(this, 'BadgerVolume', {
+            metadata: { name: 'jaeger-badger', namespace: ns },
+            storage: props.badgerVolumeSize ?? Size.gibibytes(10),
+            accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
+          });
+          volume = kplus.Volume.fromPersistentVolumeClaim(this, 'Badger', claim);
+        } else {
+          volume = kplus.Volume.fromEmptyDir(this, 'Badger', 'badger', {
+            sizeLimit: props.badgerVolumeSize ?? Size.gibibytes(10),
+          });
+        }
       } else {
         env.MEMORY_MAX_TRACES = kplus.EnvValue.fromValue('50000');
       }

@@ -16,12 +16,18 @@ const envVars = (o: unknown) =>
   );
 
 describe('TracingChart', () => {
-  test('dev: one all-in-one Jaeger on a badger volume, behind jaeger-collector and jaeger-query', () => {
+  test('dev: one all-in-one Jaeger on badger (emptyDir unless persistent), behind jaeger-collector and jaeger-query', () => {
     const objects = synth(new TracingChart(Testing.app(), 't', TracingChart.propsFromModel(model, 'dev')));
     const jaeger = find(objects, 'Deployment', 'jaeger', 'observability');
     expect(envVars(jaeger)).toEqual(expect.arrayContaining([{ name: 'SPAN_STORAGE_TYPE', value: 'badger' }]));
     expect(at(jaeger, 'spec', 'strategy', 'type')).toBe('Recreate');
-    find(objects, 'PersistentVolumeClaim', 'jaeger-badger', 'observability');
+    expect(at(jaeger, 'spec', 'template', 'spec', 'volumes')).toContainEqual({
+      name: 'badger',
+      emptyDir: { sizeLimit: '10240Mi' },
+    });
+    expect(objects.some((o) => o.kind === 'PersistentVolumeClaim')).toBe(false);
+    const persistent = synth(new TracingChart(Testing.app(), 'p', { badgerPersistentVolume: true }));
+    find(persistent, 'PersistentVolumeClaim', 'jaeger-badger', 'observability');
     expect(at(find(objects, 'Service', 'jaeger-collector', 'observability'), 'spec', 'ports')).toEqual([
       { name: 'otlp-grpc', port: 4317, appProtocol: 'grpc', targetPort: 4317 },
       { name: 'otlp-http', port: 4318, appProtocol: 'http', targetPort: 4318 },
