@@ -147,6 +147,12 @@ export async function newServiceCommand(
     await writeFile(registration.file, registration.text);
     io.err(`✔ added services.${answers.name} to ${platformPath(io, platformFlag!).shown}`);
   }
+  if (!platform) {
+    io.err(
+      `! no platform.yaml here and no --platform: ci.yml and deploy/ use the placeholder AWS account ` +
+        `${answers.account}; set answers.account in .aio/scaffold.json, then run aio update --write`,
+    );
+  }
   if (flags.install) {
     await step(io, 'npm install', target, shown, ['npm', ['install', '--no-audit', '--no-fund']]);
   }

@@ -68,7 +68,12 @@ describe('aio new service', () => {
       "target folder 'review' is not empty; choose another --out, or pass --force to write over it",
     );
     expect(readdirSync(join(cwd, 'review'))).toEqual(['notes.txt']);
-    expect(await run(memoryIo(cwd), 'review', { owner: 'team-growth', force: true })).toBe(0);
+    const io = memoryIo(cwd);
+    expect(await run(io, 'review', { owner: 'team-growth', force: true })).toBe(0);
+    // No platform.yaml: the CI and deploy/ placeholders are called out.
+    expect(io.stderr.find((l) => l.startsWith('!'))).toMatch(
+      /placeholder AWS account 000000000000;.*aio update --write$/,
+    );
     expect(readFileSync(join(cwd, 'review', 'notes.txt'), 'utf8')).toBe('mine');
     expect(existsSync(join(cwd, 'review', '.aio', 'scaffold.json'))).toBe(true);
   });
