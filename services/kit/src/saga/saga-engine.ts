@@ -51,6 +51,12 @@ export interface SagaEngineProps {
    */
   readonly batchSize?: number;
   /**
+   * Sagas running at once in this process; polling claims no more than the free slots.
+   *
+   * @default 200
+   */
+  readonly maxConcurrent?: number;
+  /**
    * Backoffs up to this long are waited in-process while keeping the lease; longer ones give the
    * saga back to the pool with a `next_run_at`.
    *
@@ -173,8 +179,10 @@ export class SagaEngine {
   public async poll(): Promise<number> {
     const kinds = [...this.definitions.keys()];
     if (kinds.length === 0) return 0;
+    const free = Math.min(this.batchSize, (this.props.maxConcurrent ?? 200) - this.running.size);
+    if (free <= 0) return 0;
     const owner = randomUUID();
-    const claimed = await claimSagas(this.pool, kinds, owner, this.leaseMs, this.batchSize);
+    const claimed = await claimSagas(this.pool, kinds, owner, this.leaseMs, free);
     for (const record of claimed) this.launch(record, owner);
     return claimed.length;
   }
