@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { PlatformStage } from '../constructs/platform-stage.js';
 import type { PlatformModel } from '../model/index.js';
 import { ValidationError, renderValue } from '../model/validation-error.js';
+import { PLATFORM_GATES } from './steps.js';
 
 /** Properties for {@link PlatformPipelineStack}. */
 export interface PlatformPipelineStackProps extends StackProps {
@@ -42,21 +43,16 @@ export interface PlatformPipelineStackProps extends StackProps {
   readonly cdkSynthCommand?: string;
 }
 
-/** The gates the synth step runs before the pipeline synthesizes itself: the same as the PR workflow. */
-export const PIPELINE_GATE_COMMANDS: readonly string[] = [
-  'npm ci',
-  'npm test',
-  'npx aio validate',
-  'npx aio synth --env all',
-];
+/** The synth step's commands before `cdk synth`: `npm ci`, then the same gates as the PR workflow. */
+export const PIPELINE_GATE_COMMANDS: readonly string[] = ['npm ci', ...PLATFORM_GATES.map((g) => g.command)];
 
 /**
  * The platform on AWS CodePipeline, for teams that prefer it to GitHub Actions.
  *
  * A self-mutating CDK Pipeline: source from GitHub through a CodeConnections connection; a synth
- * step that runs the same gates as the pull-request workflow (`npm ci`, `npm test`,
- * `aio validate`, `aio synth --env all` with cdk-nag, CloudFormation and Kubernetes-schema gates)
- * before `cdk synth`; then one {@link PlatformStage} per environment, dev first, and a manual
+ * step that runs the same gates as the pull-request workflow ({@link PLATFORM_GATES}: `npm test`,
+ * `aio validate`, `aio pipelines --check`, `aio synth --env all --check` with cdk-nag,
+ * CloudFormation and Kubernetes-schema gates) before `cdk synth`; then one {@link PlatformStage} per environment, dev first, and a manual
  * approval before each later one. Cross-account keys are on, since every environment has its own
  * account.
  *

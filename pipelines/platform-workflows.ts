@@ -1,7 +1,7 @@
 import type { EnvironmentModel, PlatformModel } from '../model/index.js';
 import { pinnedAction } from './actions.js';
 import { PR_SUMMARY_MARKER } from './pr-summary.js';
-import { RUNNER, onBranch, serviceContainers, steps } from './steps.js';
+import { PLATFORM_GATES, RUNNER, onBranch, serviceContainers, steps } from './steps.js';
 import type { Job, Step, Workflow } from './workflow.js';
 
 /** Options for {@link platformWorkflows}. */
@@ -87,15 +87,7 @@ function pullRequestWorkflow(model: PlatformModel, o: Resolved): Workflow {
     services: { postgres: serviceContainers.postgres(), redis: serviceContainers.redis() },
     steps: [
       ...setup(o.nodeVersion),
-      steps.run('test', 'npm test'),
-      steps.run('validate platform.yaml', 'npx aio validate'),
-      steps.run('workflows are generated', 'npx aio pipelines --check'),
-      // Gates (cdk-nag, CloudFormation, Kubernetes schemas) run on a fresh synth; --check then
-      // fails if the committed dist/ (what Argo CD syncs) differs from it.
-      steps.run(
-        'synth all environments (gates, committed dist/ up to date)',
-        'npx aio synth --env all --check',
-      ),
+      ...PLATFORM_GATES.map((g) => steps.run(g.name, g.command)),
       steps.uploadArtifact('dist', 'dist/'),
     ],
   };

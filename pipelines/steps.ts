@@ -126,3 +126,19 @@ export function onPushTo(branch: string): string {
 export function onBranch(branch: string): string {
   return `github.ref == 'refs/heads/${branch}' && (github.event_name == 'push' || github.event_name == 'workflow_dispatch')`;
 }
+
+/**
+ * The platform's gates, in order: the pull-request workflow runs them as named steps and the CDK
+ * Pipelines synth step runs the same commands, so the two cannot drift. `aio synth --check` runs
+ * cdk-nag, CloudFormation and Kubernetes-schema gates on a fresh synth and fails if the committed
+ * dist/ (what Argo CD syncs) differs from it.
+ */
+export const PLATFORM_GATES: readonly { readonly name: string; readonly command: string }[] = [
+  { name: 'test', command: 'npm test' },
+  { name: 'validate platform.yaml', command: 'npx aio validate' },
+  { name: 'workflows are generated', command: 'npx aio pipelines --check' },
+  {
+    name: 'synth all environments (gates, committed dist/ up to date)',
+    command: 'npx aio synth --env all --check',
+  },
+];

@@ -61,7 +61,7 @@ describe('PlatformPipelineStack', () => {
 
   test('the synth step runs the gates before cdk synth', () => {
     const projects = template.findResources('AWS::CodeBuild::Project', {
-      Properties: { Source: { BuildSpec: Match.stringLikeRegexp('npx aio synth --env all') } },
+      Properties: { Source: { BuildSpec: Match.stringLikeRegexp('npx aio synth --env all --check') } },
     });
     expect(Object.keys(projects)).toHaveLength(1);
     const buildSpec = JSON.parse(
@@ -71,7 +71,8 @@ describe('PlatformPipelineStack', () => {
       'npm ci',
       'npm test',
       'npx aio validate',
-      'npx aio synth --env all',
+      'npx aio pipelines --check',
+      'npx aio synth --env all --check',
       'npx cdk synth --app "node lib/pipelines/pipeline-app.js"',
     ]);
     // The connection is referenced, not created: it needs a one-time OAuth handshake in the console.
