@@ -3,6 +3,8 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import type { ServiceModel } from '../model/index.js';
 import type { SizeProfile } from './private/profile.js';
+
+export type { SizeProfile } from './private/profile.js';
 import { ServiceCache } from './service-cache.js';
 import { ServiceDatabase } from './service-database.js';
 import { ServiceIdentity } from './service-identity.js';
@@ -10,9 +12,13 @@ import { ServiceRegistry } from './service-registry.js';
 
 /** Properties for {@link ServiceStack}. */
 export interface ServiceStackProps extends StackProps {
+  /** Platform name: prefixes secret and repository names. */
   readonly platform: string;
+  /** Environment name: part of the secret names. */
   readonly environment: string;
+  /** The service, as the model defines it (`database`, `cache`, `owner`). */
   readonly service: ServiceModel;
+  /** The environment's size profile: dev or prod settings of the data stores. */
   readonly profile: SizeProfile;
   /** The environment's VPC (from the network stack). */
   readonly vpc: ec2.IVpc;
@@ -29,9 +35,13 @@ export interface ServiceStackProps extends StackProps {
  * updates only that service's stack.
  */
 export class ServiceStack extends Stack {
+  /** The service's ECR repository. */
   public readonly registry: ServiceRegistry;
+  /** The service's Aurora cluster, when it declares `database: postgres`. */
   public readonly database?: ServiceDatabase;
+  /** The service's cache, when it declares `cache: redis`. */
   public readonly cache?: ServiceCache;
+  /** The Pod Identity role of the service's pods. */
   public readonly identity: ServiceIdentity;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {

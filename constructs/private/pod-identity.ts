@@ -23,7 +23,9 @@ export interface PodIdentityRoleProps {
  * @see https://docs.aws.amazon.com/eks/latest/userguide/pod-id-association.html
  */
 export class PodIdentityRole extends Construct {
+  /** The role the pods assume. */
   public readonly role: iam.Role;
+  /** The association of the role with the namespace and service account. */
   public readonly association: eks.CfnPodIdentityAssociation;
 
   constructor(scope: Construct, id: string, props: PodIdentityRoleProps) {
