@@ -3,12 +3,12 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import type { ServiceModel } from '../model/index.js';
 import type { SizeProfile } from './private/profile.js';
-
-export type { SizeProfile } from './private/profile.js';
 import { ServiceCache } from './service-cache.js';
 import { ServiceDatabase } from './service-database.js';
 import { ServiceIdentity } from './service-identity.js';
 import { ServiceRegistry } from './service-registry.js';
+
+export type { SizeProfile } from './private/profile.js';
 
 /** Properties for {@link ServiceStack}. */
 export interface ServiceStackProps extends StackProps {
