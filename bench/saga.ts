@@ -202,6 +202,11 @@ console.log('| variant | orders/s | p50 ms (to terminal) | p99 ms | approved |')
 console.log('| --- | ---: | ---: | ---: | ---: |');
 console.log(row('saga (order + inventory + payment, 3 processes)', saga));
 console.log(row('monolith (1 process, 1 transaction)', monolith));
+const cpu = (r: RunResult) =>
+  Object.entries(r.cpuMsPerOrder ?? {})
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ');
+console.log(`\nCPU ms per order: saga: ${cpu(saga)}; monolith: ${cpu(monolith)}`);
 console.log(
   `\nratio saga/monolith throughput: ${ratio.toFixed(2)} (target >= 0.5) ${ratio >= 0.5 ? 'OK' : 'BELOW TARGET'}`,
 );
