@@ -115,17 +115,27 @@ export function listFiles(dir: string): string[] {
     .sort();
 }
 
+/** The part of `dist/<env>/` that is committed and that Argo CD syncs. */
+export const GITOPS_FOLDER = 'k8s';
+
 /**
- * Compares a fresh synth (`freshRoot/<env>`) with the committed output (`committedRoot/<env>`) for
- * each environment. Paths in the result are relative to the output root: `<env>/k8s/x.yaml`.
+ * Compares a fresh synth (`freshRoot/<env>/k8s`) with the committed manifests
+ * (`committedRoot/<env>/k8s`) for each environment. Paths in the result are relative to the output
+ * root: `<env>/k8s/x.yaml`.
  *
- * This is what `aio synth --check` runs: with GitOps, Argo CD applies the committed dist/, so a
- * source change without a re-synth would silently not ship.
+ * This is what `aio synth --check` runs: with GitOps, Argo CD applies the committed manifests, so a
+ * source change without a re-synth would silently not ship. The cloud assembly
+ * (`<env>/cloudformation/`) is not compared: it is a build artifact of about 58 MB per environment
+ * (mostly the kubectl layer), rebuilt by `cdk deploy`, and it is not committed.
  */
 export function distDrift(freshRoot: string, committedRoot: string, envs: readonly string[]): TreeDrift {
   const parts = envs.map((env) => {
-    const d = treeDrift(join(freshRoot, env), join(committedRoot, env), DIST_CHECK_IGNORED);
-    const prefix = (f: string) => `${env}/${f}`;
+    const d = treeDrift(
+      join(freshRoot, env, GITOPS_FOLDER),
+      join(committedRoot, env, GITOPS_FOLDER),
+      DIST_CHECK_IGNORED,
+    );
+    const prefix = (f: string) => `${env}/${GITOPS_FOLDER}/${f}`;
     return { missing: d.missing.map(prefix), changed: d.changed.map(prefix), extra: d.extra.map(prefix) };
   });
   return {
