@@ -51,7 +51,6 @@ export const ADDON_CHARTS = {
     chart: 'external-secrets',
     version: '0.19.2',
   },
-  jaeger: { repository: 'https://jaegertracing.github.io/helm-charts', chart: 'jaeger', version: '3.0.7' },
   metricsServer: {
     repository: 'https://kubernetes-sigs.github.io/metrics-server/',
     chart: 'metrics-server',

@@ -41,13 +41,14 @@ export interface ClusterAddonsProps {
    */
   readonly certificateArn?: string;
   /**
-   * Namespace of Jaeger (the OTLP endpoints the services export to live there).
+   * Namespace of Jaeger (deployed by the Kubernetes layer): istiod sends spans to
+   * `jaeger-collector.<namespace>:4317`.
    *
    * @default 'observability'
    */
   readonly tracingNamespace?: string;
   /**
-   * Jaeger span storage.
+   * Jaeger span storage (Jaeger itself is deployed by the Kubernetes layer).
    *
    * @default 'badger'
    */
@@ -75,8 +76,11 @@ export interface ClusterAddonsProps {
  *    traffic through the mesh (Kong's own upstream would bypass Istio).
  * 3. AWS Load Balancer Controller before Kong; Kong depends on it, so on `cdk destroy` Kong (and
  *    its NLB) is removed while the controller still runs to delete the NLB.
- * 4. External Secrets, Jaeger, metrics-server.
+ * 4. External Secrets, metrics-server.
  * 5. Argo CD, and last an Argo CD `Application` that syncs `<path>/<env>/k8s`.
+ *
+ * Jaeger is not installed here: the Kubernetes layer (`charts/tracing-chart.ts`) owns it and Argo CD
+ * applies it. istiod's `jaeger` tracing provider points at its `jaeger-collector` Service.
  *
  * @see https://docs.aws.amazon.com/eks/latest/userguide/lbc-helm.html
  * @see https://istio.io/latest/docs/setup/install/helm/
@@ -186,25 +190,12 @@ export class ClusterAddons extends Construct {
     });
     externalSecrets.node.addDependency(esoIdentity.association);
 
-    const storage = props.tracingStorage ?? 'badger';
-    if (storage === 'opensearch') {
+    if ((props.tracingStorage ?? 'badger') === 'opensearch') {
       Annotations.of(this).addWarningV2(
         '@aio/constructs:jaegerOpenSearch',
-        'tracing storage opensearch is not provisioned by the AWS layer yet; Jaeger stores spans in badger inside its pod until it is',
+        'tracing storage opensearch is not provisioned by the AWS layer yet; the Jaeger collector and query of the Kubernetes layer cannot start until it is',
       );
     }
-    const jaeger = helm('jaeger', tracingNamespace, {
-      provisionDataStore: { cassandra: false },
-      allInOne: { enabled: true },
-      agent: { enabled: false },
-      collector: { enabled: false },
-      query: { enabled: false },
-      storage:
-        storage === 'memory'
-          ? { type: 'memory' }
-          : // Badger in the pod: the cluster has no EBS CSI driver for a volume, see docs/aws-layer.md.
-            { type: 'badger', badger: { ephemeral: true } },
-    });
 
     const metricsServer = helm('metricsServer', 'kube-system', { replicas });
 
@@ -215,7 +206,8 @@ export class ClusterAddons extends Construct {
       configs: { params: { 'server.insecure': false } },
     });
     this.application = cluster.addManifest('Application', argoApplication(props));
-    this.application.node.addDependency(argoCd, kong, istiod, gatewayApiCrds, externalSecrets, jaeger);
+    // Jaeger itself is deployed by the Kubernetes layer (TracingChart), through this Application.
+    this.application.node.addDependency(argoCd, kong, istiod, gatewayApiCrds, externalSecrets);
 
     this.charts = {
       gatewayApiCrds,
@@ -225,7 +217,6 @@ export class ClusterAddons extends Construct {
       kong,
       awsLoadBalancerController,
       externalSecrets,
-      jaeger,
       metricsServer,
       argoCd,
     };

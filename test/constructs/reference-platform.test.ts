@@ -208,6 +208,8 @@ describe('ClusterAddons', () => {
   test('pins every chart to the version in addon-versions.ts, with a timeout under the Lambda limit', () => {
     const installed = charts('prod');
     expect(installed.size).toBe(Object.keys(ADDON_CHARTS).length);
+    // The Kubernetes layer (TracingChart) owns Jaeger: a Helm release would deploy it twice.
+    expect([...installed.values()].map((c) => c.props.Chart)).not.toContain('jaeger');
     for (const pin of Object.values(ADDON_CHARTS)) {
       const release = [...installed.values()].find((c) => c.props.Chart === pin.chart);
       expect(release?.props.Version, pin.chart).toBe(pin.version);
@@ -224,6 +226,22 @@ describe('ClusterAddons', () => {
     }
     expect(installed.get('istiod')!.dependsOn).toContain(installed.get('istio-base')!.id);
     expect(installed.get('istiod')!.dependsOn).toContain(installed.get('istio-cni')!.id);
+  });
+
+  test('points istiod tracing at the jaeger-collector Service that the Kubernetes layer deploys', () => {
+    const values = JSON.parse(String(charts('dev').get('istiod')!.props.Values)) as {
+      meshConfig: { extensionProviders: unknown[]; defaultProviders: { tracing: string[] } };
+    };
+    expect(values.meshConfig.extensionProviders).toEqual([
+      {
+        name: 'jaeger',
+        opentelemetry: {
+          service: `jaeger-collector.${model.spec.tracing.namespace}.svc.cluster.local`,
+          port: 4317,
+        },
+      },
+    ]);
+    expect(values.meshConfig.defaultProviders.tracing).toEqual(['jaeger']);
   });
 
   test('creates an Argo CD Application that syncs <path>/<env>/k8s after the add-ons', () => {
