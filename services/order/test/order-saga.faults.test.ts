@@ -31,6 +31,7 @@ async function crashAndResume(crash: string, token: string) {
   const name = `SKU-F-${++sku}`;
   await call(`${stack.inventory.url}/stock/${name}`, 'PUT', { available: 5 });
   const replica = stack.orders[0]!;
+  if (!replica.running) await replica.start(); // an earlier failed scenario may have left it down
   const exitsBefore = replica.exits;
   const posted = await call(
     `${replica.url}/orders`,

@@ -158,7 +158,17 @@ export class SagaEngine {
       owner,
       this.leaseMs + (first?.timeoutMs ?? 10_000),
     );
-    return { id, dispatch: () => this.launch(record, owner, first?.name) };
+    // dispatch after the current I/O callback, so the caller's reply goes out before the first call
+    const dispatch = () => {
+      const queued = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          this.launch(record, owner, first?.name);
+          resolve();
+        }),
+      );
+      this.running.set(id, queued); // counted by idle() and maxConcurrent until launch replaces it
+    };
+    return { id, dispatch };
   }
 
   /** Starts the worker: claims unfinished sagas now and every `pollIntervalMs`. */
@@ -201,7 +211,10 @@ export class SagaEngine {
 
   private launch(record: SagaRecord, owner: string, preStarted?: string): void {
     const def = this.definitions.get(`${record.type}@${record.version}`);
-    if (!def) return; // another replica with this version will claim it once the lease expires
+    if (!def) {
+      this.running.delete(record.id);
+      return; // another replica with this version will claim it once the lease expires
+    }
     const run = this.execute(def, record, owner, preStarted)
       .catch((err: unknown) => {
         if (err instanceof SimulatedCrash) return;
