@@ -36,7 +36,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const done = (c: number) => {
     code = c;
   };
-  const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  const version = toolkitVersion();
   const program = new Command('aio')
     .description(
       'aio: the AllInOne platform toolkit (platform.yaml → CloudFormation, Kubernetes, services, pipelines)',
@@ -58,6 +58,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     return await reportError(err, io, verbose);
   }
+}
+
+/**
+ * The toolkit's version, from the nearest package.json above this file: `lib/cli/` when built,
+ * `cli/` when run from source (tests).
+ */
+function toolkitVersion(): string {
+  const require = createRequire(import.meta.url);
+  for (const candidate of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = require(candidate) as { name?: string; version?: string };
+      if (pkg.name === '@aio/platform' && pkg.version) return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return '0.0.0-unknown';
 }
 
 async function reportError(err: unknown, io: CliIo, verbose: boolean): Promise<number> {
