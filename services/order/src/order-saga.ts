@@ -45,7 +45,7 @@ export const ORDER_STEPS = [
   'capturePayment',
 ] as const;
 
-const retry: RetryPolicy = { maxAttempts: 6, initialDelayMs: 50, maxDelayMs: 2000 };
+const retry: RetryPolicy = { maxAttempts: 10, initialDelayMs: 50, maxDelayMs: 2000 };
 
 /**
  * The order saga, version 1: reserve stock → authorize payment → commit the reservation (pivot) →
