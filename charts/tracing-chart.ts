@@ -1,6 +1,7 @@
 import { ApiObject, Chart, JsonPatch, Size, type ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import { naming } from '../model/naming.js';
 import type { PlatformModel } from '../model/platform-model.js';
 import { ValidationError } from '../model/validation-error.js';
 import { ExternalSecret } from './crds/external-secrets.js';
@@ -57,7 +58,7 @@ export class TracingChart extends Chart {
     return {
       tracingNamespace: model.spec.tracing.namespace,
       storage: env.tracingStorage,
-      opensearchSecretName: `${model.name}/${env.name}/tracing/opensearch`,
+      opensearchSecretName: naming.tracingStoreSecret(model.name, env.name),
     };
   }
 

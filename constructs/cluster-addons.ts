@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -47,12 +47,6 @@ export interface ClusterAddonsProps {
    * @default 'observability'
    */
   readonly tracingNamespace?: string;
-  /**
-   * Jaeger span storage (Jaeger itself is deployed by the Kubernetes layer).
-   *
-   * @default 'badger'
-   */
-  readonly tracingStorage?: 'memory' | 'badger' | 'opensearch';
   /**
    * Helm `--timeout` of every release. Must stay well under the 15-minute Lambda limit of the
    * kubectl provider, or an interrupted release is left in `pending-upgrade`.
@@ -189,13 +183,6 @@ export class ClusterAddons extends Construct {
       serviceAccount: { create: true, name: 'external-secrets' },
     });
     externalSecrets.node.addDependency(esoIdentity.association);
-
-    if ((props.tracingStorage ?? 'badger') === 'opensearch') {
-      Annotations.of(this).addWarningV2(
-        '@aio/constructs:jaegerOpenSearch',
-        'tracing storage opensearch is not provisioned by the AWS layer yet; the Jaeger collector and query of the Kubernetes layer cannot start until it is',
-      );
-    }
 
     const metricsServer = helm('metricsServer', 'kube-system', { replicas });
 

@@ -6,6 +6,7 @@ export * from './service-database.js';
 export * from './service-cache.js';
 export * from './service-registry.js';
 export * from './service-identity.js';
+export * from './tracing-store.js';
 export * from './network-stack.js';
 export * from './cluster-stack.js';
 export * from './service-stack.js';

@@ -76,9 +76,17 @@ export function createPlatformStacks(scope: Construct, props: PlatformEnvironmen
       gitops: model.spec.gitops,
       certificateArn: env.certificateArn,
       tracingNamespace: model.spec.tracing.namespace,
-      tracingStorage: env.tracingStorage,
       highAvailability: profile.production,
     },
+    // Jaeger itself is deployed by the Kubernetes layer; the AWS layer provides its OpenSearch domain.
+    tracingStore:
+      env.tracingStorage === 'opensearch'
+        ? {
+            highAvailability: profile.production,
+            logRetentionDays: profile.logRetentionDays,
+            removalPolicy: profile.logRemovalPolicy,
+          }
+        : undefined,
   });
   cluster.addStackDependency(network, 'the cluster runs in the network stack VPC');
   tag(cluster, naming.tags(model.name, env.name));

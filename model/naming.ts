@@ -18,6 +18,12 @@ export const naming = {
   /** Secrets Manager name of a service's Redis credentials (JSON: host, port, username?, password/authToken). */
   cacheSecret: (platform: string, env: string, service: string): string =>
     `${platform}/${env}/${service}/redis`,
+  /**
+   * Secrets Manager name of the OpenSearch connection Jaeger uses (`tracingStorage: opensearch`).
+   * JSON: `url` (`https://<endpoint>:443`), `username`, `password`. Created by the AWS layer
+   * (`constructs/tracing-store.ts`), read by the Kubernetes layer (`charts/tracing-chart.ts`).
+   */
+  tracingStoreSecret: (platform: string, env: string): string => `${platform}/${env}/tracing/opensearch`,
   /** Database name inside a service's own cluster. */
   databaseName: (service: string): string => service.replace(/-/g, '_'),
   /** In-cluster DNS name of a service's Kubernetes Service. */

@@ -45,16 +45,22 @@ describe('reference platform', () => {
     expect(result.files).toContain('cloudformation/manifest.json');
   });
 
-  test('reports the tracing storage it does not provision as a warning, not silently', () => {
-    expect(results.prod!.findings).toEqual([
-      expect.objectContaining({
-        gate: 'cdk-annotations',
-        rule: '@aio/constructs:jaegerOpenSearch',
-        path: `${model.name}-prod-cluster/Addons`,
-        level: 'warning',
-      }),
-    ]);
-    expect(results.dev!.findings).toEqual([]);
+  test('provisions Jaeger OpenSearch in the cluster stack where tracingStorage is opensearch only', () => {
+    expect(model.environment('prod').tracingStorage).toBe('opensearch');
+    expect(results.prod!.findings).toEqual([]);
+    const prod = template('prod', 'cluster');
+    prod.resourceCountIs('AWS::OpenSearchService::Domain', 1);
+    prod.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: naming.tracingStoreSecret(model.name, 'prod'),
+    });
+    template('dev', 'cluster').resourceCountIs('AWS::OpenSearchService::Domain', 0);
+    for (const svc of model.services) {
+      template('prod', `svc-${svc.name}`).resourceCountIs('AWS::OpenSearchService::Domain', 0);
+    }
+    // External Secrets may read it: its policy covers <platform>/<env>/*.
+    const policies = JSON.stringify(prod.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain(`:secret:${model.name}/prod/*`);
+    expect(naming.tracingStoreSecret(model.name, 'prod').startsWith(`${model.name}/prod/`)).toBe(true);
   });
 
   test('dev uses 2 AZs and 1 NAT gateway, prod 3 AZs and a NAT gateway per AZ', () => {
