@@ -30,7 +30,10 @@ async function startProcess(
   env: Record<string, string>,
 ): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, script)], {
+  // BENCH_PROFILE=order (or inventory, payment, monolith) writes a V8 CPU profile to /tmp/aio-saga-prof
+  const profile = process.env.BENCH_PROFILE && script.includes(process.env.BENCH_PROFILE);
+  const flags = profile ? ['--cpu-prof', '--cpu-prof-dir=/tmp/aio-saga-prof'] : [];
+  const child = spawn(process.execPath, [...flags, join(ROOT, script)], {
     env: {
       PATH: process.env.PATH ?? '',
       LOG_LEVEL: 'warn',

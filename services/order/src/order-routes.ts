@@ -41,25 +41,25 @@ const placeOrderSchema = {
  * terminal status), `GET /orders?customerId=`.
  */
 export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: SagaEngine): void {
-  const waiters = new Map<string, Set<() => void>>();
+  const waiters = new Map<string, Set<(saga?: SagaRecord) => void>>();
   engine.events.on('finished', (saga: SagaRecord) => {
-    for (const wake of waiters.get(saga.id) ?? []) wake();
+    for (const wake of waiters.get(saga.id) ?? []) wake(saga);
     waiters.delete(saga.id);
   });
 
   /** Resolves when the saga of `orderId` finishes in this process, or after `ms`. */
   const waitFor = (orderId: string, ms: number) => {
-    let wake = () => {};
-    const finished = new Promise<void>((resolve) => {
+    let wake: (saga?: SagaRecord) => void = () => {};
+    const finished = new Promise<SagaRecord | undefined>((resolve) => {
       const timer = setTimeout(() => wake(), ms);
-      wake = () => {
+      wake = (saga) => {
         clearTimeout(timer);
         waiters.get(orderId)?.delete(wake);
         if (waiters.get(orderId)?.size === 0) waiters.delete(orderId);
-        resolve();
+        resolve(saga);
       };
     });
-    const set = waiters.get(orderId) ?? new Set<() => void>();
+    const set = waiters.get(orderId) ?? new Set<(saga?: SagaRecord) => void>();
     set.add(wake);
     waiters.set(orderId, set);
     return { finished, cancel: () => wake() };
@@ -125,7 +125,11 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
         let order = await findOrder(pool, orderId);
         if (!order) throw new HttpProblem(404, `no order ${orderId}`);
         if (order.status === 'PENDING' && waiter) {
-          await waiter.finished;
+          const saga = await waiter.finished;
+          // finished in this process: the record in hand is what was just committed, no re-read
+          if (saga?.state === 'COMPLETED' || saga?.state === 'COMPENSATED') {
+            return orderView(decided(order, saga), saga);
+          }
           order = (await findOrder(pool, orderId))!;
         }
         return orderView(order, await loadSaga(pool, orderId));
@@ -157,6 +161,16 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The order as `onFinished` wrote it in the saga's final transaction. */
+function decided(order: OrderRow, saga: SagaRecord): OrderRow {
+  const approved = saga.state === 'COMPLETED';
+  return {
+    ...order,
+    status: approved ? 'APPROVED' : 'REJECTED',
+    rejectionReason: approved ? null : (saga.failure?.reason ?? 'REJECTED'),
+  };
+}
 
 function replay(existing: OrderRow, requestHash: string) {
   if (existing.requestHash !== requestHash) {
