@@ -51,7 +51,8 @@ export interface ServiceCacheProps {
  * A service's own Valkey replication group (ElastiCache), with TLS in transit, encryption at rest
  * and an AUTH token generated in Secrets Manager.
  *
- * The connection secret `<platform>/<env>/<svc>/redis` holds `{ host, port, tls, authToken }`:
+ * The connection secret `<platform>/<env>/<svc>/redis` holds `{ host, port, tls, password }` (the
+ * AUTH token under `password`, the key the Kubernetes layer's `REDIS_URL` template reads):
  * CloudFormation resolves the token into it, so pods read one secret and no value appears in a
  * template. Production runs two replicas with Multi-AZ automatic failover.
  *
@@ -66,7 +67,7 @@ export class ServiceCache extends Construct {
   public readonly replicationGroup: elasticache.CfnReplicationGroup;
   /** The security group of the cache nodes. */
   public readonly securityGroup: ec2.SecurityGroup;
-  /** The secret that pods read: host, port, tls, authToken. */
+  /** The secret that pods read: host, port, tls, password (the AUTH token). */
   public readonly connectionSecret: secretsmanager.CfnSecret;
   /** The generated AUTH token (referenced by the replication group and the connection secret). */
   public readonly authToken: secretsmanager.Secret;
@@ -141,11 +142,11 @@ export class ServiceCache extends Construct {
     const endpoint = this.replicationGroup.attrPrimaryEndPointAddress;
     this.connectionSecret = new secretsmanager.CfnSecret(this, 'Connection', {
       name: naming.cacheSecret(props.platform, props.environment, props.service),
-      description: `${props.service} cache connection (host, port, tls, authToken)`,
+      description: `${props.service} cache connection (host, port, tls, password = AUTH token)`,
       secretString: Fn.join('', [
         '{"host":"',
         endpoint,
-        `","port":${CACHE_PORT},"tls":true,"authToken":"`,
+        `","port":${CACHE_PORT},"tls":true,"password":"`,
         SecretValue.secretsManager(this.authToken.secretArn, { jsonField: 'authToken' }).unsafeUnwrap(),
         '"}',
       ]),

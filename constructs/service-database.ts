@@ -62,6 +62,11 @@ export class ServiceDatabase extends Construct {
   public readonly cluster: rds.DatabaseCluster;
   /** Name of the database inside the cluster. */
   public readonly databaseName: string;
+  /**
+   * The master credentials, `<platform>/<env>/<svc>/database`: `username`, `password`, `dbname`
+   * from the generated secret, `host`, `port`, `engine`, `dbClusterIdentifier` from the attachment.
+   */
+  public readonly secret: rds.DatabaseSecret;
 
   constructor(scope: Construct, id: string, props: ServiceDatabaseProps) {
     super(scope, id);
@@ -81,6 +86,14 @@ export class ServiceDatabase extends Construct {
       });
     }
     this.databaseName = naming.databaseName(props.service);
+    // Our own DatabaseSecret: the one `Credentials.fromGeneratedSecret` makes has no `dbname`, and
+    // the secret attachment adds only engine, host, port and dbClusterIdentifier, while the
+    // Kubernetes layer's DATABASE_URL template reads username, password, host, port and dbname.
+    this.secret = new rds.DatabaseSecret(this, 'Secret', {
+      username: 'postgres',
+      dbname: this.databaseName,
+      secretName: naming.databaseSecret(props.platform, props.environment, props.service),
+    });
 
     this.cluster = new rds.DatabaseCluster(this, 'Resource', {
       engine: rds.DatabaseClusterEngine.auroraPostgres({
@@ -90,9 +103,7 @@ export class ServiceDatabase extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       port: DATABASE_PORT,
       defaultDatabaseName: this.databaseName,
-      credentials: rds.Credentials.fromGeneratedSecret('postgres', {
-        secretName: naming.databaseSecret(props.platform, props.environment, props.service),
-      }),
+      credentials: rds.Credentials.fromSecret(this.secret),
       writer: rds.ClusterInstance.serverlessV2('Writer', { enablePerformanceInsights: true }),
       readers: production
         ? [

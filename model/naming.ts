@@ -12,10 +12,18 @@ export const naming = {
   /** Full image reference for a service in an environment. */
   image: (platform: string, env: { account: string; region: string }, service: string, tag: string): string =>
     `${env.account}.dkr.ecr.${env.region}.amazonaws.com/${platform}/${service}:${tag}`,
-  /** Secrets Manager name of a service's database credentials (JSON: host, port, dbname, username, password). */
+  /**
+   * Secrets Manager name of a service's database credentials (JSON: `username`, `password`, `dbname`,
+   * `host`, `port`, plus `engine` and `dbClusterIdentifier`). `charts/service-credentials.ts` reads
+   * `username`, `password`, `host`, `port`, `dbname`.
+   */
   databaseSecret: (platform: string, env: string, service: string): string =>
     `${platform}/${env}/${service}/database`,
-  /** Secrets Manager name of a service's Redis credentials (JSON: host, port, username?, password/authToken). */
+  /**
+   * Secrets Manager name of a service's Redis credentials (JSON: `host`, `port`, `tls`, `password`,
+   * the password being the ElastiCache AUTH token). `charts/service-credentials.ts` reads `password`,
+   * `host`, `port`.
+   */
   cacheSecret: (platform: string, env: string, service: string): string =>
     `${platform}/${env}/${service}/redis`,
   /**
