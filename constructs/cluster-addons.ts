@@ -48,6 +48,14 @@ export interface ClusterAddonsProps {
    */
   readonly tracingNamespace?: string;
   /**
+   * Percentage of requests traced (the platform's `mesh.tracing.sampling`). Kong gets it as
+   * `tracing_sampling_rate` (`percent / 100`), with `tracing_instrumentations=all`, without which its
+   * OpenTelemetry plugin emits no spans.
+   *
+   * @default 10
+   */
+  readonly tracingSamplingPercent?: number;
+  /**
    * Helm `--timeout` of every release. Must stay well under the 15-minute Lambda limit of the
    * kubectl provider, or an interrupted release is left in `pending-upgrade`.
    *
@@ -93,6 +101,12 @@ export class ClusterAddons extends Construct {
         `'helmTimeout' must be from 1 to 12 minutes (the kubectl Lambda stops at 15), got ${timeout.toHumanString()}`,
         { path: this.node.path },
       );
+    }
+    const sampling = props.tracingSamplingPercent ?? 10;
+    if (!(sampling >= 0 && sampling <= 100)) {
+      throw new ValidationError(`'tracingSamplingPercent' must be from 0 to 100, got ${sampling}`, {
+        path: this.node.path,
+      });
     }
     const cluster = props.cluster;
     const replicas = props.highAvailability ? 2 : 1;

@@ -76,6 +76,7 @@ export function createPlatformStacks(scope: Construct, props: PlatformEnvironmen
       gitops: model.spec.gitops,
       certificateArn: env.certificateArn,
       tracingNamespace: model.spec.tracing.namespace,
+      tracingSamplingPercent: model.spec.mesh.tracing.sampling,
       highAvailability: profile.production,
     },
     // Jaeger itself is deployed by the Kubernetes layer; the AWS layer provides its OpenSearch domain.

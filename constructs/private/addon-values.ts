@@ -16,8 +16,13 @@ export function kongValues(props: ClusterAddonsProps, replicas: number): Record<
     : {};
   return {
     replicaCount: replicas,
-    // DB-less: the ingress controller pushes configuration from Gateway API objects.
-    env: { database: 'off' },
+    // DB-less: the ingress controller pushes configuration from Gateway API objects. Kong's
+    // opentelemetry plugin emits spans only with tracing instrumentations on and a sampling rate.
+    env: {
+      database: 'off',
+      tracing_instrumentations: 'all',
+      tracing_sampling_rate: (props.tracingSamplingPercent ?? 10) / 100,
+    },
     ingressController: { enabled: true, installCRDs: false },
     deployment: { serviceAccount: { create: true, name: naming.gatewayServiceAccount } },
     // Inbound from the NLB is plain TCP and must not hit the sidecar's STRICT mTLS; outbound to

@@ -76,6 +76,20 @@ describe('ClusterAddons', () => {
       /'helmTimeout' must be from 1 to 12 minutes \(the kubectl Lambda stops at 15\), got 15 minutes/,
     );
   });
+
+  test('throws for a tracing sampling percentage Kong could not use', () => {
+    const stack = new Stack(new App(), 'Test');
+    expect(
+      () =>
+        new ClusterAddons(stack, 'Addons', {
+          cluster: {} as eks.Cluster,
+          platform: 'p',
+          environment: 'dev',
+          gitops: { repoUrl: 'https://github.com/example/platform.git', revision: 'main', path: 'dist' },
+          tracingSamplingPercent: 150,
+        }),
+    ).toThrow(/'tracingSamplingPercent' must be from 0 to 100, got 150/);
+  });
 });
 
 describe('addPlatformFromContext', () => {

@@ -250,6 +250,18 @@ describe('ClusterAddons', () => {
     expect(values.meshConfig.defaultProviders.tracing).toEqual(['jaeger']);
   });
 
+  test('turns on Kong tracing with the platform sampling rate, so its opentelemetry plugin emits spans', () => {
+    const values = JSON.parse(String(charts('prod').get('kong')!.props.Values)) as {
+      env: Record<string, unknown>;
+    };
+    expect(values.env).toMatchObject({
+      database: 'off',
+      tracing_instrumentations: 'all',
+      tracing_sampling_rate: model.spec.mesh.tracing.sampling / 100,
+    });
+    expect(model.spec.mesh.tracing.sampling / 100).toBe(0.1);
+  });
+
   test('creates an Argo CD Application that syncs <path>/<env>/k8s after the add-ons', () => {
     const resources = template('prod', 'cluster').toJSON().Resources as Record<string, Resource>;
     const app = Object.values(resources).find(
