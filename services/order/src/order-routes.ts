@@ -1,9 +1,9 @@
-import { HttpProblem, loadSaga, withTransaction, type SagaEngine, type SagaRecord } from '@aio/kit';
+import { HttpProblem, loadSaga, type SagaEngine, type SagaRecord } from '@aio/kit';
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { ORDER_STEPS, PLACE_ORDER, type OrderItem, type PlaceOrderInput } from './order-saga.js';
-import { findByIdempotencyKey, findOrder, insertOrder, listOrders, type OrderRow } from './order-store.js';
+import { findByIdempotencyKey, findOrder, listOrders, orderInsert, type OrderRow } from './order-store.js';
 
 interface PlaceOrderBody {
   customerId: string;
@@ -83,18 +83,16 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
         currency: body.currency,
         paymentToken: body.paymentToken,
       };
-      const created = await withTransaction(pool, async (client) => {
-        const order = {
-          orderId,
-          customerId: body.customerId,
-          items,
-          total,
-          currency: body.currency,
-          requestHash,
-        };
-        if (!(await insertOrder(client, order, key))) return undefined;
-        return engine.create(client, PLACE_ORDER, input, orderId); // same transaction: no order without its saga
-      });
+      const order = {
+        orderId,
+        customerId: body.customerId,
+        items,
+        total,
+        currency: body.currency,
+        requestHash,
+      };
+      // one statement inserts the order and its saga: no order without its saga, one round trip
+      const created = await engine.createWith(pool, orderInsert(order, key), PLACE_ORDER, input, orderId);
       if (!created) {
         const existing = key ? await findByIdempotencyKey(pool, key) : undefined;
         if (!existing) throw new HttpProblem(500, 'order vanished after an idempotency conflict');

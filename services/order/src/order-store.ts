@@ -1,3 +1,4 @@
+import type { BusinessRow } from '@aio/kit';
 import type { Pool, PoolClient } from 'pg';
 import type { OrderItem } from './order-saga.js';
 
@@ -20,19 +21,19 @@ const COLUMNS = `order_id AS "orderId", customer_id AS "customerId", status, rej
   items, total::float8 AS total, currency, request_hash AS "requestHash"`;
 
 /**
- * Inserts a PENDING order inside the caller's transaction. With an idempotency key already used, it
- * inserts nothing and returns undefined (concurrent duplicates wait for the first one to commit).
+ * The statement that inserts a PENDING order, for `SagaEngine.createWith` (order and saga in one
+ * statement). With an idempotency key already used it returns no row, so no saga is created either
+ * (concurrent duplicates wait for the first one to commit).
  */
-export async function insertOrder(
-  client: PoolClient,
+export function orderInsert(
   order: Omit<OrderRow, 'status' | 'rejectionReason'>,
   idempotencyKey: string | undefined,
-): Promise<boolean> {
-  const { rowCount } = await client.query(
-    `INSERT INTO orders (order_id, customer_id, status, items, total, currency, idempotency_key, request_hash)
-     VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7)
-     ON CONFLICT (idempotency_key) DO NOTHING`,
-    [
+): BusinessRow {
+  return {
+    sql: `INSERT INTO orders (order_id, customer_id, status, items, total, currency, idempotency_key, request_hash)
+          VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7)
+          ON CONFLICT (idempotency_key) DO NOTHING RETURNING order_id`,
+    params: [
       order.orderId,
       order.customerId,
       JSON.stringify(order.items),
@@ -41,8 +42,7 @@ export async function insertOrder(
       idempotencyKey ?? null,
       order.requestHash,
     ],
-  );
-  return rowCount === 1;
+  };
 }
 
 /** The order created with `idempotencyKey`, if any. */

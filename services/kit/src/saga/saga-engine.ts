@@ -5,7 +5,15 @@ import type { Pool, PoolClient } from 'pg';
 import { backoffDelayMs, resolveRetryPolicy } from './retry-policy.js';
 import type { SagaDefinition, SagaStep, StepContext } from './saga-definition.js';
 import { SimulatedCrash, StepFailure, failureKindOf } from './step-failure.js';
-import { claimSagas, finishSaga, insertSaga, releaseSaga, saveSaga, type SagaRecord } from './saga-store.js';
+import {
+  claimSagas,
+  finishSaga,
+  insertSaga,
+  releaseSaga,
+  saveSaga,
+  type BusinessRow,
+  type SagaRecord,
+} from './saga-store.js';
 
 /** A step boundary, reported to {@link SagaEngineProps.onBoundary} for fault injection. */
 export interface BoundaryEvent {
@@ -142,6 +150,31 @@ export class SagaEngine {
     input: I,
     id: string = randomUUID(),
   ): Promise<CreatedSaga> {
+    return (await this.insert(client, type, input, id))!;
+  }
+
+  /**
+   * Inserts the business row and a new saga of `type` in ONE statement (no transaction round trips),
+   * e.g. `{ sql: 'INSERT INTO orders ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1', params }`.
+   * Returns undefined, and creates no saga, when the business statement returned no row.
+   */
+  public async createWith<I>(
+    pool: Pool,
+    business: BusinessRow,
+    type: string,
+    input: I,
+    id: string = randomUUID(),
+  ): Promise<CreatedSaga | undefined> {
+    return this.insert(pool, type, input, id, business);
+  }
+
+  private async insert(
+    db: Pool | PoolClient,
+    type: string,
+    input: unknown,
+    id: string,
+    business?: BusinessRow,
+  ): Promise<CreatedSaga | undefined> {
     const def = this.latest.get(type);
     if (!def) throw new Error(`saga type '${type}' is not registered; call register() first`);
     const traceContext: Record<string, string> = {};
@@ -153,11 +186,13 @@ export class SagaEngine {
       ? { [first.name]: { status: 'STARTED' as const, attempts: 1, compensationAttempts: 0 } }
       : {};
     const record = await insertSaga(
-      client,
+      db,
       { id, type, version: def.version, input, steps, deadlineMs: def.deadlineMs ?? 60_000, traceContext },
       owner,
       this.leaseMs + (first?.timeoutMs ?? 10_000),
+      business,
     );
+    if (!record) return undefined;
     // dispatch after the current I/O callback, so the caller's reply goes out before the first call
     const dispatch = () => {
       const queued = new Promise<void>((resolve) =>

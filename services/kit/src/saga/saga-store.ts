@@ -115,9 +115,22 @@ function toRecord(r: SagaRow): SagaRecord {
   };
 }
 
-/** Inserts a new saga, already leased by `leaseOwner`, inside the caller's transaction. */
+/** A business row inserted in the same statement as its saga (see {@link insertSaga}). */
+export interface BusinessRow {
+  /** An `INSERT ... RETURNING` (or any row-returning statement) using `$1` .. `$n`. */
+  readonly sql: string;
+  /** Its parameters. */
+  readonly params: readonly unknown[];
+}
+
+/**
+ * Inserts a new saga, already leased by `leaseOwner`. With `business`, the business row and the saga
+ * are inserted by ONE statement (`WITH business AS (...) INSERT ... SELECT FROM business`), atomic
+ * without a transaction round trip; when the business statement returns no row (e.g. `ON CONFLICT DO
+ * NOTHING`), no saga is inserted and undefined is returned.
+ */
 export async function insertSaga(
-  client: PoolClient,
+  db: Pool | PoolClient,
   saga: {
     id: string;
     type: string;
@@ -129,24 +142,29 @@ export async function insertSaga(
   },
   leaseOwner: string,
   leaseMs: number,
-): Promise<SagaRecord> {
-  const { rows } = await client.query<SagaRow>(
-    `INSERT INTO saga_instance (id, saga_type, version, state, input, trace_context, deadline_at, lease_owner, lease_until, steps)
-     VALUES ($1, $2, $3, 'RUNNING', $4, $5, now() + $6 * interval '1 millisecond', $7, now() + $8 * interval '1 millisecond', $9)
-     RETURNING ${COLUMNS}`,
-    [
-      saga.id,
-      saga.type,
-      saga.version,
-      JSON.stringify(saga.input),
-      JSON.stringify(saga.traceContext),
-      saga.deadlineMs,
-      leaseOwner,
-      leaseMs,
-      JSON.stringify(saga.steps),
-    ],
-  );
-  return toRecord(rows[0]!);
+  business?: BusinessRow,
+): Promise<SagaRecord | undefined> {
+  const n = business?.params.length ?? 0;
+  const p = (i: number) => `$${n + i}`;
+  const values = `${p(1)}, ${p(2)}, ${p(3)}, 'RUNNING', ${p(4)}, ${p(5)}, now() + ${p(6)} * interval '1 millisecond',
+     ${p(7)}, now() + ${p(8)} * interval '1 millisecond', ${p(9)}`;
+  const insert = `INSERT INTO saga_instance (id, saga_type, version, state, input, trace_context, deadline_at, lease_owner, lease_until, steps)`;
+  const sql = business
+    ? `WITH business AS (${business.sql}) ${insert} SELECT ${values} FROM business RETURNING ${COLUMNS}`
+    : `${insert} VALUES (${values}) RETURNING ${COLUMNS}`;
+  const { rows } = await db.query<SagaRow>(sql, [
+    ...(business?.params ?? []),
+    saga.id,
+    saga.type,
+    saga.version,
+    JSON.stringify(saga.input),
+    JSON.stringify(saga.traceContext),
+    saga.deadlineMs,
+    leaseOwner,
+    leaseMs,
+    JSON.stringify(saga.steps),
+  ]);
+  return rows[0] && toRecord(rows[0]);
 }
 
 /**
