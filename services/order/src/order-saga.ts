@@ -1,5 +1,4 @@
 import { defineSaga, participantCall, StepFailure, type SagaDefinition, type RetryPolicy } from '@aio/kit';
-import type { PoolClient } from 'pg';
 
 /** One order line. */
 export interface OrderItem {
@@ -143,16 +142,17 @@ export function placeOrderSaga(props: PlaceOrderSagaProps): SagaDefinition<Place
         },
       },
     ],
-    onFinished: async (client: PoolClient, _sagaId, input, outcome) => {
+    // APPROVED or REJECTED in the very statement that records the end of the saga
+    finishStatement: (_sagaId, _input, outcome) => {
       const approved = outcome.state === 'COMPLETED';
-      await client.query(
-        `UPDATE orders SET status = $2, rejection_reason = $3, updated_at = now() WHERE order_id = $1`,
-        [
-          input.orderId,
+      return {
+        sql: `UPDATE orders SET status = $1, rejection_reason = $2, updated_at = now()
+               WHERE order_id = (SELECT id FROM saga_finished)`,
+        params: [
           approved ? 'APPROVED' : 'REJECTED',
           approved ? null : (outcome.failure?.reason ?? 'REJECTED'),
         ],
-      );
+      };
     },
   });
 }

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { RetryPolicy } from './retry-policy.js';
+import type { BusinessRow } from './saga-store.js';
 
 /**
  * Where a step sits relative to the saga's point of no return.
@@ -129,6 +130,15 @@ export interface SagaDefinition<I> {
    * @default - nothing
    */
   onFinished?(client: PoolClient, sagaId: string, input: I, outcome: SagaOutcome): Promise<void>;
+  /**
+   * The cheaper alternative to `onFinished` (used when `onFinished` is absent): one statement that
+   * runs in the same SQL statement as the terminal state update, e.g.
+   * `UPDATE orders SET status = $1 WHERE order_id = (SELECT id FROM saga_finished)`. The CTE
+   * `saga_finished` holds the saga id, or nothing when another worker took the saga over.
+   *
+   * @default - nothing
+   */
+  finishStatement?(sagaId: string, input: I, outcome: SagaOutcome): BusinessRow;
 }
 
 /**

@@ -12,6 +12,7 @@ let pool: pg.Pool;
 beforeAll(async () => {
   db = await createTestDatabase('saga_engine');
   pool = new pg.Pool({ connectionString: db.url, max: 10 });
+  pool.on('error', () => undefined); // DROP DATABASE ... FORCE ends idle connections at teardown
   await ensureSagaSchema(pool);
   await pool.query('CREATE TABLE business (id uuid PRIMARY KEY, status text NOT NULL)');
 });

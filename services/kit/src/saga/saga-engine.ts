@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Pool, PoolClient } from 'pg';
 import { backoffDelayMs, resolveRetryPolicy } from './retry-policy.js';
-import type { SagaDefinition, SagaStep, StepContext } from './saga-definition.js';
+import type { SagaDefinition, SagaOutcome, SagaStep, StepContext } from './saga-definition.js';
 import { SimulatedCrash, StepFailure, failureKindOf } from './step-failure.js';
 import {
   claimSagas,
@@ -464,6 +464,14 @@ export class SagaEngine {
   }
 
   private async finish(def: SagaDefinition<unknown>, rec: SagaRecord, owner: string): Promise<'stop'> {
+    const terminal = rec.state === 'COMPLETED' || rec.state === 'COMPENSATED';
+    if (!def.onFinished) {
+      const outcome = terminal ? this.outcome(rec) : undefined;
+      const business = outcome && def.finishStatement?.(rec.id, rec.input, outcome);
+      if (!(await finishSaga(this.pool, rec, owner, business))) return 'stop';
+      this.events.emit('finished', rec);
+      return 'stop';
+    }
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -471,14 +479,7 @@ export class SagaEngine {
         await client.query('ROLLBACK');
         return 'stop';
       }
-      if (rec.state === 'COMPLETED' || rec.state === 'COMPENSATED') {
-        const results = resultsOf(rec);
-        await def.onFinished?.(client, rec.id, rec.input, {
-          state: rec.state,
-          results,
-          ...(rec.failure ? { failure: rec.failure } : {}),
-        });
-      }
+      if (terminal) await def.onFinished(client, rec.id, rec.input, this.outcome(rec));
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -488,6 +489,14 @@ export class SagaEngine {
     }
     this.events.emit('finished', rec);
     return 'stop';
+  }
+
+  private outcome(rec: SagaRecord): SagaOutcome {
+    return {
+      state: rec.state === 'COMPLETED' ? 'COMPLETED' : 'COMPENSATED',
+      results: resultsOf(rec),
+      ...(rec.failure ? { failure: rec.failure } : {}),
+    };
   }
 
   private stepContext(

@@ -250,21 +250,34 @@ export async function releaseSaga(
   return res.rowCount === 1;
 }
 
-/** Records a final or operator-waiting state inside the caller's transaction, and drops the lease. */
-export async function finishSaga(client: PoolClient, saga: SagaRecord, leaseOwner: string): Promise<boolean> {
-  const res = await client.query(
-    `UPDATE saga_instance
-        SET state = $3, steps = $4, failure = $5, updated_at = now(), lease_owner = NULL, lease_until = NULL,
-            finished_at = CASE WHEN $3 IN ('COMPLETED', 'COMPENSATED') THEN now() END
-      WHERE id = $1 AND lease_owner = $2`,
-    [
-      saga.id,
-      leaseOwner,
-      saga.state,
-      JSON.stringify(saga.steps),
-      saga.failure && JSON.stringify(saga.failure),
-    ],
-  );
+/**
+ * Records a final or operator-waiting state and drops the lease, fenced by the lease owner; with
+ * `business`, that statement runs in the same SQL statement (it may read the CTE `saga_finished`).
+ */
+export async function finishSaga(
+  db: Pool | PoolClient,
+  saga: SagaRecord,
+  leaseOwner: string,
+  business?: BusinessRow,
+): Promise<boolean> {
+  const n = business?.params.length ?? 0;
+  const p = (i: number) => `$${n + i}`;
+  const update = `UPDATE saga_instance
+        SET state = ${p(3)}, steps = ${p(4)}, failure = ${p(5)}, updated_at = now(), lease_owner = NULL, lease_until = NULL,
+            finished_at = CASE WHEN ${p(3)} IN ('COMPLETED', 'COMPENSATED') THEN now() END
+      WHERE id = ${p(1)} AND lease_owner = ${p(2)}`;
+  // the business statement runs in the same statement and sees the CTE saga_finished (empty when fenced off)
+  const sql = business
+    ? `WITH saga_finished AS (${update} RETURNING id), business AS (${business.sql}) SELECT id FROM saga_finished`
+    : update;
+  const res = await db.query(sql, [
+    ...(business?.params ?? []),
+    saga.id,
+    leaseOwner,
+    saga.state,
+    JSON.stringify(saga.steps),
+    saga.failure && JSON.stringify(saga.failure),
+  ]);
   return res.rowCount === 1;
 }
 
