@@ -9,6 +9,7 @@ export * from './service-identity.js';
 export * from './tracing-store.js';
 export * from './network-stack.js';
 export * from './cluster-stack.js';
+export * from './ci-stack.js';
 export * from './service-stack.js';
 export * from './platform-stage.js';
 export * from './platform-app.js';

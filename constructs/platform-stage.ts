@@ -1,6 +1,7 @@
 import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { naming, type PlatformModel } from '../model/index.js';
+import { CiStack } from './ci-stack.js';
 import { ClusterStack } from './cluster-stack.js';
 import { NetworkStack } from './network-stack.js';
 import { sizeProfile } from './private/profile.js';
@@ -12,6 +13,12 @@ export interface PlatformEnvironmentProps {
   readonly model: PlatformModel;
   /** Name of the environment in the model, e.g. `prod`. */
   readonly environment: string;
+  /**
+   * GitHub repository (`owner/name`) of each service, for its image-push role.
+   *
+   * @default - `<owner of gitops.repoUrl>/<service>`
+   */
+  readonly serviceRepositories?: Readonly<Record<string, string>>;
 }
 
 /** The stacks of one environment. */
@@ -20,6 +27,11 @@ export interface PlatformStacks {
   readonly cluster: ClusterStack;
   /** One stack per service, by service name. */
   readonly services: ReadonlyMap<string, ServiceStack>;
+  /**
+   * The GitHub OIDC roles of the environment's account, when `gitops.repoUrl` is a GitHub
+   * repository and no earlier environment of the model uses the same account.
+   */
+  readonly ci?: CiStack;
 }
 
 /**
@@ -38,7 +50,7 @@ export function createPlatformStacks(scope: Construct, props: PlatformEnvironmen
   const profile = sizeProfile(env);
   const awsEnv = { account: env.account, region: env.region };
   const prefix = `${model.name}-${env.name}`;
-  const tag = (stack: ClusterStack | NetworkStack | ServiceStack, tags: Record<string, string>) => {
+  const tag = (stack: CiStack | ClusterStack | NetworkStack | ServiceStack, tags: Record<string, string>) => {
     for (const [k, v] of Object.entries(tags)) Tags.of(stack).add(k, v);
   };
 
@@ -115,7 +127,50 @@ export function createPlatformStacks(scope: Construct, props: PlatformEnvironmen
     tag(stack, naming.tags(model.name, env.name, svc.name, svc.owner));
     services.set(svc.name, stack);
   }
-  return { network, cluster, services };
+  const ci = ciStack(scope, props, cluster, awsEnv, profile.production);
+  if (ci) tag(ci, naming.tags(model.name, env.name));
+  return { network, cluster, services, ci };
+}
+
+/**
+ * The CI roles of an environment: `<platform>-<env>-ci`, after the cluster (the deploy role's access
+ * entry). IAM role names and the GitHub OIDC provider are account-wide, so only the first
+ * environment of an account gets one; the service image-push roles go in the first environment's
+ * account, where the service workflows push (`pipelines/service-workflow.ts`).
+ */
+function ciStack(
+  scope: Construct,
+  props: PlatformEnvironmentProps,
+  cluster: ClusterStack,
+  awsEnv: { account: string; region: string },
+  production: boolean,
+): CiStack | undefined {
+  const { model } = props;
+  const env = model.environment(props.environment);
+  const github = /github\.com[/:]([\w.-]+)\/([\w.-]+?)(\.git)?$/.exec(model.spec.gitops.repoUrl);
+  const firstInAccount = model.environments.find((e) => e.account === env.account);
+  if (!github || firstInAccount?.name !== env.name) return undefined;
+  const owner = github[1]!;
+  const pushesImages = model.environments[0]?.name === env.name;
+  const stack = new CiStack(scope, `${model.name}-${env.name}-ci`, {
+    env: awsEnv,
+    terminationProtection: production,
+    stackName: `${model.name}-${env.name}-ci`,
+    description: `${model.name} ${env.name}: IAM roles the GitHub workflows assume (OIDC)`,
+    platform: model.name,
+    environment: env.name,
+    repository: `${owner}/${github[2]!}`,
+    clusterName: cluster.platformCluster.cluster.clusterName,
+    services: pushesImages
+      ? model.services.map((svc) => ({
+          service: svc.name,
+          repository: props.serviceRepositories?.[svc.name] ?? `${owner}/${svc.name}`,
+          ecrRepository: naming.repository(model.name, svc.name),
+        }))
+      : [],
+  });
+  stack.addStackDependency(cluster, 'the deploy role has an access entry on the cluster');
+  return stack;
 }
 
 /** Properties for {@link PlatformStage}. */

@@ -48,6 +48,12 @@ export const naming = {
     `http://jaeger-collector.${tracingNamespace}.svc.cluster.local:4317`,
   otlpHttpEndpoint: (tracingNamespace: string): string =>
     `http://jaeger-collector.${tracingNamespace}.svc.cluster.local:4318`,
+  /** IAM role that `cdk diff` in the platform repo's pull requests assumes (GitHub OIDC), per account. */
+  githubDiffRole: (platform: string): string => `${platform}-github-diff`,
+  /** IAM role that the platform repo's deploy jobs assume (GitHub OIDC), per account. */
+  githubDeployRole: (platform: string): string => `${platform}-github-deploy`,
+  /** IAM role that a service repo's `ci.yml` assumes to push its image (GitHub OIDC). */
+  serviceCiRole: (platform: string, service: string): string => `${platform}-${service}-ci`,
   /** Common tags / labels for cost allocation. */
   tags: (platform: string, env: string, service?: string, owner?: string): Record<string, string> => ({
     platform,

@@ -8,6 +8,7 @@ import {
   Role,
 } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { naming } from '../model/naming.js';
 
 /** The GitHub Actions OIDC issuer. */
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
@@ -112,7 +113,7 @@ export class GitHubOidcRoles extends Construct {
       `arn:${Aws.PARTITION}:iam::${account}:role/cdk-${qualifier}-${kind}-role-${account}-${region}`;
 
     this.diffRole = new Role(this, 'DiffRole', {
-      roleName: `${props.platform}-github-diff`,
+      roleName: naming.githubDiffRole(props.platform),
       description: `cdk diff from pull requests of ${props.repository} (read-only)`,
       assumedBy: principal(`repo:${props.repository}:pull_request`),
     });
@@ -121,7 +122,7 @@ export class GitHubOidcRoles extends Construct {
     );
 
     this.deployRole = new Role(this, 'DeployRole', {
-      roleName: `${props.platform}-github-deploy`,
+      roleName: naming.githubDeployRole(props.platform),
       description: `deploys ${props.environment} from ${props.repository} (GitHub environment ${props.environment})`,
       assumedBy: principal(`repo:${props.repository}:environment:${props.environment}`),
     });
@@ -154,7 +155,7 @@ export class GitHubOidcRoles extends Construct {
     const ciRoles = new Map<string, Role>();
     for (const svc of props.services ?? []) {
       const role = new Role(this, `Ci-${svc.service}`, {
-        roleName: `${props.platform}-${svc.service}-ci`,
+        roleName: naming.serviceCiRole(props.platform, svc.service),
         description: `pushes ${svc.ecrRepository} images from ${svc.repository}@${serviceBranch}`,
         assumedBy: principal(`repo:${svc.repository}:ref:refs/heads/${serviceBranch}`),
       });

@@ -1,4 +1,5 @@
 import type { EnvironmentModel, PlatformModel } from '../model/index.js';
+import { naming } from '../model/naming.js';
 import { pinnedAction } from './actions.js';
 import { PR_SUMMARY_MARKER } from './pr-summary.js';
 import { PLATFORM_GATES, RUNNER, onBranch, serviceContainers, steps } from './steps.js';
@@ -58,8 +59,8 @@ export function platformWorkflows(
   const o = {
     nodeVersion: options.nodeVersion ?? '20',
     branch: options.branch ?? model.spec.gitops.revision,
-    diffRoleName: options.diffRoleName ?? `${model.name}-github-diff`,
-    deployRoleName: options.deployRoleName ?? `${model.name}-github-deploy`,
+    diffRoleName: options.diffRoleName ?? naming.githubDiffRole(model.name),
+    deployRoleName: options.deployRoleName ?? naming.githubDeployRole(model.name),
   };
   return {
     'pull-request.yml': pullRequestWorkflow(model, o),

@@ -97,7 +97,7 @@ export function serviceWorkflow(options: ServiceWorkflowOptions): Workflow {
   const repository = options.repository ?? naming.repository(options.platform, options.service);
   const roleArn =
     options.roleArn ??
-    `arn:aws:iam::${options.account}:role/${options.ciRoleName ?? `${options.platform}-${options.service}-ci`}`;
+    `arn:aws:iam::${options.account}:role/${options.ciRoleName ?? naming.serviceCiRole(options.platform, options.service)}`;
   const synthCommand = options.synthCommand ?? 'npm run synth';
   const [platformOwner, platformName] = splitRepo(options.platformRepo);
 

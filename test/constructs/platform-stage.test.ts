@@ -1,12 +1,13 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { describe, expect, test } from 'vitest';
 import { ClusterAddons } from '../../constructs/cluster-addons.js';
 import { addPlatformFromContext } from '../../constructs/platform-app.js';
 import { PlatformCluster } from '../../constructs/platform-cluster.js';
 import { PlatformStage } from '../../constructs/platform-stage.js';
-import { loadPlatform, ValidationError } from '../../model/index.js';
+import { loadPlatform, naming, ValidationError } from '../../model/index.js';
 
 // Construction only (no synthesis): the reference platform is synthesized in reference-platform.test.ts.
 const model = loadPlatform('platform.yaml');
@@ -25,6 +26,46 @@ describe('PlatformStage', () => {
     expect(order.database).toBeDefined();
     expect(order.cache).toBeUndefined();
     expect(stage.stacks.services.get('notification')!.database).toBeUndefined();
+  });
+
+  test('adds a CI stack per account after the cluster, with the role names the workflows assume', async () => {
+    const { platformWorkflows } = await import('../../pipelines/platform-workflows.js');
+    const { serviceWorkflow } = await import('../../pipelines/service-workflow.js');
+    const stage = new PlatformStage(new App(), 'Dev', { model, environment: 'dev' });
+    const ci = stage.stacks.ci!;
+    expect(ci.stackName).toBe('allinone-dev-ci');
+    expect(ci.dependencies).toContain(stage.stacks.cluster);
+    const roleName = (r: iam.Role) => (r.node.defaultChild as iam.CfnRole).roleName!;
+    expect(roleName(ci.roles.diffRole)).toBe(naming.githubDiffRole(model.name));
+    expect(roleName(ci.roles.deployRole)).toBe(naming.githubDeployRole(model.name));
+    expect([...ci.roles.serviceCiRoles.keys()]).toEqual(model.services.map((s) => s.name));
+    const workflows = JSON.stringify(platformWorkflows(model));
+    expect(workflows).toContain(`role/${naming.githubDiffRole(model.name)}`);
+    expect(workflows).toContain(`role/${naming.githubDeployRole(model.name)}`);
+    const order = serviceWorkflow({
+      service: 'order',
+      platform: model.name,
+      account: '111111111111',
+      region: 'ap-northeast-2',
+      platformRepo: 'allinone/platform',
+    });
+    expect(JSON.stringify(order)).toContain(`role/${roleName(ci.roles.serviceCiRoles.get('order')!)}`);
+  });
+
+  test('gives a later environment in an already used account no second CI stack', () => {
+    const shared = loadPlatform('platform.yaml');
+    const prod = shared.environment('prod');
+    // Same model with prod moved into dev's account.
+    const sameAccount = Object.create(shared, {
+      environments: {
+        value: shared.environments.map((e) => (e.name === 'prod' ? { ...prod, account: '111111111111' } : e)),
+      },
+    }) as typeof shared;
+    const stage = new App();
+    const first = new PlatformStage(stage, 'Dev', { model: sameAccount, environment: 'dev' });
+    expect(first.stacks.ci).toBeDefined();
+    const later = new PlatformStage(stage, 'Prod', { model: sameAccount, environment: 'prod' });
+    expect(later.stacks.ci).toBeUndefined();
   });
 
   test('throws a ValidationError naming the known environments for an unknown one', () => {
@@ -101,6 +142,7 @@ describe('addPlatformFromContext', () => {
       'allinone-dev-network',
       'allinone-dev-cluster',
       ...model.services.map((s) => `allinone-dev-svc-${s.name}`),
+      'allinone-dev-ci',
     ]);
   });
 

@@ -38,8 +38,8 @@ describe('reference platform', () => {
     // Zero findings from both gates, warnings included.
     expect(result.findings.filter((f) => f.gate !== 'cdk-annotations')).toEqual([]);
     expect(result.findings.filter((f) => f.level === 'error')).toEqual([]);
-    // network + cluster + one stack per service
-    expect(result.stacks).toBe(2 + model.services.length);
+    // network + cluster + ci + one stack per service
+    expect(result.stacks).toBe(3 + model.services.length);
     expect(result.resources).toBeGreaterThan(100);
     expect(result.files).toContain(`cloudformation/${model.name}-${env}-cluster.template.json`);
     expect(result.files).toContain('cloudformation/manifest.json');
@@ -61,6 +61,27 @@ describe('reference platform', () => {
     const policies = JSON.stringify(prod.findResources('AWS::IAM::Policy'));
     expect(policies).toContain(`:secret:${model.name}/prod/*`);
     expect(naming.tracingStoreSecret(model.name, 'prod').startsWith(`${model.name}/prod/`)).toBe(true);
+  });
+
+  test('creates the GitHub OIDC roles the workflows assume in each account, image-push roles where images go', () => {
+    for (const env of ['dev', 'prod']) {
+      const ci = template(env, 'ci');
+      ci.resourceCountIs('AWS::IAM::OIDCProvider', 1);
+      for (const name of [naming.githubDiffRole(model.name), naming.githubDeployRole(model.name)]) {
+        ci.hasResourceProperties('AWS::IAM::Role', { RoleName: name });
+      }
+      ci.hasResourceProperties('AWS::EKS::AccessEntry', {
+        ClusterName: Match.anyValue(),
+        AccessPolicies: [Match.objectLike({ AccessScope: { Type: 'namespace', Namespaces: ['argocd'] } })],
+      });
+    }
+    // The service workflows push to the first environment's account.
+    for (const svc of model.services) {
+      template('dev', 'ci').hasResourceProperties('AWS::IAM::Role', {
+        RoleName: naming.serviceCiRole(model.name, svc.name),
+      });
+    }
+    template('prod', 'ci').resourceCountIs('AWS::IAM::Role', 2);
   });
 
   test('dev uses 2 AZs and 1 NAT gateway, prod 3 AZs and a NAT gateway per AZ', () => {

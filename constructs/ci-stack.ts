@@ -1,0 +1,59 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { GitHubOidcRoles, type ServiceCiRepo } from '../pipelines/github-oidc-roles.js';
+import { acknowledge } from './private/acknowledge.js';
+
+/** Properties for {@link CiStack}. */
+export interface CiStackProps extends StackProps {
+  /** Platform name: prefixes the role names (`model/naming.ts`). */
+  readonly platform: string;
+  /** Environment name: the GitHub environment whose jobs may assume the deploy role. */
+  readonly environment: string;
+  /** The platform repo, `owner/name`. */
+  readonly repository: string;
+  /**
+   * The EKS cluster the deploy role may reach (an access entry scoped to the `argocd` namespace).
+   *
+   * @default - no access entry
+   */
+  readonly clusterName?: string;
+  /**
+   * Service repos that get an image-push role in this account.
+   *
+   * @default - none
+   */
+  readonly services?: readonly ServiceCiRepo[];
+}
+
+/**
+ * The IAM roles the generated GitHub workflows assume in one environment's account, through GitHub
+ * OIDC: `<platform>-github-diff`, `<platform>-github-deploy` (with an EKS access entry on the
+ * environment's cluster) and `<platform>-<service>-ci` for each service repo given.
+ *
+ * Role names and the OIDC provider are account-wide, so there is one CI stack per account.
+ *
+ * @see ../pipelines/github-oidc-roles.ts
+ * @see https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
+ */
+export class CiStack extends Stack {
+  /** The roles. */
+  public readonly roles: GitHubOidcRoles;
+
+  constructor(scope: Construct, id: string, props: CiStackProps) {
+    super(scope, id, props);
+    this.roles = new GitHubOidcRoles(this, 'GitHub', {
+      platform: props.platform,
+      repository: props.repository,
+      environment: props.environment,
+      clusterName: props.clusterName,
+      services: props.services,
+    });
+    for (const role of this.roles.serviceCiRoles.values()) {
+      acknowledge(
+        role,
+        ['AwsSolutions-IAM5[Resource::*]'],
+        'ecr:GetAuthorizationToken has no resource-level permissions; the push actions are limited to the service repository',
+      );
+    }
+  }
+}
