@@ -48,7 +48,7 @@ describe('aio dev', () => {
         process.execPath,
         [CLI, 'dev', '--base-port', String(base), '--db-prefix', dbPrefix, '--redis-prefix', redisPrefix],
         {
-          env: { ...process.env, OTEL_SDK_DISABLED: 'true', LOG_LEVEL: 'warn' },
+          env: { ...process.env, OTEL_SDK_DISABLED: 'true', LOG_LEVEL: 'warn', DB_POOL_MAX: '3' },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );

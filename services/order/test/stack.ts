@@ -183,6 +183,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             INVENTORY_URL: inventory.url,
             PAYMENT_URL: payment.url,
             RESERVATION_TTL_SECONDS: options.inventoryEnv?.RESERVATION_TTL_SECONDS ?? '900',
+            DB_POOL_MAX: '4', // Postgres' 100 connections are shared with every other suite
             ...options.orderEnv,
           },
           join(logDir, `order-${i}.log`),
