@@ -1,6 +1,7 @@
 export * from './addon-versions.js';
 export * from './platform-network.js';
 export * from './platform-cluster.js';
+export * from './ebs-csi-driver.js';
 export * from './cluster-addons.js';
 export * from './service-database.js';
 export * from './service-cache.js';

@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ValidationError } from '../model/index.js';
+import { EbsCsiDriver } from './ebs-csi-driver.js';
 import { acknowledgeClusterInternals } from './private/cluster-acknowledgements.js';
 
 /** The Kubernetes versions this toolkit ships a kubectl layer for. */
@@ -54,6 +55,13 @@ export interface PlatformClusterProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Install the EBS CSI driver (managed add-on, Pod Identity) and a default encrypted gp3
+   * StorageClass, so PersistentVolumeClaims get volumes.
+   *
+   * @default true
+   */
+  readonly ebsCsiDriver?: boolean;
 }
 
 /**
@@ -78,6 +86,8 @@ export class PlatformCluster extends Construct {
   public readonly secretsKey: kms.Key;
   /** The Pod Identity agent add-on; associations are usable once it is active. */
   public readonly podIdentityAgent: eks.IAddon;
+  /** The EBS CSI driver, unless `ebsCsiDriver` is false. */
+  public readonly ebsCsiDriver?: EbsCsiDriver;
 
   constructor(scope: Construct, id: string, props: PlatformClusterProps) {
     super(scope, id);
@@ -146,6 +156,12 @@ export class PlatformCluster extends Construct {
     });
 
     this.podIdentityAgent = this.cluster.eksPodIdentityAgent!;
+    if (props.ebsCsiDriver ?? true) {
+      this.ebsCsiDriver = new EbsCsiDriver(this, 'EbsCsiDriver', {
+        cluster: this.cluster,
+        after: [this.podIdentityAgent, this.nodegroup],
+      });
+    }
     acknowledgeClusterInternals(this.cluster, this.nodegroup);
   }
 }

@@ -220,6 +220,58 @@ describe('PlatformCluster', () => {
   });
 });
 
+describe('EbsCsiDriver', () => {
+  test('installs the EBS CSI add-on with Pod Identity and a default encrypted gp3 StorageClass', () => {
+    for (const env of ['dev', 'prod']) {
+      const t = template(env, 'cluster');
+      const resources = t.toJSON().Resources as Record<
+        string,
+        { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] }
+      >;
+      const [addonId, addon] = Object.entries(resources).find(
+        ([, r]) => r.Type === 'AWS::EKS::Addon' && r.Properties.AddonName === 'aws-ebs-csi-driver',
+      )!;
+      expect(addon.Properties.PodIdentityAssociations).toEqual([
+        {
+          RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/EbsCsiDriverRole/), 'Arn'] },
+          ServiceAccount: 'ebs-csi-controller-sa',
+        },
+      ]);
+      const agent = Object.entries(resources).find(
+        ([, r]) => r.Type === 'AWS::EKS::Addon' && r.Properties.AddonName === 'eks-pod-identity-agent',
+      )![0];
+      expect(addon.DependsOn).toContain(agent);
+      t.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: Match.objectLike({
+          Statement: [
+            Match.objectLike({
+              Principal: { Service: 'pods.eks.amazonaws.com' },
+              Action: ['sts:AssumeRole', 'sts:TagSession'],
+            }),
+          ],
+        }),
+        ManagedPolicyArns: [
+          {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy'],
+            ],
+          },
+        ],
+      });
+      const storageClass = Object.values(resources).find(
+        (r) =>
+          r.Type === 'Custom::AWSCDK-EKS-KubernetesResource' &&
+          JSON.stringify(r.Properties.Manifest).includes('StorageClass'),
+      )!;
+      const manifest = JSON.stringify(storageClass.Properties.Manifest);
+      expect(manifest).toContain('\\"encrypted\\":\\"true\\"');
+      expect(manifest).toContain('storageclass.kubernetes.io/is-default-class');
+      expect(storageClass.DependsOn).toContain(addonId);
+    }
+  });
+});
+
 describe('ClusterAddons', () => {
   type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
   const charts = (env: string) => {
