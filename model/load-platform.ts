@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { crossCheck } from './cross-checks.js';
 import { suggestName } from './dns-name.js';
@@ -51,7 +51,7 @@ export function parsePlatform(text: string, options: ParsePlatformOptions = {}):
   if (syntaxErrors.length > 0) throw new ValidationErrors(syntaxErrors);
 
   const positions = new SourcePositions(doc, lines);
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  const data = documentData(doc, file, lines);
   if (data === null || data === undefined) {
     throw new ValidationErrors([
       new ValidationError('the file is empty; start from the reference platform.yaml in the aio repo', {
@@ -82,6 +82,43 @@ export function parsePlatform(text: string, options: ParsePlatformOptions = {}):
   }
   if (problems.length > 0) throw new ValidationErrors(sortByPosition(dedupe(problems)));
   return new PlatformModel(result.data as PlatformSpec, file);
+}
+
+/**
+ * The document as plain data. Aliases are resolved here, so an alias to a missing anchor or an
+ * alias bomb becomes a positioned problem instead of an exception.
+ */
+function documentData(doc: Document, file: string, lines: LineCounter): unknown {
+  const problems: ValidationError[] = [];
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) === undefined) {
+        const at = lines.linePos(node.range?.[0] ?? 0);
+        problems.push(
+          new ValidationError(
+            `invalid YAML: alias '*${node.source}' refers to no anchor; define '&${node.source}' before using it`,
+            { file, ...at },
+          ),
+        );
+      }
+    },
+  });
+  if (problems.length > 0) throw new ValidationErrors(problems);
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new ValidationErrors([
+      new ValidationError(
+        `invalid YAML: ${detail.charAt(0).toLowerCase()}${detail.slice(1).replace(/\.$/, '')}`,
+        {
+          file,
+          line: 1,
+          col: 1,
+        },
+      ),
+    ]);
+  }
 }
 
 function yamlProblem(e: YAMLError, file: string, lines: LineCounter): ValidationError {

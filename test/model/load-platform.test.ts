@@ -130,6 +130,20 @@ describe('parsePlatform', () => {
     ]);
   });
 
+  test('throws on an alias to a missing anchor, and on an alias bomb, instead of crashing', () => {
+    expect(problems('platform: allinone\nservices: *nope\n')).toEqual([
+      "platform.yaml:2:11: invalid YAML: alias '*nope' refers to no anchor; define '&nope' before using it",
+    ]);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 8; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill('*' + String.fromCharCode(96 + i))
+          .join(', ')}]`,
+      );
+    expect(problems(bomb.join('\n'))[0]).toMatch(/^platform\.yaml:1:1: invalid YAML: excessive alias count/);
+  });
+
   test('throws when a required field is missing, pointing at the mapping that lacks it', () => {
     expect(problems(minimalPlatform('  order:\n    tier: critical\n'))).toEqual([
       'platform.yaml:11:5: services.order.owner: is required, got nothing',
