@@ -19,6 +19,11 @@ export const serviceConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Hard limit for a graceful shutdown before the process exits 1. @default 10000 */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * Postgres connections this process may hold. Replicas × this must stay under the database's
+   * max_connections (100 on a default server). @default 10
+   */
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 });
 
 /** The config type produced by {@link serviceConfigSchema}. */

@@ -78,7 +78,10 @@ export async function runService<C extends ServiceConfig>(
   let pool: Pool | undefined;
   let redis: Redis | undefined;
   try {
-    pool = createPool(config.DATABASE_URL, { max: props.poolMax ?? 10, applicationName: props.name });
+    pool = createPool(config.DATABASE_URL, {
+      max: props.poolMax ?? config.DB_POOL_MAX,
+      applicationName: props.name,
+    });
     const { applied } = await migrate(pool, props.migrations ?? []);
     if (applied.length) logger.info({ applied }, 'migrations applied');
     if (props.redisUrl) {

@@ -195,6 +195,15 @@ describe('parseConfig', () => {
     expect(issues.find((i) => i.name === 'PORT')!.message).toContain('"abc"');
     expect((error as Error).message).not.toContain('secret');
   });
+
+  test('bounds the Postgres pool from DB_POOL_MAX, 10 by default, and rejects 0', () => {
+    const url = 'postgres://app@localhost:5432/app';
+    expect(parseConfig(serviceConfigSchema, { DATABASE_URL: url }).DB_POOL_MAX).toBe(10);
+    expect(parseConfig(serviceConfigSchema, { DATABASE_URL: url, DB_POOL_MAX: '4' }).DB_POOL_MAX).toBe(4);
+    expect(() => parseConfig(serviceConfigSchema, { DATABASE_URL: url, DB_POOL_MAX: '0' })).toThrow(
+      /DB_POOL_MAX/,
+    );
+  });
 });
 
 describe('createHttpClient', () => {

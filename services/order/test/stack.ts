@@ -148,6 +148,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await freePort(),
     {
       DATABASE_URL: dbs.inventory.url,
+      DB_POOL_MAX: '4', // Postgres' 100 connections are shared with every other suite
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: prefix,
       SWEEP_INTERVAL_MS: '200',
@@ -161,6 +162,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await freePort(),
     {
       DATABASE_URL: dbs.payment.url,
+      DB_POOL_MAX: '4',
       ...options.paymentEnv,
     },
     join(logDir, 'payment.log'),
