@@ -120,7 +120,7 @@ export async function runService<C extends ServiceConfig>(
         await db.end();
         await currentTracing()?.forceFlush();
       })());
-    if (processHooks) installSignalHandlers(close, logger, config.SHUTDOWN_TIMEOUT_MS);
+    if (processHooks) closeOnSignal(close, logger, config.SHUTDOWN_TIMEOUT_MS);
     return { ...ctx, url, close };
   } catch (error) {
     await redis?.quit().catch(() => undefined);
@@ -131,7 +131,16 @@ export async function runService<C extends ServiceConfig>(
   }
 }
 
-function installSignalHandlers(close: () => Promise<void>, logger: Logger, timeoutMs: number): void {
+/**
+ * Runs `close` on SIGTERM or SIGINT, then exits 0; exits 1 if it fails or takes longer than
+ * `timeoutMs`.
+ *
+ * `runService` installs it for you. Call it yourself only when you wire a server without
+ * `runService` (a service with no database).
+ *
+ * @see https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/#hook-handler-execution
+ */
+export function closeOnSignal(close: () => Promise<void>, logger: Logger, timeoutMs: number): void {
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {

@@ -29,7 +29,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
 }
 {{/if}}
 {{#unless postgres}}
-import { createLogger, createServer{{#if redis}}, createRedis{{/if}}, serverState } from '@aio/kit';
+import { closeOnSignal, createLogger, createServer{{#if redis}}, createRedis{{/if}}, serverState } from '@aio/kit';
 import { currentTracing } from '@aio/kit/tracing';
 import type { Config } from './config.js';
 import { registerExampleRoutes } from './routes/example.js';
@@ -78,20 +78,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
 {{/if}}
       await currentTracing()?.forceFlush();
     })());
-  if (options.processHooks ?? true) {
-    const onSignal = (): void => {
-      setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS).unref();
-      close().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  }
+  if (options.processHooks ?? true) closeOnSignal(close, logger, config.SHUTDOWN_TIMEOUT_MS);
   return { url, close };
 }
 {{/unless}}
