@@ -84,19 +84,22 @@ export async function newServiceCommand(
   deps: NewServiceDeps = {},
 ): Promise<number> {
   const { existsSync } = await import('node:fs');
-  const { readFile, writeFile } = await import('node:fs/promises');
+  const { writeFile } = await import('node:fs/promises');
   const { basename, relative, resolve } = await import('node:path');
   const { ValidationError } = await import('../model/validation-error.js');
   const { resolveAnswers } = await import('../templates/resolve-answers.js');
   const { checkAnswers, checkServiceName } = await import('../templates/service-answers.js');
   const { isManaged, loadServiceTemplate, renderService } = await import('../templates/render-service.js');
   const { formatTree, isEmptyFolder, writeFileMap } = await import('../templates/file-map.js');
-  const { readPlatform, platformPath } = await import('./platform-file.js');
+  const { parsePlatform } = await import('../model/load-platform.js');
+  const { readPlatformSource } = await import('./platform-file.js');
 
   // 1. Answers: flags, then prompts (interactive only), then the platform's values and defaults.
   const platformFlag =
     flags.platform ?? (existsSync(resolve(io.cwd, 'platform.yaml')) ? 'platform.yaml' : undefined);
-  const platform = platformFlag ? await readPlatform(io, platformFlag) : undefined;
+  // Read once: the same text is validated now and spliced later, so both see one version.
+  const source = platformFlag ? await readPlatformSource(io, platformFlag, '--platform') : undefined;
+  const platform = source ? parsePlatform(source.text, { file: source.shown }) : undefined;
   if (name !== undefined) checkServiceName(name);
   const ask = flags.yes || !io.interactive ? undefined : (deps.ask ?? (await terminalAsk()));
   const answers = await resolveAnswers(
@@ -125,18 +128,16 @@ export async function newServiceCommand(
   const template = deps.template ?? loadServiceTemplate();
   const files = renderService(answers, template);
   let registration: { file: string; text: string } | undefined;
-  if (platformFlag) {
+  if (source) {
     const { registerService } = await import('../templates/platform-registration.js');
-    const { abs, shown: platformShown } = platformPath(io, platformFlag);
-    const { text } = registerService(await readFile(abs, 'utf8'), answers, platformShown);
-    registration = { file: abs, text };
+    const { text } = registerService(source.text, answers, source.shown);
+    registration = { file: source.abs, text };
   }
 
   if (flags.dryRun) {
     io.out(formatTree(shown === '.' ? basename(target) : shown, files, (p) => isManaged(template, p)));
     io.out(`${files.size} files; dry run, nothing written`);
-    if (registration)
-      io.out(`would add services.${answers.name} to ${platformPath(io, platformFlag!).shown}`);
+    if (registration) io.out(`would add services.${answers.name} to ${source!.shown}`);
     return 0;
   }
 
@@ -145,7 +146,7 @@ export async function newServiceCommand(
   io.err(`✔ wrote ${files.size} files to ${shown} (service template ${template.version})`);
   if (registration) {
     await writeFile(registration.file, registration.text);
-    io.err(`✔ added services.${answers.name} to ${platformPath(io, platformFlag!).shown}`);
+    io.err(`✔ added services.${answers.name} to ${source!.shown}`);
   }
   if (!platform) {
     io.err(

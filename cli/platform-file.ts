@@ -12,22 +12,34 @@ export function platformPath(io: CliIo, file: string): { abs: string; shown: str
   return { abs, shown: rel.startsWith('..') ? abs : rel };
 }
 
-/** Loads and validates platform.yaml; errors carry the file name as the user gave it. */
-export async function readPlatform(io: CliIo, file: string): Promise<PlatformModel> {
-  const { parsePlatform, ValidationError } = await import('../model/index.js');
+/**
+ * Reads platform.yaml as text for commands that edit it (`aio route`, `aio new service`) or load it.
+ * A missing or unreadable file is a `ValidationError` naming the file as the user gave it.
+ */
+export async function readPlatformSource(
+  io: CliIo,
+  file: string,
+  flag = '-f',
+): Promise<{ abs: string; shown: string; text: string }> {
+  const { ValidationError } = await import('../model/validation-error.js');
   const { readFile } = await import('node:fs/promises');
   const { abs, shown } = platformPath(io, file);
-  let text: string;
   try {
-    text = await readFile(abs, 'utf8');
+    return { abs, shown, text: await readFile(abs, 'utf8') };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ValidationError(
       code === 'ENOENT'
-        ? 'file not found; run aio in the platform repo or pass -f <path to platform.yaml>'
+        ? `file not found; run aio in the platform repo or pass ${flag} <path to platform.yaml>`
         : `cannot read file (${code ?? String(err)})`,
       { file: shown },
     );
   }
+}
+
+/** Loads and validates platform.yaml; errors carry the file name as the user gave it. */
+export async function readPlatform(io: CliIo, file: string): Promise<PlatformModel> {
+  const { parsePlatform } = await import('../model/index.js');
+  const { shown, text } = await readPlatformSource(io, file);
   return parsePlatform(text, { file: shown });
 }

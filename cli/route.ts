@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type * as YamlNs from 'yaml';
 import type { CliIo } from './cli-io.js';
-import { PLATFORM_FILE_FLAG, platformPath } from './platform-file.js';
+import { PLATFORM_FILE_FLAG, readPlatformSource } from './platform-file.js';
 
 /** Options of `aio route`. */
 export interface RouteCommandOptions {
@@ -35,15 +35,15 @@ export async function routeCommand(
   path: string,
   opts: RouteCommandOptions,
 ): Promise<number> {
-  const { readFile, writeFile } = await import('node:fs/promises');
-  const { parsePlatform, nearestName, ValidationError } = await import('../model/index.js');
+  const { writeFile } = await import('node:fs/promises');
+  const { parsePlatform, nearestName, ValidationError, ROUTE_PATH } = await import('../model/index.js');
   const { formatRoutesTable } = await import('./routes.js');
 
   if (!/^\d+$/.test(opts.weight) || Number(opts.weight) > 100) {
     throw new ValidationError(`--weight must be an integer from 0 to 100, got '${opts.weight}'`);
   }
   const weight = Number(opts.weight);
-  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(path)) {
+  if (!ROUTE_PATH.test(path)) {
     throw new ValidationError(`<path> must start with '/' and use only URL path characters, got '${path}'`);
   }
   const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
@@ -53,15 +53,7 @@ export async function routeCommand(
     );
   }
 
-  const { abs, shown } = platformPath(io, opts.file);
-  let text: string;
-  try {
-    text = await readFile(abs, 'utf8');
-  } catch (err) {
-    throw new ValidationError(`cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
-      file: shown,
-    });
-  }
+  const { abs, shown, text } = await readPlatformSource(io, opts.file);
   const before = parsePlatform(text, { file: shown });
   if (!before.services.some((s) => s.name === service)) {
     const known = before.services.map((s) => s.name);

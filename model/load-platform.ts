@@ -32,7 +32,7 @@ export function loadPlatform(file: string): PlatformModel {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? String(err)})`;
-    throw new ValidationError(`${why}; pass the platform definition with -f <file>`, { file });
+    throw new ValidationError(`${why}; check the path to the platform definition`, { file });
   }
   return parsePlatform(text, { file });
 }

@@ -12,7 +12,8 @@ const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-
 const DURATION = /^\d+(ms|s|m)$/;
 const CPU = /^(\d+m|\d+(\.\d+)?)$/;
 const MEMORY = /^\d+(Ki|Mi|Gi)$/;
-const ROUTE_PATH = /^\/[A-Za-z0-9._~\-/]*$/;
+/** A route path prefix: starts with `/`, URL path characters only. */
+export const ROUTE_PATH = /^\/[A-Za-z0-9._~\-/]*$/;
 const ENV_VAR = /^[A-Z][A-Z0-9_]*$/;
 
 /** A DNS-1123 label of at most 40 characters: service, platform and environment names. */

@@ -128,6 +128,16 @@ describe('aio new service', () => {
     expect(platform.slice(platformYaml.length)).toContain('  review-digest:\n    owner: team-growth\n');
   });
 
+  test('rejects a missing --platform file with a clear error, writing nothing', async () => {
+    const cwd = sandbox();
+    await expect(
+      run(memoryIo(cwd), 'review-digest', { owner: 'team-growth', platform: 'nope/platform.yaml' }),
+    ).rejects.toThrow(
+      'nope/platform.yaml: file not found; run aio in the platform repo or pass --platform <path to platform.yaml>',
+    );
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
   test('writes nothing when the platform.yaml change would not validate', async () => {
     const cwd = sandbox(true);
     await expect(

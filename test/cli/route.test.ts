@@ -76,6 +76,15 @@ describe('aio route', () => {
     expect(readFileSync(file, 'utf8')).toBe(REFERENCE);
   });
 
+  test('rejects a missing platform file naming it and the -f flag', async () => {
+    rmSync(file);
+    const r = await route('order', '/api/orders', '10');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      'platform.yaml: file not found; run aio in the platform repo or pass -f <path to platform.yaml>',
+    );
+  });
+
   test('the built CLI exits 1 with one clear line and no stack trace', async () => {
     const aio = fileURLToPath(new URL('../../lib/bin/aio.js', import.meta.url));
     const r = await execa('node', [aio, 'route', 'order', '/api/orders', '--weight', '101', '-f', file], {
