@@ -1,6 +1,12 @@
 import { createRedis, parseConfig } from '@aio/kit';
 import type { Redis, RunningService } from '@aio/kit';
-import { createTestDatabase, deleteRedisKeys, TEST_REDIS_URL, testRedisPrefix } from '@aio/kit/testing';
+import {
+  callJson,
+  createTestDatabase,
+  deleteRedisKeys,
+  TEST_REDIS_URL,
+  testRedisPrefix,
+} from '@aio/kit/testing';
 import type { TestDatabase } from '@aio/kit/testing';
 import { inventoryConfigSchema } from '../src/config.js';
 import type { InventoryConfig } from '../src/config.js';
@@ -62,19 +68,7 @@ export async function startHarness(label: string): Promise<InventoryHarness> {
     redis,
     store,
     ledger,
-    async call(method, path, body) {
-      const res = await fetch(`${service.url}${path}`, {
-        method,
-        ...(body === undefined
-          ? {}
-          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      });
-      return {
-        status: res.status,
-        body: (await res.json()) as InventoryBody,
-        type: res.headers.get('content-type') ?? '',
-      };
-    },
+    call: (method, path, body) => callJson<InventoryBody>(service.url, method, path, body),
     async stop() {
       await service.close();
       await deleteRedisKeys(redis, prefix);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseConfig } from '@aio/kit';
 import type { RunningService } from '@aio/kit';
-import { createTestDatabase } from '@aio/kit/testing';
-import type { TestDatabase } from '@aio/kit/testing';
+import { callJson, createTestDatabase } from '@aio/kit/testing';
+import type { JsonResponse, TestDatabase } from '@aio/kit/testing';
 import { paymentConfigSchema } from '../src/config.js';
 import type { PaymentConfig } from '../src/config.js';
 import { startPayment } from '../src/service.js';
@@ -36,22 +36,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: PaymentBody; type: string }> {
-  const res = await fetch(`${service.url}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  return {
-    status: res.status,
-    body: (await res.json()) as PaymentBody,
-    type: res.headers.get('content-type') ?? '',
-  };
+function call(method: string, path: string, body?: unknown): Promise<JsonResponse<PaymentBody>> {
+  return callJson<PaymentBody>(service.url, method, path, body);
 }
 
 const pay = (orderId: string, paymentToken = 'tok_visa', amount = 49.99) => ({

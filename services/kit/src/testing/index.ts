@@ -75,4 +75,32 @@ export async function deleteRedisKeys(redis: Redis, prefix: string): Promise<num
   } while (cursor !== '0');
   return deleted;
 }
+/** A JSON response as tests read it. */
+export interface JsonResponse<B> {
+  readonly status: number;
+  readonly body: B;
+  /** The content-type header, e.g. `application/problem+json`. */
+  readonly type: string;
+}
+
+/**
+ * Sends `body` as JSON to `baseUrl + path` and parses the JSON answer, for contract tests.
+ *
+ * No timeout or retry: a hung service should fail the test's own timeout.
+ */
+export async function callJson<B = unknown>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<JsonResponse<B>> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as B, type: res.headers.get('content-type') ?? '' };
+}
+
 export * from './dockerfile-lint.js';
