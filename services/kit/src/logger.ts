@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino } from 'pino';
 import type { Logger, LoggerOptions } from 'pino';
 
@@ -28,7 +28,7 @@ export function createLogger(props: LoggerProps): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     mixin() {
       const ctx = trace.getActiveSpan()?.spanContext();
-      return ctx ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
+      return ctx && isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
     },
     redact: ['req.headers.authorization', 'req.headers.cookie'],
   };

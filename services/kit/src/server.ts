@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { trace } from '@opentelemetry/api';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -71,7 +71,7 @@ export function createServer(props: ServerProps): FastifyInstance {
   });
   app.addHook('onSend', async (_req, reply) => {
     const ctx = trace.getActiveSpan()?.spanContext();
-    if (ctx) void reply.header('x-trace-id', ctx.traceId);
+    if (ctx && isSpanContextValid(ctx)) void reply.header('x-trace-id', ctx.traceId);
     // A keep-alive socket would hold server.close() open after its in-flight request finished.
     if (state.draining) void reply.header('connection', 'close');
   });

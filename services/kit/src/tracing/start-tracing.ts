@@ -1,3 +1,6 @@
+import { context, propagation } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
@@ -44,7 +47,10 @@ let current: Tracing | undefined;
  *
  * Must run before pg, ioredis, fastify or http are loaded, so a service's `main.ts` starts with it and
  * imports the rest of the app dynamically (see the kit README). A second call returns the first result.
- * With `OTEL_SDK_DISABLED=true` nothing is exported, but the propagator still forwards incoming context.
+ * With `OTEL_SDK_DISABLED=true`, or with no exporter configured, no span is recorded at all (recording
+ * spans that nobody exports costs CPU on every request and query), but the W3C propagator and the
+ * instrumentations still forward the incoming `traceparent` to every outgoing call, so services that
+ * do export keep one trace across this one.
  *
  * @see https://opentelemetry.io/docs/languages/js/getting-started/nodejs/
  * @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
@@ -65,9 +71,19 @@ export function startTracing(props: TracingProps): Tracing {
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? props.serviceName }),
     spanProcessors: processors,
   });
-  provider.register();
+  if (processors.length > 0) {
+    provider.register();
+  } else {
+    // no SDK tracer: the API's no-op tracer hands the incoming span context on unchanged
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(
+      new CompositePropagator({
+        propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+      }),
+    );
+  }
   registerInstrumentations({
-    tracerProvider: provider,
+    ...(processors.length > 0 ? { tracerProvider: provider } : {}),
     instrumentations: [
       new HttpInstrumentation({
         // Probes would drown real traffic in Jaeger.
