@@ -37,8 +37,9 @@ const placeOrderSchema = {
 } as const;
 
 /**
- * The public order API: `POST /orders`, `GET /orders/:orderId` (with `?waitMs=` to long-poll for a
- * terminal status), `GET /orders?customerId=`.
+ * The public order API: `POST /orders` (with `Prefer: wait=N` to get the outcome in the reply when the
+ * saga ends within N seconds), `GET /orders/:orderId` (with `?waitMs=` to long-poll for a terminal
+ * status), `GET /orders?customerId=`.
  */
 export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: SagaEngine): void {
   const waiters = new Map<string, Set<(saga?: SagaRecord) => void>>();
@@ -65,7 +66,7 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
     return { finished, cancel: () => wake() };
   };
 
-  app.post<{ Body: PlaceOrderBody; Headers: { 'idempotency-key'?: string } }>(
+  app.post<{ Body: PlaceOrderBody; Headers: { 'idempotency-key'?: string; prefer?: string } }>(
     '/orders',
     { schema: { body: placeOrderSchema } },
     async (req, reply) => {
@@ -98,8 +99,19 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
         if (!existing) throw new HttpProblem(500, 'order vanished after an idempotency conflict');
         return reply.code(202).send(replay(existing, requestHash));
       }
+      const preferWaitSeconds = preferredWait(req.headers.prefer);
+      // register before dispatch, so the finish cannot slip between the two
+      const waiter = preferWaitSeconds ? waitFor(orderId, preferWaitSeconds * 1000) : undefined;
       created.dispatch();
-      return reply.code(202).header('location', `/orders/${orderId}`).send({ orderId, status: 'PENDING' });
+      void reply.header('location', `/orders/${orderId}`);
+      if (waiter) {
+        void reply.header('preference-applied', `wait=${preferWaitSeconds}`);
+        const saga = await waiter.finished;
+        if (saga?.state === 'COMPLETED' || saga?.state === 'COMPENSATED') {
+          return reply.code(201).send(orderView(decidedFromSaga(saga), saga));
+        }
+      }
+      return reply.code(202).send({ orderId, status: 'PENDING' });
     },
   );
 
@@ -120,6 +132,13 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
       // register before reading, so a saga finishing in between still wakes this request
       const waiter = waitMs > 0 ? waitFor(orderId, waitMs) : undefined;
       try {
+        if (waiter && engine.isRunning(orderId)) {
+          // running here: the finish event carries everything the view needs, no read
+          const saga = await waiter.finished;
+          if (saga?.state === 'COMPLETED' || saga?.state === 'COMPENSATED') {
+            return orderView(decidedFromSaga(saga), saga);
+          }
+        }
         let order = await findOrder(pool, orderId);
         if (!order) throw new HttpProblem(404, `no order ${orderId}`);
         if (order.status === 'PENDING' && waiter) {
@@ -159,6 +178,38 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The order as the saga's final statement wrote it, rebuilt from the saga input (the saga was created
+ * from the same values as the order row).
+ */
+function decidedFromSaga(saga: SagaRecord): OrderRow {
+  const input = saga.input as PlaceOrderInput;
+  return decided(
+    {
+      orderId: input.orderId,
+      customerId: input.customerId,
+      status: 'PENDING',
+      rejectionReason: null,
+      items: [...input.items],
+      total: input.total,
+      currency: input.currency,
+      requestHash: '',
+    },
+    saga,
+  );
+}
+
+/**
+ * The `wait` preference of a `Prefer` header (RFC 7240), in seconds, capped at 30; 0 when absent.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7240#section-4.3
+ */
+export function preferredWait(header: string | string[] | undefined): number {
+  const values = Array.isArray(header) ? header.join(',') : (header ?? '');
+  const match = /(?:^|[,;\s])wait\s*=\s*"?(\d+)"?/i.exec(values);
+  return match ? Math.min(30, Number(match[1])) : 0;
+}
 
 /** The order as `onFinished` wrote it in the saga's final transaction. */
 function decided(order: OrderRow, saga: SagaRecord): OrderRow {

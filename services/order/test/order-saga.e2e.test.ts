@@ -188,6 +188,36 @@ describe('order saga end to end', () => {
     });
   });
 
+  test('Prefer: wait=N answers the POST with the outcome, the same document GET reads back', async () => {
+    const a = await newSku(1);
+    const post = (key: string) =>
+      fetch(`${order}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', prefer: 'wait=10', 'idempotency-key': key },
+        body: JSON.stringify(orderBody([{ sku: a, quantity: 1 }])),
+      });
+    const approved = await post('prefer-1');
+    expect(approved.status).toBe(201);
+    expect(approved.headers.get('preference-applied')).toBe('wait=10');
+    const approvedBody = (await approved.json()) as Json;
+    expect(approved.headers.get('location')).toBe(`/orders/${approvedBody.orderId}`);
+    expect(approvedBody).toMatchObject({ status: 'APPROVED', total: 10, saga: { state: 'COMPLETED' } });
+    expect(approvedBody).toEqual((await call(`${order}/orders/${approvedBody.orderId}`)).body);
+    const rejected = await post('prefer-2'); // the one unit is sold
+    expect(rejected.status).toBe(201);
+    const rejectedBody = (await rejected.json()) as Json;
+    expect(rejectedBody).toMatchObject({ status: 'REJECTED', rejectionReason: 'INSUFFICIENT_STOCK' });
+    expect(rejectedBody).toEqual((await call(`${order}/orders/${rejectedBody.orderId}`)).body);
+  });
+
+  test('a long-poll GET of a saga running here answers what a later plain GET reads', async () => {
+    const a = await newSku(2);
+    const id = await place(orderBody([{ sku: a, quantity: 2 }], 'tok_chargeDeclined'));
+    const waited = await call(`${order}/orders/${id}?waitMs=5000`);
+    expect(waited.body).toMatchObject({ status: 'REJECTED', rejectionReason: 'card_declined' });
+    expect(waited.body).toEqual((await call(`${order}/orders/${id}`)).body);
+  });
+
   test('rejects bad input with a problem+json 400 naming the field', async () => {
     const res = await call(`${order}/orders`, 'POST', {
       customerId: 'c1',
@@ -252,5 +282,22 @@ describe('order service startup', () => {
     expect(res.stderr).toContain(
       'config error: SAGA_DEADLINE_SECONDS: must be shorter than RESERVATION_TTL_SECONDS (900)',
     );
+  });
+});
+
+describe('preferredWait', () => {
+  test.each([
+    [undefined, 0],
+    ['', 0],
+    ['wait=5', 5],
+    ['respond-async, wait=7', 7],
+    ['return=minimal; wait="3"', 3],
+    ['WAIT = 2', 2],
+    ['wait=600', 30],
+    ['nowait=5', 0],
+    [['handling=lenient', 'wait=4'], 4],
+  ])('%j → %d s', async (header, seconds) => {
+    const { preferredWait } = await import('../src/order-routes.js');
+    expect(preferredWait(header)).toBe(seconds);
   });
 });

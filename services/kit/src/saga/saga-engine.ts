@@ -239,6 +239,11 @@ export class SagaEngine {
     await Promise.race([Promise.allSettled([...this.running.values()]), sleep(timeoutMs)]);
   }
 
+  /** Whether the saga `id` is running in this process now (it emits `finished` here when it ends). */
+  public isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+
   /** Waits until no saga is running in this process. */
   public async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
