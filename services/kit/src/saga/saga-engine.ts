@@ -4,13 +4,13 @@ import { EventEmitter } from 'node:events';
 import type { Pool, PoolClient } from 'pg';
 import { backoffDelayMs, resolveRetryPolicy } from './retry-policy.js';
 import type { SagaDefinition, SagaOutcome, SagaStep, StepContext } from './saga-definition.js';
+import { SagaWriter } from './saga-writer.js';
 import { SimulatedCrash, StepFailure, failureKindOf } from './step-failure.js';
 import {
   claimSagas,
   finishSaga,
   insertSaga,
   releaseSaga,
-  saveSaga,
   type BusinessRow,
   type SagaRecord,
 } from './saga-store.js';
@@ -113,6 +113,8 @@ export class SagaEngine {
   private readonly latest = new Map<string, SagaDefinition<unknown>>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly pool: Pool;
+  /** Boundary saves of every saga in this process, group-committed. */
+  private readonly writer: SagaWriter;
   private readonly leaseMs: number;
   private readonly pollIntervalMs: number;
   private readonly batchSize: number;
@@ -123,6 +125,7 @@ export class SagaEngine {
 
   public constructor(private readonly props: SagaEngineProps) {
     this.pool = props.pool;
+    this.writer = new SagaWriter(props.pool);
     this.leaseMs = props.leaseMs ?? 5000;
     this.pollIntervalMs = props.pollIntervalMs ?? 500;
     this.batchSize = props.batchSize ?? 50;
@@ -456,14 +459,14 @@ export class SagaEngine {
       await releaseSaga(this.pool, rec, owner, delayMs);
       return 'stop';
     }
-    if (!(await saveSaga(this.pool, rec, owner, this.leaseMs + delayMs))) return 'stop';
+    if (!(await this.writer.save(rec, owner, this.leaseMs + delayMs))) return 'stop';
     await sleep(delayMs);
     return 'continue';
   }
 
   /** Saves at a boundary; before a call the lease also covers the call's timeout. */
   private async save(rec: SagaRecord, owner: string, callTimeoutMs?: number): Promise<boolean> {
-    const ok = await saveSaga(this.pool, rec, owner, this.leaseMs + (callTimeoutMs ?? 0));
+    const ok = await this.writer.save(rec, owner, this.leaseMs + (callTimeoutMs ?? 0));
     if (!ok) this.log.warn({ sagaId: rec.id }, 'saga lease lost; another worker owns it now');
     return ok;
   }

@@ -209,21 +209,65 @@ export async function saveSaga(
   leaseOwner: string,
   leaseMs: number,
 ): Promise<boolean> {
+  return saveOne(db, {
+    id: saga.id,
+    leaseOwner,
+    state: saga.state,
+    steps: JSON.stringify(saga.steps),
+    failure: saga.failure && JSON.stringify(saga.failure),
+    leaseMs,
+  });
+}
+
+/** {@link saveSaga} of an already serialized save. */
+export async function saveOne(db: Pool | PoolClient, save: SagaSave): Promise<boolean> {
   const res = await db.query(
     `UPDATE saga_instance
         SET state = $3, steps = $4, failure = $5, updated_at = now(),
             lease_until = now() + $6 * interval '1 millisecond'
       WHERE id = $1 AND lease_owner = $2`,
-    [
-      saga.id,
-      leaseOwner,
-      saga.state,
-      JSON.stringify(saga.steps),
-      saga.failure && JSON.stringify(saga.failure),
-      leaseMs,
-    ],
+    [save.id, save.leaseOwner, save.state, save.steps, save.failure, save.leaseMs],
   );
   return res.rowCount === 1;
+}
+
+/** One save for {@link saveSagas}: the saga's state serialized when the save was asked for. */
+export interface SagaSave {
+  readonly id: string;
+  readonly leaseOwner: string;
+  readonly state: SagaState;
+  /** `JSON.stringify(saga.steps)`. */
+  readonly steps: string;
+  /** `JSON.stringify(saga.failure)`, or null. */
+  readonly failure: string | null;
+  readonly leaseMs: number;
+}
+
+/**
+ * Saves several sagas in ONE statement (one round trip, one commit), each fenced by its own lease
+ * owner like {@link saveSaga}. Rows are locked in id order, so two batches never deadlock.
+ * Returns the ids that were saved; the others had lost their lease.
+ */
+export async function saveSagas(db: Pool | PoolClient, saves: readonly SagaSave[]): Promise<Set<string>> {
+  const sorted = [...saves].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE saga_instance s
+        SET state = u.state, steps = u.steps, failure = u.failure, updated_at = now(),
+            lease_until = now() + u.lease_ms * interval '1 millisecond'
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::jsonb[], $6::float8[])
+            AS u(id, owner, state, steps, failure, lease_ms)
+      WHERE s.id = u.id AND s.lease_owner = u.owner
+  RETURNING s.id`,
+    [
+      sorted.map((x) => x.id),
+      sorted.map((x) => x.leaseOwner),
+      sorted.map((x) => x.state),
+      sorted.map((x) => x.steps),
+      sorted.map((x) => x.failure),
+      sorted.map((x) => x.leaseMs),
+    ],
+  );
+  return new Set(rows.map((r) => r.id));
 }
 
 /** Gives the saga back for a later run at `delayMs` from now (a long backoff, or a shutdown). */

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../testing/index.js';
+import { ensureSagaSchema, insertSaga, loadSaga, type SagaRecord } from './saga-store.js';
+import { SagaWriter } from './saga-writer.js';
+
+let db: TestDatabase;
+let pool: pg.Pool;
+/** Statements sent through `counted`. */
+let statements = 0;
+let counted: pg.Pool;
+
+beforeAll(async () => {
+  db = await createTestDatabase('saga_writer');
+  pool = new pg.Pool({ connectionString: db.url, max: 10 });
+  pool.on('error', () => undefined);
+  await ensureSagaSchema(pool);
+  counted = new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop === 'query') {
+        return (...args: Parameters<pg.Pool['query']>) => {
+          statements++;
+          return (target.query as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+async function newSaga(owner: string): Promise<SagaRecord> {
+  const record = await insertSaga(
+    pool,
+    { id: randomUUID(), type: 't', version: 1, input: {}, steps: {}, deadlineMs: 60_000, traceContext: {} },
+    owner,
+    60_000,
+  );
+  return record!;
+}
+
+describe('SagaWriter', () => {
+  test('saves asked for while a write is in flight share one statement, each fenced by its own lease', async () => {
+    const owner = randomUUID();
+    const sagas = await Promise.all(Array.from({ length: 30 }, () => newSaga(owner)));
+    const stolen = sagas[7]!; // another worker took this one over
+    await pool.query('UPDATE saga_instance SET lease_owner = $2 WHERE id = $1', [stolen.id, randomUUID()]);
+    const writer = new SagaWriter(counted);
+    statements = 0;
+    const results = await Promise.all(
+      sagas.map((s, i) => {
+        s.steps = { reserve: { status: 'SUCCEEDED', attempts: 1, compensationAttempts: 0, result: { i } } };
+        return writer.save(s, owner, 5000);
+      }),
+    );
+    expect(results).toEqual(sagas.map((s) => s.id !== stolen.id));
+    // the first save alone, the 29 that queued behind it in one statement
+    expect(statements).toBe(2);
+    for (const [i, s] of sagas.entries()) {
+      const stored = await loadSaga(pool, s.id);
+      expect(stored!.steps.reserve?.result).toEqual(s.id === stolen.id ? undefined : { i });
+    }
+  });
+
+  test('saves the state as it was when the save was asked for, not as it is when the batch goes out', async () => {
+    const owner = randomUUID();
+    const [a, b] = [await newSaga(owner), await newSaga(owner)];
+    const writer = new SagaWriter(pool);
+    a.state = 'COMPENSATING';
+    const first = writer.save(a, owner, 5000);
+    b.state = 'COMPENSATING';
+    const second = writer.save(b, owner, 5000); // queued behind the first
+    b.state = 'RUNNING'; // changed after asking: must not leak into the queued save
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    expect((await loadSaga(pool, b.id))!.state).toBe('COMPENSATING');
+  });
+
+  test('a row the database refuses fails alone; the rest of its batch is saved', async () => {
+    const owner = randomUUID();
+    const sagas = await Promise.all(Array.from({ length: 5 }, () => newSaga(owner)));
+    const writer = new SagaWriter(pool);
+    const settled = await Promise.allSettled(
+      sagas.map((s, i) => {
+        s.state = 'COMPENSATING';
+        // an infinite lease is out of interval range: Postgres rejects the row
+        return writer.save(s, owner, i === 3 ? Number.POSITIVE_INFINITY : 5000);
+      }),
+    );
+    expect(settled.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    for (const [i, s] of sagas.entries()) {
+      expect((await loadSaga(pool, s.id))!.state).toBe(i === 3 ? 'RUNNING' : 'COMPENSATING');
+    }
+  });
+});
