@@ -40,4 +40,52 @@ CREATE TRIGGER stock_ledger_append_only BEFORE UPDATE OR DELETE ON stock_ledger
   FOR EACH ROW EXECUTE FUNCTION stock_ledger_append_only();
 `,
   },
+  {
+    // One round trip per ledger write (StockLedger.record): the logic that ran as 4 to 6 statements in a
+    // client transaction, unchanged. PL/pgSQL in READ COMMITTED takes a fresh snapshot per statement, so
+    // a concurrent duplicate waits on the INSERT, then finds and locks the committed row, as before.
+    id: '002_record_transition',
+    sql: `
+CREATE FUNCTION inventory_record_transition(
+  p_order_id text, p_status text, p_items jsonb, p_expires_at timestamptz, p_reason text, p_sku text
+) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_from text := 'NONE';
+  v_kinds text[];
+BEGIN
+  INSERT INTO reservations (order_id, status, items, expires_at, reason, sku)
+  VALUES (p_order_id, p_status, p_items, p_expires_at, p_reason, p_sku)
+  ON CONFLICT (order_id) DO NOTHING;
+  IF NOT FOUND THEN
+    SELECT status INTO STRICT v_from FROM reservations WHERE order_id = p_order_id FOR UPDATE;
+    -- Monotonic: only a RESERVED row moves on, and never back to RESERVED.
+    IF v_from <> 'RESERVED' OR p_status = 'RESERVED' THEN
+      RETURN;
+    END IF;
+    UPDATE reservations SET status = p_status, updated_at = now() WHERE order_id = p_order_id;
+  END IF;
+  -- A rejection holds nothing; a tombstone (release of an unknown order) has no items.
+  IF p_status = 'REJECTED' OR jsonb_array_length(p_items) = 0 THEN
+    RETURN;
+  END IF;
+  -- NONE -> X books the reservation first, so a reservation first seen finished still nets out.
+  v_kinds := CASE WHEN v_from = 'NONE' THEN ARRAY['RESERVE'] ELSE ARRAY[]::text[] END
+    || CASE p_status
+         WHEN 'COMMITTED' THEN ARRAY['COMMIT']
+         WHEN 'RELEASED' THEN ARRAY['RELEASE']
+         WHEN 'EXPIRED' THEN ARRAY['EXPIRE']
+         ELSE ARRAY[]::text[]
+       END;
+  INSERT INTO stock_ledger (sku, order_id, kind, d_available, d_reserved, d_sold)
+  SELECT i.item->>'sku', p_order_id, k.kind,
+         q * CASE k.kind WHEN 'RESERVE' THEN -1 WHEN 'COMMIT' THEN 0 ELSE 1 END,
+         q * CASE k.kind WHEN 'RESERVE' THEN 1 ELSE -1 END,
+         q * CASE k.kind WHEN 'COMMIT' THEN 1 ELSE 0 END
+  FROM unnest(v_kinds) WITH ORDINALITY AS k(kind, kn)
+  CROSS JOIN jsonb_array_elements(p_items) WITH ORDINALITY AS i(item, n)
+  CROSS JOIN LATERAL (SELECT (i.item->>'quantity')::integer AS q) AS quantity
+  ORDER BY k.kn, i.n;
+END $$;
+`,
+  },
 ];

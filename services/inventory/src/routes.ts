@@ -77,9 +77,10 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
     { schema: { params: skuParams, body: stockBody, response: { 200: stockLevels } } },
     async (request) => {
       const { sku } = request.params;
-      const delta = await store.setAvailable(sku, request.body.available);
+      // The script returns the levels it left: no read after the write.
+      const { delta, levels } = await store.setStock(sku, request.body.available);
       await ledger.adjust(sku, delta);
-      return { sku, ...(await store.levels(sku)) };
+      return { sku, ...levels };
     },
   );
 

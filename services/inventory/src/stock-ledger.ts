@@ -1,5 +1,4 @@
-import { withTransaction } from '@aio/kit';
-import type { Pool, PoolClient } from '@aio/kit';
+import type { Pool } from '@aio/kit';
 import type { ReservationItem, ReservationRecord, ReservationStatus, StockLevels } from './stock-store.js';
 
 /** A reservation state change to make durable. */
@@ -9,23 +8,6 @@ export interface Transition {
   readonly items: readonly ReservationItem[];
   readonly expiresAt?: number;
   readonly sku?: string;
-}
-
-type LedgerKind = 'RESERVE' | 'COMMIT' | 'RELEASE' | 'EXPIRE';
-
-const DELTAS: Record<LedgerKind, [number, number, number]> = {
-  RESERVE: [-1, 1, 0],
-  COMMIT: [0, -1, 1],
-  RELEASE: [1, -1, 0],
-  EXPIRE: [1, -1, 0],
-};
-
-/** Which ledger entries take a reservation from `from` to `to` (NONE: no row yet). */
-function entriesFor(from: ReservationStatus | 'NONE', to: ReservationStatus): LedgerKind[] {
-  if (from === to || (from !== 'NONE' && from !== 'RESERVED') || to === 'REJECTED') return [];
-  const finish: LedgerKind[] =
-    to === 'COMMITTED' ? ['COMMIT'] : to === 'RELEASED' ? ['RELEASE'] : to === 'EXPIRED' ? ['EXPIRE'] : [];
-  return from === 'NONE' ? ['RESERVE', ...finish] : finish;
 }
 
 /**
@@ -38,76 +20,38 @@ export class StockLedger {
   /**
    * Records a state reached in Redis. Idempotent, and monotonic: a finished reservation never goes back,
    * so a late or repeated write changes nothing. A tombstone (RELEASED with no items) writes no entries.
+   *
+   * One statement, one round trip: `inventory_record_transition` (migration `002_record_transition`)
+   * inserts the reservation or locks it and moves it on, and appends the ledger entries of the step:
+   * NONE → RESERVED: RESERVE; NONE → COMMITTED/RELEASED/EXPIRED: RESERVE then the finishing entry;
+   * RESERVED → COMMITTED: COMMIT; RESERVED → RELEASED: RELEASE; RESERVED → EXPIRED: EXPIRE; REJECTED and
+   * anything from a finished state: none. Concurrent duplicates serialize on the reservation row.
    */
   async record(t: Transition): Promise<void> {
-    await withTransaction(this.pool, async (client) => {
-      const inserted = await client.query(
-        `INSERT INTO reservations (order_id, status, items, expires_at, reason, sku)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING`,
-        [
-          t.orderId,
-          t.status,
-          JSON.stringify(t.items),
-          t.expiresAt ? new Date(t.expiresAt) : null,
-          t.status === 'REJECTED' ? 'INSUFFICIENT_STOCK' : null,
-          t.sku ?? null,
-        ],
-      );
-      let from: ReservationStatus | 'NONE' = 'NONE';
-      if (inserted.rowCount === 0) {
-        const row = await client.query<{ status: ReservationStatus }>(
-          'SELECT status FROM reservations WHERE order_id = $1 FOR UPDATE',
-          [t.orderId],
-        );
-        from = row.rows[0]!.status;
-        if (from !== 'RESERVED' || t.status === 'RESERVED') return;
-        await client.query('UPDATE reservations SET status = $2, updated_at = now() WHERE order_id = $1', [
-          t.orderId,
-          t.status,
-        ]);
-      }
-      await this.append(client, t.orderId, t.items, entriesFor(from, t.status));
-    });
+    await this.pool.query('SELECT inventory_record_transition($1, $2, $3::jsonb, $4, $5, $6)', [
+      t.orderId,
+      t.status,
+      JSON.stringify(t.items),
+      t.expiresAt ? new Date(t.expiresAt) : null,
+      t.status === 'REJECTED' ? 'INSUFFICIENT_STOCK' : null,
+      t.sku ?? null,
+    ]);
   }
 
-  private async append(
-    client: PoolClient,
-    orderId: string,
-    items: readonly ReservationItem[],
-    kinds: LedgerKind[],
-  ): Promise<void> {
-    if (!kinds.length || !items.length) return;
-    const rows = kinds.flatMap((kind) =>
-      items.map((i) => [i.sku, kind, ...DELTAS[kind].map((d) => d * i.quantity)] as const),
-    );
-    await client.query(
-      `INSERT INTO stock_ledger (sku, order_id, kind, d_available, d_reserved, d_sold)
-       SELECT sku, $1, kind, da, dr, ds FROM unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::int[]) AS u(sku, kind, da, dr, ds)`,
-      [
-        orderId,
-        rows.map((r) => r[0]),
-        rows.map((r) => r[1]),
-        rows.map((r) => r[2]),
-        rows.map((r) => r[3]),
-        rows.map((r) => r[4]),
-      ],
-    );
-  }
-
-  /** Records an admin change of available units (a delta) and registers the product. */
+  /**
+   * Records an admin change of available units (a delta) and registers the product.
+   *
+   * One statement (a data-modifying CTE), so both writes commit together without BEGIN/COMMIT round trips.
+   */
   async adjust(sku: string, deltaAvailable: number): Promise<void> {
-    await withTransaction(this.pool, async (client) => {
-      await client.query(
-        'INSERT INTO products (sku) VALUES ($1) ON CONFLICT (sku) DO UPDATE SET updated_at = now()',
-        [sku],
-      );
-      if (deltaAvailable !== 0) {
-        await client.query(
-          "INSERT INTO stock_ledger (sku, kind, d_available, d_reserved, d_sold) VALUES ($1, 'ADJUST', $2, 0, 0)",
-          [sku, deltaAvailable],
-        );
-      }
-    });
+    await this.pool.query(
+      `WITH product AS (
+         INSERT INTO products (sku) VALUES ($1) ON CONFLICT (sku) DO UPDATE SET updated_at = now()
+       )
+       INSERT INTO stock_ledger (sku, kind, d_available, d_reserved, d_sold)
+       SELECT $1, 'ADJUST', $2::integer, 0, 0 WHERE $2::integer <> 0`,
+      [sku, deltaAvailable],
+    );
   }
 
   /** Counters of every product, summed from the ledger. */

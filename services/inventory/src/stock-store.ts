@@ -38,6 +38,14 @@ export interface StockLevels {
   readonly sold: number;
 }
 
+/** Outcome of {@link StockStore.setStock}. */
+export interface SetStockOutcome {
+  /** New available minus the previous value: the ledger's ADJUST entry. */
+  readonly delta: number;
+  /** The SKU's counters as the script left them. */
+  readonly levels: StockLevels;
+}
+
 /** A reservation record as Redis holds it. */
 export interface ReservationRecord {
   readonly status: ReservationStatus;
@@ -103,8 +111,8 @@ export class StockStore {
     ttlMs = this.ttlMs,
   ): Promise<ReserveOutcome> {
     const items = mergeItems(requested);
-    const [status, expiresAt, sku, fresh] = await reserveScript.run<
-      [ReservationStatus, string, string, number]
+    const [status, expiresAt, sku, fresh, recorded] = await reserveScript.run<
+      [ReservationStatus, string, string, number, string?]
     >(
       this.redis,
       [this.reservationKey(orderId), this.deadlinesKey, ...items.map((i) => this.skuKey(i.sku))],
@@ -118,11 +126,11 @@ export class StockStore {
         ...items.map((i) => i.sku),
       ],
     );
-    const record = fresh === 1 ? undefined : await this.getReservation(orderId);
     return {
       status,
       fresh: fresh === 1,
-      items: record?.items ?? items,
+      // A replay reports the items first recorded (a tombstone has none), not this call's.
+      items: fresh === 1 ? items : decodeItems(recorded ?? ''),
       ...(expiresAt ? { expiresAt: Number(expiresAt) } : {}),
       ...(sku ? { sku } : {}),
     };
@@ -164,8 +172,20 @@ export class StockStore {
 
   /** Sets a SKU's available units; returns the change applied, for the ledger. */
   async setAvailable(sku: string, available: number): Promise<number> {
-    const old = await setStockScript.run<number>(this.redis, [this.skuKey(sku)], [available]);
-    return available - Number(old);
+    return (await this.setStock(sku, available)).delta;
+  }
+
+  /** Sets a SKU's available units; returns the change applied (for the ledger) and the levels right after. */
+  async setStock(sku: string, available: number): Promise<SetStockOutcome> {
+    const [old, reserved, sold] = await setStockScript.run<[number, number, number]>(
+      this.redis,
+      [this.skuKey(sku)],
+      [available],
+    );
+    return {
+      delta: available - Number(old),
+      levels: { available, reserved: Number(reserved), sold: Number(sold) },
+    };
   }
 
   /** A SKU's counters, or undefined when Redis has never seen it. */

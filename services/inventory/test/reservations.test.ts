@@ -124,7 +124,31 @@ describe('reservation lifecycle', () => {
       items: [{ sku: 'L2', quantity: 1 }],
     });
     expect(late).toMatchObject({ status: 409, body: { status: 'RELEASED' } });
+    // The replay reports the tombstone's items (none), not the late call's.
+    expect(await h.store.reserve('late-1', [{ sku: 'L2', quantity: 1 }])).toMatchObject({
+      status: 'RELEASED',
+      fresh: false,
+      items: [],
+    });
     expect((await h.call('GET', '/stock/L2')).body.available).toBe(5);
+  });
+
+  test('PUT /stock answers the levels it left, keeping reserved and sold, and the ledger agrees', async () => {
+    expect((await h.call('PUT', '/stock/P1', { available: 5 })).body).toEqual({
+      sku: 'P1',
+      available: 5,
+      reserved: 0,
+      sold: 0,
+    });
+    await h.call('POST', '/reservations', { orderId: 'put-1', items: [{ sku: 'P1', quantity: 2 }] });
+    await h.call('POST', '/reservations/put-1/commit');
+    await h.call('POST', '/reservations', { orderId: 'put-2', items: [{ sku: 'P1', quantity: 1 }] });
+    const expected = { sku: 'P1', available: 10, reserved: 1, sold: 2 };
+    expect((await h.call('PUT', '/stock/P1', { available: 10 })).body).toEqual(expected);
+    expect((await h.call('GET', '/stock/P1')).body).toEqual(expected);
+    expect((await h.call('PUT', '/stock/P1', { available: 10 })).body).toEqual(expected);
+    const { drift } = await reconcile(h.store, h.ledger, true);
+    expect(drift.filter((d) => d.sku === 'P1')).toEqual([]);
   });
 
   test('rejects commit of an unknown reservation with 404', async () => {

@@ -8,13 +8,14 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
  * Reserves several SKUs all or nothing, once per order.
  *
  * KEYS: reservation, deadlines, sku1..skuN. ARGV: orderId, (unused), ttlMs, encodedItems, retentionSeconds,
- * qty1..qtyN, sku1..skuN (each SKU once: StockStore merges lines). Returns { status, expiresAt, rejectedSku, fresh }.
+ * qty1..qtyN, sku1..skuN (each SKU once: StockStore merges lines). Returns { status, expiresAt, rejectedSku, fresh },
+ * plus the recorded encoded items on a replay (so the caller needs no second read).
  */
 export const reserveScript = new LuaScript(
   'reserve',
   `${NOW}
-local r = redis.call('HMGET', KEYS[1], 'status', 'expiresAt', 'sku')
-if r[1] then return {r[1], r[2] or '', r[3] or '', 0} end
+local r = redis.call('HMGET', KEYS[1], 'status', 'expiresAt', 'sku', 'items')
+if r[1] then return {r[1], r[2] or '', r[3] or '', 0, r[4] or ''} end
 local n = #KEYS - 2
 local levels = {}
 for i = 1, n do
@@ -81,8 +82,9 @@ return {target, 1}`,
 );
 
 /**
- * Sets a SKU's available units. KEYS: sku. ARGV: available. Returns the previous available count,
- * so the ledger records a delta that commutes with concurrent reservations.
+ * Sets a SKU's available units. KEYS: sku. ARGV: available. Returns { previous available, reserved, sold }:
+ * the previous count so the ledger records a delta that commutes with concurrent reservations, the
+ * others so the caller has the levels without another round trip.
  */
 export const setStockScript = new LuaScript(
   'set-stock',
@@ -90,7 +92,8 @@ export const setStockScript = new LuaScript(
 redis.call('HSET', KEYS[1], 'available', ARGV[1])
 redis.call('HSETNX', KEYS[1], 'reserved', 0)
 redis.call('HSETNX', KEYS[1], 'sold', 0)
-return old`,
+local l = redis.call('HMGET', KEYS[1], 'reserved', 'sold')
+return {old, tonumber(l[1]), tonumber(l[2])}`,
 );
 
 /** Every inventory script, for loading at start. */
