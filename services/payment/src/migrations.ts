@@ -1,6 +1,11 @@
 import type { Migration } from '@aio/kit';
 
-/** Payment's schema: one row per order's payment, and the append-only ledger of PSP operations. */
+/**
+ * Payment's schema: one row per order's payment, and the append-only ledger of PSP operations.
+ *
+ * `002` makes the payments row the idempotency record of authorize (the request's fingerprint and the
+ * answer given) and adds the in-flight states CAPTURING and VOIDING, so no transaction spans a PSP call.
+ */
 export const migrations: Migration[] = [
   {
     id: '001_payments',
@@ -34,6 +39,24 @@ BEGIN
 END $$;
 CREATE TRIGGER payment_ledger_append_only BEFORE UPDATE OR DELETE ON payment_ledger
   FOR EACH ROW EXECUTE FUNCTION payment_ledger_append_only();
+`,
+  },
+  {
+    id: '002_payment_idempotency_in_row',
+    sql: `
+ALTER TABLE payments
+  ADD COLUMN request_fingerprint text,
+  ADD COLUMN authorize_outcome text CHECK (authorize_outcome IN ('AUTHORIZED', 'DECLINED', 'VOIDED'));
+ALTER TABLE payments DROP CONSTRAINT payments_status_check;
+ALTER TABLE payments ADD CONSTRAINT payments_status_check CHECK (
+  status IN ('PENDING', 'AUTHORIZED', 'DECLINED', 'CAPTURING', 'CAPTURED', 'VOIDING', 'VOIDED')
+);
+-- authorize answers used to live in the kit's idempotency table: carry them over
+UPDATE payments p
+   SET request_fingerprint = k.fingerprint,
+       authorize_outcome = CASE k.status_code WHEN 201 THEN 'AUTHORIZED' WHEN 402 THEN 'DECLINED' ELSE 'VOIDED' END
+  FROM kit_idempotency k
+ WHERE k.scope = 'authorize' AND k.key = p.order_id AND k.status_code IS NOT NULL;
 `,
   },
 ];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { withIdempotency, withTransaction } from '@aio/kit';
-import type { IdempotentResponse, Pool, PoolClient } from '@aio/kit';
-import type { PaymentProvider } from './psp.js';
+import { IdempotencyConflictError } from '@aio/kit';
+import type { IdempotentResponse, Pool } from '@aio/kit';
+import type { AuthorizeResult, PaymentProvider } from './psp.js';
 
 /** `POST /payments` body. */
 export interface AuthorizeInput {
@@ -15,25 +15,142 @@ export interface AuthorizeInput {
 /** A response: HTTP status and JSON body. */
 export type PaymentResponse = IdempotentResponse<Record<string, unknown>>;
 
+type Status = 'PENDING' | 'AUTHORIZED' | 'DECLINED' | 'CAPTURING' | 'CAPTURED' | 'VOIDING' | 'VOIDED';
+type Outcome = 'AUTHORIZED' | 'DECLINED' | 'VOIDED';
+
 interface PaymentRow {
-  status: 'PENDING' | 'AUTHORIZED' | 'DECLINED' | 'CAPTURED' | 'VOIDED';
+  status: Status;
   amount_minor: string | null;
   currency: string | null;
   decline_reason: string | null;
   psp_reference: string | null;
   captures: number;
+  request_fingerprint: string | null;
+  authorize_outcome: Outcome | null;
 }
+
+/** A row as a claim statement returns it: `moved` when this statement made the transition. */
+interface ClaimedRow extends PaymentRow {
+  moved: boolean;
+}
+
+/** Claims an authorization: inserts the PENDING row, or returns the row already there. */
+const CLAIM_AUTHORIZE = `
+WITH claimed AS (
+  INSERT INTO payments (order_id, status, customer_id, amount_minor, currency, request_fingerprint)
+  VALUES ($1, 'PENDING', $2, $3, $4, $5)
+  ON CONFLICT (order_id) DO NOTHING
+  RETURNING *
+)
+SELECT true AS moved, * FROM claimed
+UNION ALL
+SELECT false AS moved, * FROM payments WHERE order_id = $1`;
+
+/**
+ * Records authorize's outcome $3 (also the new status) if the row still has status $2 and no outcome,
+ * and appends its ledger rows ($6 kinds, $7 notes) in the same statement; `finished` is 0 otherwise.
+ */
+const FINISH_AUTHORIZE = `
+WITH done AS (
+  UPDATE payments
+     SET status = $3, authorize_outcome = $3, psp_reference = $4, decline_reason = $5, updated_at = now()
+   WHERE order_id = $1 AND status = $2 AND authorize_outcome IS NULL
+  RETURNING order_id, amount_minor, currency
+), ledger AS (
+  INSERT INTO payment_ledger (order_id, kind, amount_minor, currency, psp_reference, note)
+  SELECT done.order_id, k.kind, done.amount_minor, done.currency, $4::text, k.note
+    FROM done, unnest($6::text[], $7::text[]) WITH ORDINALITY AS k (kind, note, n)
+   ORDER BY k.n
+)
+SELECT count(*)::int AS finished FROM done`;
+
+/** Moves a payment from status $2 to $3, or returns it as it is. */
+const MOVE = `
+WITH moved AS (
+  UPDATE payments SET status = $3, updated_at = now() WHERE order_id = $1 AND status = $2 RETURNING *
+)
+SELECT true AS moved, * FROM moved
+UNION ALL
+SELECT false AS moved, * FROM payments WHERE order_id = $1 AND NOT EXISTS (SELECT 1 FROM moved)`;
+
+/** Finishes a PSP operation claimed by {@link MOVE} ($2 → $3) with its ledger row ($5), once. */
+const FINISH = `
+WITH done AS (
+  UPDATE payments SET status = $3, captures = captures + $4, updated_at = now()
+   WHERE order_id = $1 AND status = $2
+  RETURNING order_id, amount_minor, currency, psp_reference
+), ledger AS (
+  INSERT INTO payment_ledger (order_id, kind, amount_minor, currency, psp_reference)
+  SELECT order_id, $5::text, amount_minor, currency, psp_reference FROM done
+)
+SELECT count(*)::int AS finished FROM done`;
+
+/**
+ * Void's claim: a VOIDED tombstone (with its ledger row) when there is no payment, PENDING → VOIDED
+ * (the authorize in flight will void its own authorization), AUTHORIZED → VOIDING; else the row as it is.
+ */
+const CLAIM_VOID = `
+WITH tombstone AS (
+  INSERT INTO payments (order_id, status) VALUES ($1, 'VOIDED')
+  ON CONFLICT (order_id) DO NOTHING
+  RETURNING *
+), tombstone_ledger AS (
+  INSERT INTO payment_ledger (order_id, kind, amount_minor, note)
+  SELECT order_id, 'VOID', 0, 'no authorization: tombstone' FROM tombstone
+), moved AS (
+  UPDATE payments SET status = CASE status WHEN 'PENDING' THEN 'VOIDED' ELSE 'VOIDING' END, updated_at = now()
+   WHERE order_id = $1 AND status IN ('PENDING', 'AUTHORIZED')
+  RETURNING *
+)
+SELECT true AS moved, * FROM tombstone
+UNION ALL
+SELECT true AS moved, * FROM moved
+UNION ALL
+SELECT false AS moved, * FROM payments WHERE order_id = $1 AND NOT EXISTS (SELECT 1 FROM moved)`;
+
+/**
+ * A claim statement reads the row in its snapshot; when its conditional write waited for a concurrent
+ * one and then no longer matched, what it read is stale, and it runs again. Each rerun follows a
+ * transition that someone else made, and a payment has few of them.
+ */
+const MAX_CLAIM_ATTEMPTS = 8;
 
 const refused = (orderId: string, status: string): PaymentResponse => ({
   statusCode: 409,
   body: { orderId, status, reason: `PAYMENT_${status}` },
 });
 
+/** Authorize's answer for an outcome. */
+function answer(orderId: string, outcome: Outcome, declineReason: string | null): PaymentResponse {
+  if (outcome === 'AUTHORIZED') return { statusCode: 201, body: { orderId, status: 'AUTHORIZED' } };
+  if (outcome === 'DECLINED')
+    return { statusCode: 402, body: { orderId, status: 'DECLINED', reason: declineReason } };
+  return refused(orderId, 'VOIDED');
+}
+
+/** The answer authorize gave for this row, or undefined while it is in flight. */
+function authorizeAnswer(orderId: string, row: PaymentRow): PaymentResponse | undefined {
+  const outcome = row.authorize_outcome ?? outcomeWithoutFingerprint(row);
+  return outcome && answer(orderId, outcome, row.decline_reason);
+}
+
+/**
+ * A row without a fingerprint is a void's tombstone, or was written before migration 002 by a
+ * version that kept authorize's answer elsewhere: its status tells what that answer was.
+ */
+function outcomeWithoutFingerprint(row: PaymentRow): Outcome | undefined {
+  if (row.request_fingerprint !== null || row.status === 'PENDING') return undefined;
+  if (row.status === 'DECLINED') return 'DECLINED';
+  return row.status === 'VOIDED' && row.amount_minor === null ? 'VOIDED' : 'AUTHORIZED';
+}
+
 /**
  * Payment's operations over its own database and a PSP.
  *
- * Each runs in one transaction holding the payment row's lock, so concurrent calls for one order
- * serialize; the PSP call happens inside it, keyed by orderId on the PSP side too.
+ * No transaction spans a PSP call. Each operation records its intent in one autocommit statement
+ * (PENDING, CAPTURING, VOIDING), calls the PSP (idempotent per orderId / reference), then finishes
+ * with one conditional statement that also appends the ledger row, so of concurrent callers exactly
+ * one finishes; a caller that finds the intent left behind (a crash, a PSP error) resumes it.
  */
 export class Payments {
   constructor(
@@ -42,36 +159,25 @@ export class Payments {
   ) {}
 
   /**
-   * Authorizes once per orderId. Concurrent duplicates wait for the first and get its response; a
-   * duplicate with other details (amount, token...) is refused by the idempotency helper.
-   * An order already voided (a compensation that arrived first) is refused with 409 VOIDED.
+   * Authorizes once per orderId; the payments row is the idempotency record. A retry or concurrent
+   * duplicate gets the first answer (201, 402), or resumes a PENDING one; other details (amount,
+   * token...) throw {@link IdempotencyConflictError}. An order voided before the authorization
+   * finished is refused with 409 VOIDED, and the PSP authorization made meanwhile is voided.
    */
   async authorize(input: AuthorizeInput, amountMinor: number): Promise<PaymentResponse> {
+    const { orderId } = input;
     const fingerprint = createHash('sha256')
       .update(JSON.stringify([input.customerId, amountMinor, input.currency, input.paymentToken]))
       .digest('hex');
-    const result = await withIdempotency(
-      this.pool,
-      { scope: 'authorize', key: input.orderId, fingerprint },
-      (client) => this.authorizeOnce(client, input, amountMinor),
-    );
-    return { statusCode: result.statusCode, body: result.body };
-  }
-
-  private async authorizeOnce(
-    client: PoolClient,
-    input: AuthorizeInput,
-    amountMinor: number,
-  ): Promise<PaymentResponse> {
-    const { orderId } = input;
-    const claimed = await client.query(
-      `INSERT INTO payments (order_id, status, customer_id, amount_minor, currency)
-       VALUES ($1, 'PENDING', $2, $3, $4) ON CONFLICT (order_id) DO NOTHING`,
-      [orderId, input.customerId, amountMinor, input.currency],
-    );
-    if (claimed.rowCount === 0) {
-      const row = await this.lockRow(client, orderId);
-      return refused(orderId, row!.status);
+    const row = await this.claimAuthorization(input, amountMinor, fingerprint);
+    if (!row.moved) {
+      if (row.request_fingerprint !== null && row.request_fingerprint !== fingerprint) {
+        throw new IdempotencyConflictError({ scope: 'authorize', key: orderId, fingerprint });
+      }
+      const earlier = authorizeAnswer(orderId, row);
+      if (earlier) return earlier;
+      // VOIDED while an earlier attempt was at the PSP: that attempt voids what it authorized
+      if (row.status !== 'PENDING') return refused(orderId, 'VOIDED');
     }
     const result = await this.psp.authorize({
       orderId,
@@ -79,73 +185,64 @@ export class Payments {
       currency: input.currency,
       paymentToken: input.paymentToken,
     });
-    if (result.approved) {
-      await client.query(
-        "UPDATE payments SET status = 'AUTHORIZED', psp_reference = $2, updated_at = now() WHERE order_id = $1",
-        [orderId, result.reference],
-      );
-      await this.append(client, orderId, 'AUTHORIZE', amountMinor, input.currency, result.reference);
-      return { statusCode: 201, body: { orderId, status: 'AUTHORIZED' } };
+    if (await this.finishAuthorization(orderId, 'PENDING', result)) {
+      return result.approved
+        ? answer(orderId, 'AUTHORIZED', null)
+        : answer(orderId, 'DECLINED', result.reason);
     }
-    await client.query(
-      "UPDATE payments SET status = 'DECLINED', decline_reason = $2, updated_at = now() WHERE order_id = $1",
-      [orderId, result.reason],
-    );
-    await this.append(client, orderId, 'DECLINE', amountMinor, input.currency, null, result.reason);
-    return { statusCode: 402, body: { orderId, status: 'DECLINED', reason: result.reason } };
+    // The row moved on: a concurrent duplicate finished first, or a void won while we were at the PSP.
+    const current = (await this.read(orderId))!;
+    const finished = authorizeAnswer(orderId, current);
+    if (finished) return finished;
+    // Voided first: undo at the PSP, then record both effects (one of the concurrent losers does).
+    if (result.approved) await this.psp.void(result.reference);
+    await this.finishAuthorization(orderId, 'VOIDED', result);
+    return refused(orderId, 'VOIDED');
   }
 
-  /** Captures an authorization once; 409 after a void or a decline, 404 when unknown. */
-  capture(orderId: string): Promise<PaymentResponse | undefined> {
-    return withTransaction(this.pool, async (client) => {
-      const row = await this.lockRow(client, orderId);
-      if (!row) return undefined;
-      if (row.status === 'CAPTURED') return { statusCode: 200, body: { orderId, status: 'CAPTURED' } };
-      if (row.status !== 'AUTHORIZED') return refused(orderId, row.status);
-      const amount = Number(row.amount_minor);
-      await this.psp.capture(row.psp_reference!, amount);
-      await client.query(
-        "UPDATE payments SET status = 'CAPTURED', captures = captures + 1, updated_at = now() WHERE order_id = $1",
-        [orderId],
-      );
-      await this.append(client, orderId, 'CAPTURE', amount, row.currency, row.psp_reference);
-      return { statusCode: 200, body: { orderId, status: 'CAPTURED' } };
-    });
+  /**
+   * Captures an authorization once (the `captures` column stays 1); 409 after a void or a decline,
+   * and while a void is in flight; undefined (404) when unknown.
+   */
+  async capture(orderId: string): Promise<PaymentResponse | undefined> {
+    const row = await this.move(orderId, 'AUTHORIZED', 'CAPTURING');
+    if (!row) return undefined;
+    const captured: PaymentResponse = { statusCode: 200, body: { orderId, status: 'CAPTURED' } };
+    switch (row.status) {
+      case 'CAPTURED':
+        return captured;
+      case 'CAPTURING':
+        await this.psp.capture(row.psp_reference!, Number(row.amount_minor));
+        await this.finish(orderId, 'CAPTURING', 'CAPTURED', 1, 'CAPTURE');
+        return captured;
+      case 'VOIDING':
+      case 'VOIDED':
+        return refused(orderId, 'VOIDED');
+      default:
+        return refused(orderId, row.status);
+    }
   }
 
   /**
    * Voids an authorization; safe when there is nothing to undo. An unknown order gets a VOIDED
-   * tombstone (so a late authorize is refused), a declined one answers VOIDED unchanged. 409 after a capture.
+   * tombstone (so a late authorize is refused), an authorization still at the PSP is marked VOIDED
+   * (its authorize then voids it and answers 409), a declined one answers VOIDED unchanged.
+   * 409 after a capture, or while one is in flight.
    */
-  void(orderId: string): Promise<PaymentResponse> {
-    return withTransaction(this.pool, async (client) => {
-      const tombstone = await client.query(
-        "INSERT INTO payments (order_id, status) VALUES ($1, 'VOIDED') ON CONFLICT (order_id) DO NOTHING",
-        [orderId],
-      );
-      if (tombstone.rowCount === 1) {
-        await this.append(client, orderId, 'VOID', 0, null, null, 'no authorization: tombstone');
-        return { statusCode: 200, body: { orderId, status: 'VOIDED' } };
-      }
-      const row = (await this.lockRow(client, orderId))!;
-      if (row.status === 'CAPTURED') return refused(orderId, 'CAPTURED');
-      if (row.status === 'AUTHORIZED') {
-        await this.psp.void(row.psp_reference!);
-        await client.query("UPDATE payments SET status = 'VOIDED', updated_at = now() WHERE order_id = $1", [
-          orderId,
-        ]);
-        await this.append(client, orderId, 'VOID', Number(row.amount_minor), row.currency, row.psp_reference);
-      }
-      return { statusCode: 200, body: { orderId, status: 'VOIDED' } };
-    });
+  async void(orderId: string): Promise<PaymentResponse> {
+    const row = await this.claimVoid(orderId);
+    const voided: PaymentResponse = { statusCode: 200, body: { orderId, status: 'VOIDED' } };
+    if (row.status === 'CAPTURING' || row.status === 'CAPTURED') return refused(orderId, 'CAPTURED');
+    if (row.status === 'VOIDING') {
+      await this.psp.void(row.psp_reference!);
+      await this.finish(orderId, 'VOIDING', 'VOIDED', 0, 'VOID');
+    }
+    return voided;
   }
 
   /** The payment, or undefined. */
   async get(orderId: string): Promise<Record<string, unknown> | undefined> {
-    const { rows } = await this.pool.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1', [
-      orderId,
-    ]);
-    const row = rows[0];
+    const row = await this.read(orderId);
     if (!row) return undefined;
     return {
       orderId,
@@ -157,25 +254,91 @@ export class Payments {
     };
   }
 
-  private async lockRow(client: PoolClient, orderId: string): Promise<PaymentRow | undefined> {
-    const { rows } = await client.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1 FOR UPDATE', [
+  private async read(orderId: string): Promise<PaymentRow | undefined> {
+    const { rows } = await this.pool.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1', [
       orderId,
     ]);
     return rows[0];
   }
 
-  private async append(
-    client: PoolClient,
-    orderId: string,
-    kind: 'AUTHORIZE' | 'DECLINE' | 'CAPTURE' | 'VOID',
+  private async claimAuthorization(
+    input: AuthorizeInput,
     amountMinor: number,
-    currency: string | null,
-    reference: string | null,
-    note?: string,
+    fingerprint: string,
+  ): Promise<ClaimedRow> {
+    const values = [input.orderId, input.customerId, amountMinor, input.currency, fingerprint];
+    return (await this.claim(CLAIM_AUTHORIZE, values, () => false, true))!;
+  }
+
+  private async claimVoid(orderId: string): Promise<ClaimedRow> {
+    const stale = (row: ClaimedRow) => row.status === 'PENDING' || row.status === 'AUTHORIZED';
+    return (await this.claim(CLAIM_VOID, [orderId], stale, true))!;
+  }
+
+  /** {@link MOVE}; undefined when there is no payment. */
+  private move(orderId: string, from: Status, to: Status): Promise<ClaimedRow | undefined> {
+    return this.claim(MOVE, [orderId, from, to], (row) => row.status === from, false);
+  }
+
+  /**
+   * Runs a claim statement until what it returns is current: a row it did not move but that still
+   * showed the status it would have moved (`stale`), or, when `mustExist`, no row at all (the
+   * conflicting row was inserted after the statement's snapshot), means a concurrent change won.
+   */
+  private async claim(
+    sql: string,
+    values: unknown[],
+    stale: (row: ClaimedRow) => boolean,
+    mustExist: boolean,
+  ): Promise<ClaimedRow | undefined> {
+    for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
+      const row = (await this.pool.query<ClaimedRow>(sql, values)).rows[0];
+      if (row ? row.moved || !stale(row) : !mustExist) return row;
+    }
+    throw new Error(`payment ${String(values[0])}: no stable state after ${MAX_CLAIM_ATTEMPTS} attempts`);
+  }
+
+  /**
+   * Records the PSP's answer to an authorization if the row still has status `from`; a row VOIDED
+   * meanwhile keeps its status and gets the PSP effects (AUTHORIZE and its VOID, or DECLINE) once.
+   *
+   * @returns whether this call recorded it
+   */
+  private async finishAuthorization(
+    orderId: string,
+    from: 'PENDING' | 'VOIDED',
+    result: AuthorizeResult,
+  ): Promise<boolean> {
+    const outcome: Outcome = from === 'VOIDED' ? 'VOIDED' : result.approved ? 'AUTHORIZED' : 'DECLINED';
+    const [reference, reason] = result.approved ? [result.reference, null] : [null, result.reason];
+    const ledger = !result.approved
+      ? [['DECLINE', result.reason]]
+      : from === 'VOIDED'
+        ? [
+            ['AUTHORIZE', null],
+            ['VOID', 'the order was voided while authorizing'],
+          ]
+        : [['AUTHORIZE', null]];
+    const { rows } = await this.pool.query<{ finished: number }>(FINISH_AUTHORIZE, [
+      orderId,
+      from,
+      outcome,
+      reference,
+      reason,
+      ledger.map(([kind]) => kind),
+      ledger.map(([, note]) => note),
+    ]);
+    return rows[0]!.finished === 1;
+  }
+
+  /** {@link FINISH}: `from` → `to`, `captures` + `addCaptures`, one ledger row of `kind`, once. */
+  private async finish(
+    orderId: string,
+    from: Status,
+    to: Status,
+    addCaptures: number,
+    kind: 'CAPTURE' | 'VOID',
   ): Promise<void> {
-    await client.query(
-      'INSERT INTO payment_ledger (order_id, kind, amount_minor, currency, psp_reference, note) VALUES ($1, $2, $3, $4, $5, $6)',
-      [orderId, kind, amountMinor, currency, reference, note ?? null],
-    );
+    await this.pool.query(FINISH, [orderId, from, to, addCaptures, kind]);
   }
 }

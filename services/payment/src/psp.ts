@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 /** An authorization request to the PSP. */
 export interface AuthorizeRequest {
@@ -19,7 +19,10 @@ export type AuthorizeResult =
 /**
  * What payment needs from a payment service provider (Stripe, Adyen...).
  *
- * Adapters must be idempotent per `orderId` on the provider side (Stripe's Idempotency-Key header).
+ * Every call may be repeated: payment resumes an operation a crash or an error left unfinished, and
+ * concurrent duplicates each make the call. Adapters must therefore be idempotent: `authorize` per
+ * `orderId` on the provider side (Stripe's Idempotency-Key header: a repeat returns the same
+ * authorization), `capture` and `void` per reference (a repeat of a done capture or void succeeds).
  */
 export interface PaymentProvider {
   authorize(request: AuthorizeRequest): Promise<AuthorizeResult>;
@@ -36,7 +39,8 @@ const DECLINES: Record<string, string> = {
 /**
  * A built-in PSP that needs no network: `tok_visa` (and `tok_mastercard`) approve,
  * `tok_chargeDeclined` declines with `card_declined`, `tok_insufficientFunds` with `insufficient_funds`,
- * any other token with `invalid_token`.
+ * any other token with `invalid_token`. Idempotent like a real one: the reference is derived from the
+ * orderId, so a repeated authorization returns the same one.
  *
  * @see https://docs.stripe.com/testing#cards
  */
@@ -45,7 +49,8 @@ export class SimulatorPsp implements PaymentProvider {
     const decline = DECLINES[request.paymentToken];
     if (decline) return { approved: false, reason: decline };
     if (request.paymentToken === 'tok_visa' || request.paymentToken === 'tok_mastercard') {
-      return { approved: true, reference: `sim_auth_${randomUUID()}` };
+      const digest = createHash('sha256').update(request.orderId).digest('hex');
+      return { approved: true, reference: `sim_auth_${digest.slice(0, 24)}` };
     }
     return { approved: false, reason: 'invalid_token' };
   }
