@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../testing/index.js';
-import { ensureSagaSchema, insertSaga, loadSaga, type SagaRecord } from './saga-store.js';
+import { ensureSagaSchema, insertSaga, loadSaga, saveSaga, type SagaRecord } from './saga-store.js';
 import { SagaWriter } from './saga-writer.js';
 
 let db: TestDatabase;
@@ -100,6 +100,26 @@ describe('SagaWriter', () => {
     ]);
     for (const [i, s] of sagas.entries()) {
       expect((await loadSaga(pool, s.id))!.state).toBe(i === 3 ? 'RUNNING' : 'COMPENSATING');
+    }
+  });
+
+  test('boundary saves are HOT updates: no index covers what a save writes', async () => {
+    const owner = randomUUID();
+    const saga = await newSaga(owner);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const status of ['STARTED', 'SUCCEEDED', 'COMPENSATING'] as const) {
+        saga.steps = { reserve: { status, attempts: 1, compensationAttempts: 0 } };
+        expect(await saveSaga(client, saga, owner, 5000)).toBe(true);
+      }
+      const { rows } = await client.query<{ hot: string }>(
+        "SELECT pg_stat_get_xact_tuples_hot_updated('saga_instance'::regclass) AS hot",
+      );
+      expect(Number(rows[0]!.hot)).toBe(3);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
     }
   });
 });
