@@ -7,7 +7,8 @@
  * Postgres backends, Redis, the load generator): on 2 shared cores that is what decides throughput.
  *
  * Env: BENCH_ORDERS (default 3000), BENCH_CONCURRENCY (default 50), BENCH_VARIANTS (default
- * `prefer,poll,monolith`), BENCH_PROFILE (a process name: writes its V8 CPU profile to /tmp/aio-saga-prof).
+ * `prefer,poll,monolith`), BENCH_PROFILE (a process name: writes its V8 CPU profile to /tmp/aio-saga-prof),
+ * DB_POOL_MAX (passed to every service, for pool-size experiments).
  */
 import { createTestDatabase, deleteRedisKeys, TEST_REDIS_URL, testRedisPrefix } from '@aio/kit/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -43,6 +44,7 @@ async function startProcess(
       PATH: process.env.PATH ?? '',
       LOG_LEVEL: 'warn',
       OTEL_SDK_DISABLED: 'true',
+      ...(process.env.DB_POOL_MAX ? { DB_POOL_MAX: process.env.DB_POOL_MAX } : {}),
       ...env,
       PORT: String(port),
       HOST: '127.0.0.1',
