@@ -65,7 +65,11 @@ CREATE TABLE IF NOT EXISTS saga_instance (
 -- Boundary saves write state, steps, failure, updated_at and lease_until several times per saga. No
 -- index may cover those columns (a partial index's predicate on state is fine while state stays the
 -- same), and pages keep room, so the saves are HOT updates: no index entries, less WAL and vacuum.
-ALTER TABLE saga_instance SET (fillfactor = 70);
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_class WHERE oid = 'saga_instance'::regclass AND 'fillfactor=70' = ANY (reloptions)) THEN
+    ALTER TABLE saga_instance SET (fillfactor = 70); -- a table created by an earlier version
+  END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS saga_instance_runnable ON saga_instance (next_run_at)
   WHERE state IN ('RUNNING', 'COMPENSATING');
 DROP INDEX IF EXISTS saga_instance_open;

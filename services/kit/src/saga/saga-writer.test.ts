@@ -41,6 +41,18 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** saga_instance as versions before the HOT change created it. */
+const EARLIER_SCHEMA = `
+CREATE TABLE saga_instance (
+  id uuid PRIMARY KEY, saga_type text NOT NULL, version integer NOT NULL, state text NOT NULL,
+  input jsonb NOT NULL, steps jsonb NOT NULL DEFAULT '{}'::jsonb, failure jsonb,
+  trace_context jsonb NOT NULL DEFAULT '{}'::jsonb, deadline_at timestamptz NOT NULL,
+  next_run_at timestamptz NOT NULL DEFAULT now(), lease_owner uuid, lease_until timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz);
+CREATE INDEX saga_instance_open ON saga_instance (updated_at)
+  WHERE state IN ('RUNNING', 'COMPENSATING', 'FAILED_NEEDS_OPERATOR');`;
+
 async function newSaga(owner: string): Promise<SagaRecord> {
   const record = await insertSaga(
     pool,
@@ -110,13 +122,18 @@ describe('SagaWriter', () => {
     }
   });
 
-  test('boundary saves are HOT updates: no index covers what a save writes', async () => {
+  test.each([
+    ['a new table', ''],
+    ['a table of an earlier version (index on updated_at, no fillfactor)', EARLIER_SCHEMA],
+  ])('boundary saves are HOT updates: %s', async (_, before) => {
     // a database and one connection of its own, so no other backend's counts mix in
     const own = await createTestDatabase('saga_hot');
     const client = new pg.Client({ connectionString: own.url });
     await client.connect();
     try {
+      if (before) await client.query(before);
       await client.query(SAGA_SCHEMA_SQL);
+      await client.query(SAGA_SCHEMA_SQL); // every start runs it
       const owner = randomUUID();
       const saga = (await insertSaga(
         client,
