@@ -106,10 +106,8 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
       void reply.header('location', `/orders/${orderId}`);
       if (waiter) {
         void reply.header('preference-applied', `wait=${preferWaitSeconds}`);
-        const saga = await waiter.finished;
-        if (saga?.state === 'COMPLETED' || saga?.state === 'COMPENSATED') {
-          return reply.code(201).send(orderView(decidedFromSaga(saga), saga));
-        }
+        const view = finishedView(await waiter.finished);
+        if (view) return reply.code(201).send(view);
       }
       return reply.code(202).send({ orderId, status: 'PENDING' });
     },
@@ -134,19 +132,14 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
       try {
         if (waiter && engine.isRunning(orderId)) {
           // running here: the finish event carries everything the view needs, no read
-          const saga = await waiter.finished;
-          if (saga?.state === 'COMPLETED' || saga?.state === 'COMPENSATED') {
-            return orderView(decidedFromSaga(saga), saga);
-          }
+          const view = finishedView(await waiter.finished);
+          if (view) return view;
         }
         let order = await findOrder(pool, orderId);
         if (!order) throw new HttpProblem(404, `no order ${orderId}`);
         if (order.status === 'PENDING' && waiter) {
-          const saga = await waiter.finished;
-          // finished in this process: the record in hand is what was just committed, no re-read
-          if (saga?.state === 'COMPLETED' || saga?.state === 'COMPENSATED') {
-            return orderView(decided(order, saga), saga);
-          }
+          const view = finishedView(await waiter.finished);
+          if (view) return view;
           order = (await findOrder(pool, orderId))!;
         }
         return orderView(order, await loadSaga(pool, orderId));
@@ -180,24 +173,25 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The order as the saga's final statement wrote it, rebuilt from the saga input (the saga was created
- * from the same values as the order row).
+ * The order document of a saga that ended in this process, without a read: the saga input holds the
+ * order's values, and its end state is what the final statement wrote to the order row. Undefined
+ * when the wait timed out or the saga went to an operator (the order stays PENDING).
  */
-function decidedFromSaga(saga: SagaRecord): OrderRow {
+function finishedView(saga: SagaRecord | undefined): Record<string, unknown> | undefined {
+  if (saga?.state !== 'COMPLETED' && saga?.state !== 'COMPENSATED') return undefined;
   const input = saga.input as PlaceOrderInput;
-  return decided(
-    {
-      orderId: input.orderId,
-      customerId: input.customerId,
-      status: 'PENDING',
-      rejectionReason: null,
-      items: [...input.items],
-      total: input.total,
-      currency: input.currency,
-      requestHash: '',
-    },
-    saga,
-  );
+  const approved = saga.state === 'COMPLETED';
+  const order: OrderRow = {
+    orderId: input.orderId,
+    customerId: input.customerId,
+    status: approved ? 'APPROVED' : 'REJECTED',
+    rejectionReason: approved ? null : (saga.failure?.reason ?? 'REJECTED'),
+    items: [...input.items],
+    total: input.total,
+    currency: input.currency,
+    requestHash: '',
+  };
+  return orderView(order, saga);
 }
 
 /**
@@ -209,16 +203,6 @@ export function preferredWait(header: string | string[] | undefined): number {
   const values = Array.isArray(header) ? header.join(',') : (header ?? '');
   const match = /(?:^|[,;\s])wait\s*=\s*"?(\d+)"?/i.exec(values);
   return match ? Math.min(30, Number(match[1])) : 0;
-}
-
-/** The order as `onFinished` wrote it in the saga's final transaction. */
-function decided(order: OrderRow, saga: SagaRecord): OrderRow {
-  const approved = saga.state === 'COMPLETED';
-  return {
-    ...order,
-    status: approved ? 'APPROVED' : 'REJECTED',
-    rejectionReason: approved ? null : (saga.failure?.reason ?? 'REJECTED'),
-  };
 }
 
 function replay(existing: OrderRow, requestHash: string) {
