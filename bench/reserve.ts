@@ -102,7 +102,7 @@ function luaVariant(redis: Redis[], prefix: string, ledger?: () => StockLedger):
     name: ledger ? '(e) Lua + Postgres ledger write (the service path, no HTTP)' : '(a) Lua reserve script',
     setStock: async (n) => {
       round++;
-      await store.setAvailable('HOT', n);
+      await store.setStock('HOT', n);
       await store.redis.hset(store.skuKey('HOT'), 'reserved', 0);
     },
     reserve: async (client, seq) => {

@@ -170,11 +170,6 @@ export class StockStore {
     throw new Error(`reservation ${orderId} kept changing; retry`);
   }
 
-  /** Sets a SKU's available units; returns the change applied, for the ledger. */
-  async setAvailable(sku: string, available: number): Promise<number> {
-    return (await this.setStock(sku, available)).delta;
-  }
-
   /** Sets a SKU's available units; returns the change applied (for the ledger) and the levels right after. */
   async setStock(sku: string, available: number): Promise<SetStockOutcome> {
     const [old, reserved, sold] = await setStockScript.run<[number, number, number]>(
