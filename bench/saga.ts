@@ -7,7 +7,7 @@
  * Postgres backends, Redis, the load generator): on 2 shared cores that is what decides throughput.
  *
  * Env: BENCH_ORDERS (default 3000), BENCH_CONCURRENCY (default 50), BENCH_VARIANTS (default
- * `prefer,poll,monolith`), BENCH_PROFILE (a process name: writes its V8 CPU profile to /tmp/aio-saga-prof),
+ * `prefer,poll,monolith`; add `floor` for the order service against participants that answer at once), BENCH_PROFILE (a process name: writes its V8 CPU profile to /tmp/aio-saga-prof),
  * DB_POOL_MAX (passed to every service, for pool-size experiments).
  */
 import { createTestDatabase, deleteRedisKeys, TEST_REDIS_URL, testRedisPrefix } from '@aio/kit/testing';
@@ -224,6 +224,32 @@ async function stopAll(children: ChildProcess[]): Promise<void> {
   );
 }
 
+/**
+ * The order service against one bare process answering every participant call at once
+ * (`bench/saga-null-participants.ts`): what the saga reaches when inventory and payment cost nothing
+ * but their HTTP exchange. A ceiling for any participant implementation, not a deployable setup.
+ */
+async function benchFloor(): Promise<RunResult> {
+  const db = await createTestDatabase('bench_floor');
+  const children: ChildProcess[] = [];
+  try {
+    const nul = await startProcess('lib/bench/saga-null-participants.mjs', {});
+    children.push(nul.child);
+    const order = await startProcess('services/order/dist/main.js', {
+      DATABASE_URL: db.url,
+      INVENTORY_URL: nul.url,
+      PAYMENT_URL: nul.url,
+    });
+    children.push(order.child);
+    await load(order.url, 300, 'warmup', 'prefer-wait');
+    const procs = { order: order.child, 'null participants': nul.child };
+    return await measureCpu(procs, ORDERS, () => load(order.url, ORDERS, 'run', 'prefer-wait'));
+  } finally {
+    await stopAll(children);
+    await db.drop();
+  }
+}
+
 async function benchSaga(mode: ClientMode): Promise<RunResult> {
   const dbs = await Promise.all(['order', 'inv', 'pay'].map((l) => createTestDatabase(`bench_${l}`)));
   const prefix = testRedisPrefix('bench_saga');
@@ -276,6 +302,7 @@ async function benchMonolith(): Promise<RunResult> {
 const VARIANTS = new Set((process.env.BENCH_VARIANTS ?? 'prefer,poll,monolith').split(','));
 const saga = VARIANTS.has('prefer') ? await benchSaga('prefer-wait') : undefined;
 const sagaPoll = VARIANTS.has('poll') ? await benchSaga('poll') : undefined;
+const floor = VARIANTS.has('floor') ? await benchFloor() : undefined;
 const monolith = VARIANTS.has('monolith') ? await benchMonolith() : undefined;
 const row = (name: string, r: RunResult | undefined) =>
   r
@@ -286,6 +313,7 @@ console.log('| variant | orders/s | p50 ms (to terminal) | p99 ms | approved |')
 console.log('| --- | ---: | ---: | ---: | ---: |');
 console.log(row('saga, client sends `Prefer: wait=10` (3 processes)', saga));
 console.log(row('saga, client POSTs then long-polls GET (3 processes)', sagaPoll));
+if (floor) console.log(row('floor: order service, participants that answer at once (2 processes)', floor));
 console.log(row('monolith (1 process, 1 transaction)', monolith));
 const cpu = (r: RunResult | undefined) => {
   if (!r) return 'not run';
@@ -296,6 +324,7 @@ const cpu = (r: RunResult | undefined) => {
 console.log(`\nCPU ms per order, every process on the machine:`);
 console.log(`  saga (prefer-wait): ${cpu(saga)}`);
 console.log(`  saga (poll):        ${cpu(sagaPoll)}`);
+if (floor) console.log(`  floor:              ${cpu(floor)}`);
 console.log(`  monolith:           ${cpu(monolith)}`);
 if (monolith) {
   const ratio = (r: RunResult | undefined) =>
@@ -305,4 +334,5 @@ if (monolith) {
     `\nratio saga/monolith throughput: ${ratio(saga)} (target >= 0.5) ${met ? 'OK' : 'BELOW TARGET'}; ` +
       `with the polling client: ${ratio(sagaPoll)}`,
   );
+  if (floor) console.log(`floor/monolith (the most any participants could give): ${ratio(floor)}`);
 }
