@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { parseAllDocuments } from 'yaml';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { checkPolicies, validateSchemas } from '../../charts/validation/index.js';
 import type { KubeObject } from '../../charts/apply-order.js';
 import { memoryIo } from '../../cli/cli-io.js';
-import { newServiceCommand } from '../../cli/new-service.js';
+import { newServiceCommand, type NewServiceFlags } from '../../cli/new-service.js';
 
 // The one slow test of the scaffolder: a real npm install of the generated repo (about a minute
 // on 2 cores with a warm npm cache). Everything else is tested in memory.
@@ -25,67 +25,88 @@ async function pack(dir: string): Promise<string> {
   return join(work, info!.filename);
 }
 
-describe('aio new service, end to end', () => {
-  test('generates a repo whose own install, test, build and synth pass against the packed @aio packages', async () => {
-    // The root's `prepare` builds lib/ (and services/kit/dist) before packing.
-    const platformTgz = await pack(root);
-    const kitTgz = await pack(join(root, 'services', 'kit'));
-
-    const io = memoryIo(work);
-    const flags = {
+/** Generates a service with `flags`, points it at the packed packages, and runs its own install, test, build and synth. */
+async function generateAndCheck(
+  name: string,
+  flags: Pick<NewServiceFlags, 'database' | 'cache' | 'route' | 'calls'>,
+  tarballs: { platform: string; kit: string },
+): Promise<string> {
+  const io = memoryIo(work);
+  expect(
+    await newServiceCommand(io, name, {
       owner: 'team-growth',
-      database: 'postgres',
-      cache: 'redis',
-      route: ['/api/review-digests'],
-      calls: ['review'],
       install: false,
       git: false,
       yes: true,
-    };
-    expect(await newServiceCommand(io, 'review-digest', flags)).toBe(0);
-    const repo = join(work, 'review-digest');
+      ...flags,
+    }),
+  ).toBe(0);
+  const repo = join(work, name);
 
-    // Stand-in for the private registry: the same package names, resolved to the tarballs.
-    const pkgFile = join(repo, 'package.json');
-    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as Record<string, Record<string, string>>;
-    expect(pkg.dependencies!['@aio/kit']).toMatch(/^\^\d+\.\d+\.\d+$/);
-    pkg.dependencies!['@aio/kit'] = `file:${kitTgz}`;
-    pkg.devDependencies!['@aio/platform'] = `file:${platformTgz}`;
-    writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
+  // Stand-in for the private registry: the same package names, resolved to the tarballs.
+  const pkgFile = join(repo, 'package.json');
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as Record<string, Record<string, string>>;
+  expect(pkg.dependencies!['@aio/kit']).toMatch(/^\^\d+\.\d+\.\d+$/);
+  pkg.dependencies!['@aio/kit'] = `file:${tarballs.kit}`;
+  pkg.devDependencies!['@aio/platform'] = `file:${tarballs.platform}`;
+  writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
 
-    const sh = (cmd: string, args: string[]) =>
-      execa(cmd, args, {
-        cwd: repo,
-        all: true,
-        reject: false,
-        env: { IMAGE_TAG: '1.2.3', NO_COLOR: '1', FORCE_COLOR: '0' },
-      });
-    const expectOk = async (cmd: string, args: string[]) => {
-      const r = await sh(cmd, args);
-      expect({
-        command: `${cmd} ${args.join(' ')}`,
-        exitCode: r.exitCode,
-        output: r.exitCode ? r.all : '',
-      }).toEqual({
-        command: `${cmd} ${args.join(' ')}`,
-        exitCode: 0,
-        output: '',
-      });
-      return r.all ?? '';
-    };
+  const sh = (cmd: string, args: string[]) =>
+    execa(cmd, args, {
+      cwd: repo,
+      all: true,
+      reject: false,
+      env: { IMAGE_TAG: '1.2.3', NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
+  const expectOk = async (cmd: string, args: string[]) => {
+    const r = await sh(cmd, args);
+    expect({
+      command: `${cmd} ${args.join(' ')}`,
+      exitCode: r.exitCode,
+      output: r.exitCode ? r.all : '',
+    }).toEqual({
+      command: `${cmd} ${args.join(' ')}`,
+      exitCode: 0,
+      output: '',
+    });
+    return r.all ?? '';
+  };
 
-    await expectOk('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline']);
-    expect(await expectOk('npm', ['test'])).toMatch(/Tests {2}\d+ passed/);
-    await expectOk('npm', ['run', 'build']);
-    await expectOk('npm', ['run', 'synth']);
-    // The installed @aio/platform ships the template and the `aio` bin: the repo is up to date.
-    expect(await expectOk('npx', ['aio', 'update', '--check'])).toContain('managed files are up to date');
+  await expectOk('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline']);
+  expect(await expectOk('npm', ['test'])).toMatch(/Tests {2}\d+ passed/);
+  await expectOk('npm', ['run', 'build']);
+  await expectOk('npm', ['run', 'synth']);
+  // The installed @aio/platform ships the template and the `aio` bin: the repo is up to date.
+  expect(await expectOk('npx', ['aio', 'update', '--check'])).toContain('managed files are up to date');
+  return repo;
+}
 
-    const manifests = readdirSync(join(repo, 'manifests'));
-    expect(manifests).toEqual(['review-digest.k8s.yaml']);
-    const objects = parseAllDocuments(readFileSync(join(repo, 'manifests', manifests[0]!), 'utf8')).map(
-      (d) => d.toJS() as KubeObject,
+/** The objects of the repo's synthesized manifest, checked against the schemas and the pod policies. */
+async function manifestObjects(repo: string, name: string): Promise<KubeObject[]> {
+  const manifests = readdirSync(join(repo, 'manifests'));
+  expect(manifests).toEqual([`${name}.k8s.yaml`]);
+  const objects = parseAllDocuments(readFileSync(join(repo, 'manifests', manifests[0]!), 'utf8')).map(
+    (d) => d.toJS() as KubeObject,
+  );
+  expect(checkPolicies(objects)).toEqual([]);
+  expect(await validateSchemas(objects)).toEqual([]);
+  return objects;
+}
+
+describe('aio new service, end to end', () => {
+  let tarballs: { platform: string; kit: string };
+  beforeAll(async () => {
+    // The root's `prepare` builds lib/ (and services/kit/dist) before packing.
+    tarballs = { platform: await pack(root), kit: await pack(join(root, 'services', 'kit')) };
+  }, 300_000);
+
+  test('generates a repo whose own install, test, build and synth pass against the packed @aio packages', async () => {
+    const repo = await generateAndCheck(
+      'review-digest',
+      { database: 'postgres', cache: 'redis', route: ['/api/review-digests'], calls: ['review'] },
+      tarballs,
     );
+    const objects = await manifestObjects(repo, 'review-digest');
     const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as {
       metadata: { namespace: string };
       spec: { template: { spec: { containers: { image: string }[] } } };
@@ -94,7 +115,15 @@ describe('aio new service, end to end', () => {
     expect(deployment.spec.template.spec.containers[0]!.image).toBe(
       '000000000000.dkr.ecr.ap-northeast-2.amazonaws.com/allinone/review-digest:1.2.3',
     );
-    expect(checkPolicies(objects)).toEqual([]);
-    expect(await validateSchemas(objects)).toEqual([]);
+  }, 600_000);
+
+  test('the variant without a database or cache passes the same checks, with no DATABASE_URL anywhere', async () => {
+    const repo = await generateAndCheck(
+      'price-quote',
+      { database: 'none', cache: 'none', route: [], calls: [] },
+      tarballs,
+    );
+    const objects = await manifestObjects(repo, 'price-quote');
+    expect(JSON.stringify(objects)).not.toContain('DATABASE_URL');
   }, 600_000);
 });

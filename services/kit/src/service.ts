@@ -12,14 +12,25 @@ import { createServer, serverState } from './server.js';
 import type { ReadinessCheck } from './server.js';
 import { currentTracing } from './tracing/start-tracing.js';
 
+/**
+ * The config {@link runService} accepts: {@link ServiceConfig}, where a service without a database
+ * leaves out `DATABASE_URL` (`serviceConfigSchema.omit({ DATABASE_URL: true })`).
+ */
+export type BaseServiceConfig = Omit<ServiceConfig, 'DATABASE_URL'> & { readonly DATABASE_URL?: string };
+
+/** The pool a service gets: a `Pool` when its config has `DATABASE_URL`, else `undefined`. */
+export type ServicePool<C extends BaseServiceConfig> = C extends { readonly DATABASE_URL: string }
+  ? Pool
+  : undefined;
+
 /** What route and worker code receives from {@link runService}. */
-export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
+export interface ServiceContext<C extends BaseServiceConfig = ServiceConfig> {
   readonly name: string;
   readonly config: C;
   readonly logger: Logger;
   readonly app: FastifyInstance;
-  /** Pool of the service's own database, migrated. */
-  readonly pool: Pool;
+  /** Pool of the service's own database, migrated; `undefined` for a config without `DATABASE_URL`. */
+  readonly pool: ServicePool<C>;
   /** Present when `redisUrl` was given. */
   readonly redis?: Redis;
   /** Registers a hook run at shutdown after HTTP drained and before the pools close (stop workers here). */
@@ -27,18 +38,18 @@ export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
 }
 
 /** Options for {@link runService}. */
-export interface ServiceProps<C extends ServiceConfig> {
+export interface ServiceProps<C extends BaseServiceConfig> {
   /** Service name, used in logs and `/readyz`. */
   readonly name: string;
   /** Config from {@link loadConfig}. */
   readonly config: C;
-  /** Applied at start under an advisory lock. @default - none */
+  /** Applied at start under an advisory lock; needs `DATABASE_URL` in the config. @default - none */
   readonly migrations?: readonly Migration[];
   /** Connect Redis and check it in `/readyz`. @default - no Redis */
   readonly redisUrl?: string;
   /** Registers routes (and may start background work through `ctx.onClose`). */
   readonly routes: (ctx: ServiceContext<C>) => Promise<void> | void;
-  /** Extra `/readyz` checks. @default - db (and redis) only */
+  /** Extra `/readyz` checks. @default - db (when there is one) and redis (when given) only */
   readonly readinessChecks?: Record<string, ReadinessCheck>;
   /** Logger to use. @default - createLogger({ name, level: config.LOG_LEVEL }) */
   readonly logger?: Logger;
@@ -52,7 +63,7 @@ export interface ServiceProps<C extends ServiceConfig> {
 }
 
 /** A started service. */
-export interface RunningService<C extends ServiceConfig = ServiceConfig> extends ServiceContext<C> {
+export interface RunningService<C extends BaseServiceConfig = ServiceConfig> extends ServiceContext<C> {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:41234`. */
   readonly url: string;
   /** Graceful shutdown: stop accepting, finish in-flight requests, run close hooks, close the pools. */
@@ -60,7 +71,8 @@ export interface RunningService<C extends ServiceConfig = ServiceConfig> extends
 }
 
 /**
- * Starts a service: logger, Postgres pool, migrations, Redis, Fastify with probes, routes, listen.
+ * Starts a service: logger, Postgres pool and migrations (when the config has `DATABASE_URL`), Redis
+ * (when `redisUrl` is given), Fastify with probes, routes, listen.
  *
  * On SIGTERM it marks `/readyz` as draining, closes the listener (in-flight requests finish), runs the
  * close hooks in reverse order, closes Redis and the pool, flushes traces and exits 0; past
@@ -68,7 +80,7 @@ export interface RunningService<C extends ServiceConfig = ServiceConfig> extends
  *
  * @see https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/
  */
-export async function runService<C extends ServiceConfig>(
+export async function runService<C extends BaseServiceConfig>(
   props: ServiceProps<C>,
 ): Promise<RunningService<C>> {
   const processHooks = props.processHooks ?? true;
@@ -78,19 +90,25 @@ export async function runService<C extends ServiceConfig>(
   let pool: Pool | undefined;
   let redis: Redis | undefined;
   try {
-    pool = createPool(config.DATABASE_URL, {
-      max: props.poolMax ?? config.DB_POOL_MAX,
-      applicationName: props.name,
-    });
-    const { applied } = await migrate(pool, props.migrations ?? []);
-    if (applied.length) logger.info({ applied }, 'migrations applied');
+    if (config.DATABASE_URL) {
+      pool = createPool(config.DATABASE_URL, {
+        max: props.poolMax ?? config.DB_POOL_MAX,
+        applicationName: props.name,
+      });
+      const { applied } = await migrate(pool, props.migrations ?? []);
+      if (applied.length) logger.info({ applied }, 'migrations applied');
+    } else if (props.migrations?.length) {
+      throw new Error(
+        `${props.name} has migrations but its config has no DATABASE_URL: add DATABASE_URL to the config schema and the environment, or drop the migrations`,
+      );
+    }
     if (props.redisUrl) {
       redis = createRedis(props.redisUrl);
       await redis.ping();
     }
     const db = pool;
     const checks: Record<string, ReadinessCheck> = {
-      db: () => db.query('SELECT 1'),
+      ...(db ? { db: () => db.query('SELECT 1') } : {}),
       ...props.readinessChecks,
     };
     const r = redis;
@@ -101,7 +119,7 @@ export async function runService<C extends ServiceConfig>(
       config,
       logger,
       app,
-      pool,
+      pool: pool as ServicePool<C>,
       ...(redis ? { redis } : {}),
       onClose: (hook) => void closers.push(hook),
     };
@@ -117,7 +135,7 @@ export async function runService<C extends ServiceConfig>(
         await app.close();
         for (const hook of closers.reverse()) await hook();
         await r?.quit().catch(() => r.disconnect());
-        await db.end();
+        await db?.end();
         await currentTracing()?.forceFlush();
       })());
     if (processHooks) closeOnSignal(close, logger, config.SHUTDOWN_TIMEOUT_MS);
@@ -136,7 +154,7 @@ export async function runService<C extends ServiceConfig>(
  * `timeoutMs`.
  *
  * `runService` installs it for you. Call it yourself only when you wire a server without
- * `runService` (a service with no database).
+ * `runService`.
  *
  * @see https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/#hook-handler-execution
  */

@@ -82,6 +82,46 @@ describe('runService', () => {
     expect(await ready.json()).toEqual({ status: 'ready', checks: { db: 'ok' } });
   });
 
+  test('runs a service without a database: no pool, no db check, and closes cleanly', async () => {
+    const noDbSchema = serviceConfigSchema.omit({ DATABASE_URL: true });
+    const config = parseConfig(noDbSchema, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+    const bare = await runService({
+      name: 'kit-test-no-db',
+      config,
+      processHooks: false,
+      routes: ({ app, pool: none }) => {
+        app.get('/pool', async () => ({ pool: none === undefined ? 'none' : 'open' }));
+      },
+    });
+    try {
+      expect(bare.pool).toBeUndefined();
+      expect(await (await fetch(`${bare.url}/pool`)).json()).toEqual({ pool: 'none' });
+      const ready = await fetch(`${bare.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready', checks: {} });
+    } finally {
+      await bare.close();
+    }
+    await expect(fetch(`${bare.url}/healthz`)).rejects.toThrow();
+  });
+
+  test('refuses migrations when the config has no DATABASE_URL, saying what to do', async () => {
+    const config = parseConfig(serviceConfigSchema.omit({ DATABASE_URL: true }), {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+    });
+    await expect(
+      runService({
+        name: 'kit-test-no-db',
+        config,
+        processHooks: false,
+        migrations: [{ id: '001', sql: 'SELECT 1' }],
+        routes: () => undefined,
+      }),
+    ).rejects.toThrow(/kit-test-no-db has migrations but its config has no DATABASE_URL: add DATABASE_URL/);
+  });
+
   test('rejects a missing field with a problem+json 400 naming it', async () => {
     const res = await fetch(`${service.url}/items`, {
       method: 'POST',
