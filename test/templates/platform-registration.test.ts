@@ -4,21 +4,12 @@ import { describe, expect, test } from 'vitest';
 import { ValidationErrors } from '../../model/validation-error.js';
 import { registerService, spliceService } from '../../templates/platform-registration.js';
 import type { ServiceAnswers } from '../../templates/service-answers.js';
+import { FULL_ANSWERS } from './fixtures.js';
 
 const platformYaml = readFileSync(new URL('../../platform.yaml', import.meta.url), 'utf8');
 
-const answers: ServiceAnswers = {
-  name: 'review-digest',
-  owner: 'team-growth',
-  database: 'postgres',
-  cache: 'none',
-  routes: ['/api/review-digests'],
-  calls: ['review'],
-  platform: 'allinone',
-  platformRepo: 'allinone/platform',
-  account: '111111111111',
-  region: 'ap-northeast-2',
-};
+/** The full service, without its cache. */
+const answers: ServiceAnswers = { ...FULL_ANSWERS, cache: 'none' };
 
 describe('registerService', () => {
   test('adds the service and changes no existing line, comments included', () => {
