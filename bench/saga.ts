@@ -10,11 +10,17 @@
  * `prefer,poll,monolith`; add `floor` for the order service against participants that answer at once), BENCH_PROFILE (a process name: writes its V8 CPU profile to /tmp/aio-saga-prof),
  * DB_POOL_MAX (passed to every service, for pool-size experiments).
  */
-import { createTestDatabase, deleteRedisKeys, TEST_REDIS_URL, testRedisPrefix } from '@aio/kit/testing';
+import {
+  createTestDatabase,
+  deleteRedisKeys,
+  freePort,
+  TEST_REDIS_URL,
+  testRedisPrefix,
+  waitForHealthy,
+} from '@aio/kit/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
-import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,14 +28,6 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const SKUS = Array.from({ length: 10 }, (_, i) => `BENCH-${i}`);
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as net.AddressInfo).port;
-  srv.close();
-  return port;
-}
 
 async function startProcess(
   script: string,
@@ -52,16 +50,8 @@ async function startProcess(
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 400; i++) {
-    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, child };
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${script} did not start`);
+  await waitForHealthy(url, { child, name: script, timeoutMs: 20_000 });
+  return { url, child };
 }
 
 /** The load generator's client: node:http with keep-alive (much lighter than fetch, so the generator

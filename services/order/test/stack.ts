@@ -1,15 +1,16 @@
 import {
   createTestDatabase,
   deleteRedisKeys,
+  freePort,
   TEST_REDIS_URL,
   testRedisPrefix,
+  waitForHealthy,
   type TestDatabase,
 } from '@aio/kit/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,16 +19,6 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export type ServiceName = 'order' | 'inventory' | 'payment';
-
-/** Asks the OS for a free port. */
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as net.AddressInfo).port;
-  srv.close();
-  return port;
-}
 
 /** One service process that can be killed and started again on the same port. */
 export class ServiceProcess {
@@ -64,21 +55,12 @@ export class ServiceProcess {
     child.stderr?.pipe(log);
     child.on('exit', () => this.exits++);
     this.child = child;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(
-          `${this.name} exited during start (${child.signalCode ?? `code ${child.exitCode}`}); see ${this.logFile}`,
-        );
-      try {
-        const res = await fetch(`${this.url}/healthz`);
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`${this.name} did not become healthy; see ${this.logFile}`);
-      await sleep(50);
-    }
+    await waitForHealthy(this.url, {
+      child,
+      name: this.name,
+      timeoutMs: 60_000,
+      hint: `see ${this.logFile}`,
+    });
   }
 
   /** True while the process runs. */

@@ -2,23 +2,15 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { createTestDatabase } from '@aio/kit/testing';
+import { createTestDatabase, freePort, waitForHealthy } from '@aio/kit/testing';
 import type { SpanRecord } from '@aio/kit/tracing';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  return port;
-}
 
 describe('payment dist/main.js', () => {
   test('joins the caller trace (http + pg spans to AIO_TRACE_FILE) and exits 0 on SIGTERM', async () => {
@@ -42,16 +34,7 @@ describe('payment dist/main.js', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
       const base = `http://127.0.0.1:${port}`;
-      for (let i = 0; i < 100; i++) {
-        if (
-          await fetch(`${base}/healthz`).then(
-            (r) => r.ok,
-            () => false,
-          )
-        )
-          break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitForHealthy(base, { child, name: 'payment' });
       const traceId = 'a'.repeat(31) + '1';
       const parent = 'b'.repeat(15) + '2';
       const res = await fetch(`${base}/payments`, {
@@ -112,16 +95,7 @@ describe('payment dist/main.js', () => {
     });
     try {
       const base = `http://127.0.0.1:${port}`;
-      for (let i = 0; i < 100; i++) {
-        if (
-          await fetch(`${base}/healthz`).then(
-            (r) => r.ok,
-            () => false,
-          )
-        )
-          break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitForHealthy(base, { child, name: 'payment' });
       expect((await fetch(`${base}/payments/none`)).status).toBe(404);
       child.kill('SIGTERM'); // shutdown flushes the batch
       const [code] = (await once(child, 'exit')) as [number | null];

@@ -104,3 +104,4 @@ export async function callJson<B = unknown>(
 }
 
 export * from './dockerfile-lint.js';
+export * from './processes.js';

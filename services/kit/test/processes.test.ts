@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, test } from 'vitest';
+import { freePort, waitForHealthy } from '../src/testing/index.js';
+
+describe('waitForHealthy', () => {
+  test('resolves once /healthz answers 2xx, after earlier 503s', async () => {
+    let calls = 0;
+    const server = createServer((req, res) => {
+      calls++;
+      res.writeHead(req.url === '/healthz' && calls >= 3 ? 200 : 503).end();
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      await waitForHealthy(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      expect(calls).toBe(3);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('fails at once, naming the service and the exit code, when the process exits first', async () => {
+    const child = spawn(process.execPath, ['-e', 'process.exit(3)'], { stdio: 'ignore' });
+    await once(child, 'exit');
+    await expect(
+      waitForHealthy(`http://127.0.0.1:${await freePort()}`, { child, name: 'order', hint: 'see order.log' }),
+    ).rejects.toThrow('order exited before /healthz answered (code 3); see order.log');
+  });
+
+  test('gives up after the timeout on a port nobody listens on', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    await expect(waitForHealthy(url, { timeoutMs: 200 })).rejects.toThrow(
+      `${url} did not answer /healthz in time`,
+    );
+  });
+});
