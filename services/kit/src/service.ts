@@ -18,10 +18,15 @@ import { currentTracing } from './tracing/start-tracing.js';
  */
 export type BaseServiceConfig = Omit<ServiceConfig, 'DATABASE_URL'> & { readonly DATABASE_URL?: string };
 
-/** The pool a service gets: a `Pool` when its config has `DATABASE_URL`, else `undefined`. */
+/**
+ * The pool a service gets: a `Pool` when its config requires `DATABASE_URL`, `Pool | undefined` when
+ * the variable is optional, and `undefined` when the config has no `DATABASE_URL`.
+ */
 export type ServicePool<C extends BaseServiceConfig> = C extends { readonly DATABASE_URL: string }
   ? Pool
-  : undefined;
+  : 'DATABASE_URL' extends keyof C
+    ? Pool | undefined
+    : undefined;
 
 /** What route and worker code receives from {@link runService}. */
 export interface ServiceContext<C extends BaseServiceConfig = ServiceConfig> {

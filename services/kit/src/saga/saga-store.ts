@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import type { SagaFailure } from './saga-definition.js';
 
 /** Saga states. `COMPLETED` and `COMPENSATED` are terminal; `FAILED_NEEDS_OPERATOR` waits for a retry. */
@@ -139,7 +139,7 @@ export interface BusinessRow {
  * NOTHING`), no saga is inserted and undefined is returned.
  */
 export async function insertSaga(
-  db: Pool | PoolClient,
+  db: Pool | ClientBase,
   saga: {
     id: string;
     type: string;
@@ -213,7 +213,7 @@ export async function claimSagas(
  * returns false (and writes nothing) when another worker took the saga over.
  */
 export async function saveSaga(
-  db: Pool | PoolClient,
+  db: Pool | ClientBase,
   saga: SagaRecord,
   leaseOwner: string,
   leaseMs: number,
@@ -229,7 +229,7 @@ export async function saveSaga(
 }
 
 /** {@link saveSaga} of an already serialized save. */
-export async function saveOne(db: Pool | PoolClient, save: SagaSave): Promise<boolean> {
+export async function saveOne(db: Pool | ClientBase, save: SagaSave): Promise<boolean> {
   const res = await db.query(
     `UPDATE saga_instance
         SET state = $3, steps = $4, failure = $5, updated_at = now(),
@@ -257,7 +257,7 @@ export interface SagaSave {
  * owner like {@link saveSaga}. Rows are locked in id order, so two batches never deadlock.
  * Returns the ids that were saved; the others had lost their lease.
  */
-export async function saveSagas(db: Pool | PoolClient, saves: readonly SagaSave[]): Promise<Set<string>> {
+export async function saveSagas(db: Pool | ClientBase, saves: readonly SagaSave[]): Promise<Set<string>> {
   const sorted = [...saves].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const { rows } = await db.query<{ id: string }>(
     `UPDATE saga_instance s
@@ -308,7 +308,7 @@ export async function releaseSaga(
  * `business`, that statement runs in the same SQL statement (it may read the CTE `saga_finished`).
  */
 export async function finishSaga(
-  db: Pool | PoolClient,
+  db: Pool | ClientBase,
   saga: SagaRecord,
   leaseOwner: string,
   business?: BusinessRow,
@@ -335,7 +335,7 @@ export async function finishSaga(
 }
 
 /** Reads one saga, or undefined. */
-export async function loadSaga(db: Pool | PoolClient, id: string): Promise<SagaRecord | undefined> {
+export async function loadSaga(db: Pool | ClientBase, id: string): Promise<SagaRecord | undefined> {
   const { rows } = await db.query<SagaRow>(`SELECT ${COLUMNS} FROM saga_instance WHERE id = $1`, [id]);
   return rows[0] && toRecord(rows[0]);
 }
