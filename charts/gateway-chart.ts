@@ -79,9 +79,7 @@ export class GatewayChart extends Chart {
     const env = model.environment(envName);
     return {
       hosts: g.hosts,
-      routes: model
-        .routesTable()
-        .flatMap((r) => (r.service ? [{ service: r.service, path: r.path, weight: r.servicePercent }] : [])),
+      routes: model.routes(),
       monolith: model.spec.legacy.monolith,
       rateLimitPerMinute: g.rateLimit.perMinute,
       rateLimitBy: g.rateLimit.by,

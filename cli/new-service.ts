@@ -45,7 +45,7 @@ export function registerNew(program: Command, io: CliIo, done: (code: number) =>
     .description(
       'generate a service repo (Fastify on @aio/kit, tests, Dockerfile, cdk8s deploy/, CI) and add it to platform.yaml',
     )
-    .argument('[name]', 'service name: a DNS-1123 label of at most 40 characters')
+    .argument('[name]', 'service name: a DNS-1035 label (a letter first) of at most 40 characters')
     .option('--out <dir>', 'folder to generate into (default: ./<name>)')
     .option('--owner <team>', "owning team, e.g. 'team-growth'")
     .addOption(new Option('--database <kind>', 'its own database').choices(['postgres', 'none']))

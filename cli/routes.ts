@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RouteRow } from '../model/index.js';
+import type { RouteModel } from '../model/index.js';
 import { formatTable, type CliIo } from './cli-io.js';
 import { PLATFORM_FILE_FLAG, readPlatform } from './platform-file.js';
 
@@ -15,20 +15,28 @@ export function registerRoutes(program: Command, io: CliIo, done: (code: number)
 
 export async function routesCommand(io: CliIo, opts: { file: string; json?: boolean }): Promise<number> {
   const model = await readPlatform(io, opts.file);
-  const rows = model.routesTable();
-  io.out(opts.json ? JSON.stringify(rows, null, 2) : formatRoutesTable(rows));
+  io.out(opts.json ? JSON.stringify(model.routesTable(), null, 2) : formatRoutesTable(model.routes()));
   return 0;
 }
 
-/** The routes table as text, shared by `aio routes` and `aio route`. */
-export function formatRoutesTable(rows: readonly RouteRow[]): string {
+/**
+ * The routes table as text, shared by `aio routes` and `aio route`: each migrated path with its
+ * split and the customers it selects (weight N → cohort buckets 0..N-1 of 100, N % of customers),
+ * then the catch-all row.
+ */
+export function formatRoutesTable(routes: readonly RouteModel[]): string {
   return formatTable(
-    ['PATH', 'SERVICE', 'NEW', 'MONOLITH'],
-    rows.map((r) => [
-      r.service ? r.path : '/ (everything else)',
-      r.service ?? 'monolith',
-      `${r.servicePercent}%`,
-      `${r.monolithPercent}%`,
-    ]),
+    ['PATH', 'SERVICE', 'NEW', 'MONOLITH', 'COHORT (customers to the service)'],
+    [
+      ...routes.map((r) => [r.path, r.service, `${r.weight}%`, `${r.monolithWeight}%`, cohortShare(r)]),
+      ['/ (everything else)', 'monolith', '0%', '100%', 'none'],
+    ],
   );
+}
+
+/** `buckets 0-24 (25% of customers)`, `all 100 buckets`, or `none`. */
+export function cohortShare(route: RouteModel): string {
+  if (!route.cohort) return 'none';
+  if (route.weight === 100) return 'buckets 0-99 (all customers)';
+  return `buckets ${route.cohort.firstBucket}-${route.cohort.lastBucket} (${route.weight}% of customers)`;
 }

@@ -1,3 +1,4 @@
+import { CATCH_ALL_MESSAGE, normalizeRoutePath } from './route-path.js';
 import type { FieldPath } from './source-positions.js';
 import { renderValue } from './validation-error.js';
 
@@ -38,14 +39,9 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
         const path = asRecord(route)?.path;
         if (typeof path !== 'string') return;
         const at: FieldPath = ['services', name, 'routes', i, 'path'];
-        const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
+        const normalized = normalizeRoutePath(path);
         if (normalized === '/') {
-          problems.push({
-            path: at,
-            message:
-              "'/' is the catch-all to the legacy monolith; route a narrower prefix such as '/api/orders'",
-            got: renderValue(path),
-          });
+          problems.push({ path: at, message: CATCH_ALL_MESSAGE, got: renderValue(path) });
           return;
         }
         const owner = pathOwner.get(normalized);

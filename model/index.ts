@@ -8,3 +8,5 @@ export { formatPath } from './source-positions.js';
 export { nearestName } from './nearest-name.js';
 export { naming } from './naming.js';
 export * from './dns-name.js';
+export * from './route-path.js';
+export { PlatformSourceEditor, type SourceMapping, type SourceValue } from './platform-source-editor.js';

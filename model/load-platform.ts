@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { crossCheck } from './cross-checks.js';
-import { suggestName } from './dns-name.js';
+import { suggestName, suggestServiceName } from './dns-name.js';
 import { nearestName } from './nearest-name.js';
 import { PlatformModel } from './platform-model.js';
 import { platformSchema, type PlatformSpec } from './schema.js';
@@ -161,7 +161,8 @@ function issueToProblems(
   if (issue.code === 'invalid_key') {
     const key = String(path[path.length - 1]);
     const parent = path.slice(0, -1);
-    const suggestion = suggestName(key);
+    const isService = parent.length === 1 && parent[0] === 'services';
+    const suggestion = isService ? suggestServiceName(key) : suggestName(key);
     const detail = issue.issues[0]?.message ?? 'is not a valid name';
     return [
       new ValidationError(

@@ -1,4 +1,5 @@
 import { peerUrlVariable } from './cross-checks.js';
+import { normalizeRoutePath } from './route-path.js';
 import type { EnvironmentSpec, PlatformSpec, ServiceSpec, TierPolicy } from './schema.js';
 import { ValidationError } from './validation-error.js';
 
@@ -20,7 +21,32 @@ export interface ServiceModel extends ServiceSpec {
   readonly peerUrlVariables: Readonly<Record<string, string>>;
 }
 
-/** One row of the strangler migration table. */
+/**
+ * The customers a route's weight selects: each customer falls into one of 100 stable buckets
+ * (0–99), and weight N sends buckets 0..N-1 to the service, so N % of customers.
+ */
+export interface RouteCohort {
+  /** The first bucket sent to the service (always 0). */
+  readonly firstBucket: number;
+  /** The last bucket sent to the service: `weight - 1`. */
+  readonly lastBucket: number;
+}
+
+/** One migrated path: what the gateway routes and `aio routes` shows. */
+export interface RouteModel {
+  /** The service that takes over the path. */
+  readonly service: string;
+  /** Path prefix, normalized (no trailing `/`). */
+  readonly path: string;
+  /** Percent of customers sent to the service, 0 to 100. */
+  readonly weight: number;
+  /** Percent still sent to the legacy monolith: `100 - weight`. */
+  readonly monolithWeight: number;
+  /** The buckets sent to the service, or `undefined` at weight 0. */
+  readonly cohort?: RouteCohort;
+}
+
+/** One row of the strangler migration table (`aio routes --json`, the PR summary). */
 export interface RouteRow {
   /** Path prefix, or `/` for the catch-all. */
   readonly path: string;
@@ -111,19 +137,36 @@ export class PlatformModel {
   }
 
   /**
-   * The strangler routes table: each migrated path with its split, sorted by path, then the
-   * catch-all `/` that sends everything else to the monolith.
+   * Every migrated path, sorted by path: the typed view the gateway chart and `aio routes` read.
+   * Everything not listed goes to the monolith.
+   */
+  public routes(): readonly RouteModel[] {
+    return this.services
+      .flatMap((svc) =>
+        svc.routes.map((r): RouteModel => {
+          const route = {
+            service: svc.name,
+            path: normalizeRoutePath(r.path),
+            weight: r.weight,
+            monolithWeight: 100 - r.weight,
+          };
+          return r.weight > 0 ? { ...route, cohort: { firstBucket: 0, lastBucket: r.weight - 1 } } : route;
+        }),
+      )
+      .sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  /**
+   * The strangler routes table as rows: {@link routes} plus the catch-all `/` that sends everything
+   * else to the monolith. What `aio routes --json` prints and the PR summary compares.
    */
   public routesTable(): readonly RouteRow[] {
-    const rows: RouteRow[] = this.services.flatMap((svc) =>
-      svc.routes.map((r) => ({
-        path: r.path,
-        service: svc.name,
-        servicePercent: r.weight,
-        monolithPercent: 100 - r.weight,
-      })),
-    );
-    rows.sort((a, b) => a.path.localeCompare(b.path));
+    const rows: RouteRow[] = this.routes().map((r) => ({
+      path: r.path,
+      service: r.service,
+      servicePercent: r.weight,
+      monolithPercent: r.monolithWeight,
+    }));
     rows.push({ path: '/', servicePercent: 0, monolithPercent: 100 });
     return rows;
   }

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { DNS_LABEL, MAX_NAME_LENGTH } from './dns-name.js';
+import {
+  DNS_1035_LABEL,
+  DNS_LABEL,
+  DNS_LABEL_MESSAGE,
+  MAX_NAME_LENGTH,
+  SERVICE_NAME_MESSAGE,
+} from './dns-name.js';
+import { ROUTE_PATH, ROUTE_PATH_MESSAGE } from './route-path.js';
 
 /**
  * The platform.yaml schema. Every object is strict: an unknown key is an error, never ignored.
@@ -12,18 +19,22 @@ const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-
 const DURATION = /^\d+(ms|s|m)$/;
 const CPU = /^(\d+m|\d+(\.\d+)?)$/;
 const MEMORY = /^\d+(Ki|Mi|Gi)$/;
-/** A route path prefix: starts with `/`, URL path characters only. */
-export const ROUTE_PATH = /^\/[A-Za-z0-9._~\-/]*$/;
 const ENV_VAR = /^[A-Z][A-Z0-9_]*$/;
 
-/** A DNS-1123 label of at most 40 characters: service, platform and environment names. */
+/** A DNS-1123 label of at most 40 characters: platform and environment names. */
 export const dnsName = z
   .string()
   .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
-  .regex(
-    DNS_LABEL,
-    'must be a DNS-1123 label: lowercase letters, digits and -, starting and ending alphanumeric',
-  );
+  .regex(DNS_LABEL, DNS_LABEL_MESSAGE);
+
+/**
+ * A service name: a DNS-1035 label of at most 40 characters, because each service becomes a
+ * Kubernetes Service, and a Service name must start with a letter (`1abc` is refused).
+ */
+export const serviceName = z
+  .string()
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
+  .regex(DNS_1035_LABEL, SERVICE_NAME_MESSAGE);
 
 const duration = z.string().regex(DURATION, "must be a duration such as '500ms', '5s' or '1m'");
 
@@ -158,10 +169,7 @@ const tracingSchema = z
   .default({ backend: 'jaeger', namespace: 'observability' });
 
 const routeSchema = z.strictObject({
-  path: z
-    .string()
-    .regex(ROUTE_PATH, "must start with '/' and use only URL path characters")
-    .describe('Path prefix moved to the new service'),
+  path: z.string().regex(ROUTE_PATH, ROUTE_PATH_MESSAGE).describe('Path prefix moved to the new service'),
   weight: z
     .number({ error: 'must be an integer from 0 to 100' })
     .int('must be an integer from 0 to 100')
@@ -210,7 +218,7 @@ const serviceSchema = z.strictObject({
   resources: resourcesSchema.default(DEFAULT_RESOURCES),
   database: z.enum(['postgres', 'none'], { error: "must be 'postgres' or 'none'" }).default('none'),
   cache: z.enum(['redis', 'none'], { error: "must be 'redis' or 'none'" }).default('none'),
-  calls: z.array(dnsName).default([]).describe('Services this one may call; everything else is denied'),
+  calls: z.array(serviceName).default([]).describe('Services this one may call; everything else is denied'),
   routes: z.array(routeSchema).default([]),
   env: z
     .record(z.string().regex(ENV_VAR, 'must be an UPPER_SNAKE environment variable name'), z.string())
@@ -248,7 +256,7 @@ export const platformSchema = z
     tracing: tracingSchema,
     gitops: gitopsSchema,
     services: z
-      .record(dnsName, serviceSchema)
+      .record(serviceName, serviceSchema)
       .refine((s) => Object.keys(s).length > 0, 'must define at least one service'),
   })
   .describe('AllInOne platform definition: the single source of truth for aio');

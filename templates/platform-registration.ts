@@ -1,7 +1,7 @@
-import { isMap, parseDocument, stringify } from 'yaml';
+import { parseDocument } from 'yaml';
 import { parsePlatform } from '../model/load-platform.js';
 import type { PlatformModel } from '../model/platform-model.js';
-import { ValidationError } from '../model/validation-error.js';
+import { PlatformSourceEditor, type SourceMapping } from '../model/platform-source-editor.js';
 import type { ServiceAnswers } from './service-answers.js';
 
 /** The result of {@link registerService}: the new platform.yaml text, already validated. */
@@ -14,7 +14,8 @@ export interface ServiceRegistration {
 
 /**
  * Adds a new service to platform.yaml text, keeping every comment, blank line and flow style of
- * the rest of the file (the `yaml` Document API edits the syntax tree, not a re-serialized copy).
+ * the rest of the file (through `PlatformSourceEditor`, which splices at the syntax tree's source
+ * ranges instead of re-serializing).
  *
  * The new entry starts with every route at weight 0: the service gets traffic only when someone
  * runs `aio route <name> <path> --weight N` after it is deployed.
@@ -35,76 +36,29 @@ export function registerService(
 }
 
 /**
- * The text half of {@link registerService}: platform.yaml with the new entry spliced in after the
- * last service, indented like the file's own services. Not validated.
+ * The text half of {@link registerService}: platform.yaml with the new entry added after the last
+ * service by the platform.yaml editor, indented like the file's own services. Not validated.
  *
  * @throws ValidationError when there is no block-style `services` mapping, or the name is taken
  */
 export function spliceService(text: string, answers: ServiceAnswers, file = 'platform.yaml'): string {
-  const doc = parseDocument(text);
   // Let the model report syntax errors with positions.
-  if (doc.errors.length > 0) parsePlatform(text, { file });
-  const services = doc.get('services', true);
-  if (!isMap(services)) {
-    throw new ValidationError("has no 'services' mapping; add one or pass the right --platform file", {
-      file,
-    });
-  }
-  if (services.flow) {
-    throw new ValidationError(
-      "is a flow mapping ({ ... }); write 'services' in block style so aio can add a service to it",
-      { file, path: 'services' },
-    );
-  }
-  if (services.has(answers.name)) {
-    throw new ValidationError(
-      `service '${answers.name}' is already defined; pick another name or remove it from the file first`,
-      { file, path: `services.${answers.name}` },
-    );
-  }
-  // Splice the new entry in as text after the last service: re-serializing the whole document would
-  // re-flow the user's flow mappings and padding, which is their formatting, not ours.
-  const last = services.items.at(-1);
-  const lastEnd =
-    (last?.value as { range?: [number, number, number] } | null)?.range?.[2] ?? services.range?.[1];
-  if (lastEnd === undefined) throw new ValidationError("cannot find the end of 'services'", { file });
-  const lineEnd = text.indexOf('\n', lastEnd - 1);
-  const at = lineEnd === -1 ? text.length : lineEnd + 1;
-  const first = services.items[0];
-  const indent = columnOf(text, (first?.key as { range?: number[] } | null)?.range?.[0]) ?? 2;
-  const firstValue = first?.value;
-  const innerKey = isMap(firstValue) && !firstValue.flow ? firstValue.items[0]?.key : undefined;
-  const inner = columnOf(text, (innerKey as { range?: number[] } | undefined)?.range?.[0]) ?? indent + 2;
-  const block = serviceBlock(answers, ' '.repeat(indent), ' '.repeat(inner));
-  return (
-    text.slice(0, at) + (at === text.length && !text.endsWith('\n') ? '\n' : '') + block + text.slice(at)
-  );
+  if (parseDocument(text).errors.length > 0) parsePlatform(text, { file });
+  const editor = new PlatformSourceEditor(text, file);
+  editor.addService(answers.name, serviceEntry(answers), {
+    comment: 'Scaffolded by aio new service: routes start at weight 0; move traffic with aio route.',
+  });
+  return editor.text;
 }
 
-function serviceBlock(answers: ServiceAnswers, indent: string, inner: string): string {
-  const lines = [
-    '',
-    `${indent}# Scaffolded by aio new service: routes start at weight 0; move traffic with aio route.`,
-    `${indent}${scalar(answers.name)}:`,
-    `${inner}owner: ${scalar(answers.owner)}`,
-    `${inner}port: 8080`,
-  ];
-  if (answers.database !== 'none') lines.push(`${inner}database: ${answers.database}`);
-  if (answers.cache !== 'none') lines.push(`${inner}cache: ${answers.cache}`);
-  if (answers.calls.length > 0) lines.push(`${inner}calls: [${answers.calls.map(scalar).join(', ')}]`);
-  if (answers.routes.length === 0) lines.push(`${inner}routes: []`);
-  else {
-    lines.push(`${inner}routes:`);
-    for (const path of answers.routes) lines.push(`${inner}  - { path: ${scalar(path)}, weight: 0 }`);
-  }
-  return lines.join('\n') + '\n';
-}
-
-function scalar(value: string): string {
-  return stringify(value).trimEnd();
-}
-
-function columnOf(text: string, offset: number | undefined): number | undefined {
-  if (offset === undefined) return undefined;
-  return offset - (text.lastIndexOf('\n', offset - 1) + 1);
+/** The new service's platform.yaml entry: what differs from the defaults, routes at weight 0. */
+function serviceEntry(answers: ServiceAnswers): SourceMapping {
+  return {
+    owner: answers.owner,
+    port: 8080,
+    ...(answers.database !== 'none' && { database: answers.database }),
+    ...(answers.cache !== 'none' && { cache: answers.cache }),
+    ...(answers.calls.length > 0 && { calls: [...answers.calls] }),
+    routes: answers.routes.map((path) => ({ path, weight: 0 })),
+  };
 }

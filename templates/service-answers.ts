@@ -1,3 +1,11 @@
+import {
+  DNS_LABEL,
+  isValidServiceName,
+  MAX_NAME_LENGTH,
+  SERVICE_NAME_MESSAGE,
+  suggestServiceName as suggestModelServiceName,
+} from '../model/dns-name.js';
+import { routePathProblem } from '../model/route-path.js';
 import { UsageError, ValidationError } from '../model/validation-error.js';
 
 /**
@@ -5,7 +13,7 @@ import { UsageError, ValidationError } from '../model/validation-error.js';
  * `.aio/scaffold.json` stores so `aio update` can render the same repo again later.
  */
 export interface ServiceAnswers {
-  /** Service name: a DNS-1123 label of at most 40 characters. */
+  /** Service name: a DNS-1035 label of at most 40 characters. */
   readonly name: string;
   /** Owning team, e.g. `team-growth`: CODEOWNERS, catalog-info.yaml and platform.yaml use it. */
   readonly owner: string;
@@ -57,38 +65,25 @@ export const ANSWER_DEFAULTS = {
   region: 'ap-northeast-2',
 } as const;
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const ROUTE_PATH = /^\/[A-Za-z0-9._~\-/]*$/;
-const MAX_NAME = 40;
-
 /**
- * The nearest valid DNS-1123 label to `name`: lowercased, other characters turned into `-`,
- * repeated and edge dashes removed, cut to 40 characters. `undefined` when nothing is left.
+ * The nearest valid service name to `name` (a DNS-1035 label): lowercased, other characters turned
+ * into `-`, cut to 40 characters, and `svc-` in front of a leading digit. `undefined` when nothing
+ * is left.
  */
-export function suggestServiceName(name: string): string | undefined {
-  const s = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, MAX_NAME)
-    .replace(/-+$/, '');
-  return s === '' ? undefined : s;
-}
+export const suggestServiceName = suggestModelServiceName;
 
 /**
- * Checks a service name: a DNS-1123 label of at most 40 characters.
+ * Checks a service name: a DNS-1035 label of at most 40 characters (Kubernetes Service names must
+ * start with a letter), the same rule as platform.yaml's.
  *
  * @throws ValidationError with a suggested corrected name
  */
 export function checkServiceName(name: string): void {
-  if (name.length <= MAX_NAME && DNS_LABEL.test(name)) return;
+  if (isValidServiceName(name)) return;
   const why =
-    name.length > MAX_NAME
-      ? `must be at most ${MAX_NAME} characters (got ${name.length})`
-      : 'must be a DNS-1123 label: lowercase letters, digits and -, starting and ending alphanumeric';
+    name.length > MAX_NAME_LENGTH
+      ? `must be at most ${MAX_NAME_LENGTH} characters (got ${name.length})`
+      : SERVICE_NAME_MESSAGE;
   const suggestion = suggestServiceName(name);
   const hint = suggestion ? `; try '${suggestion}'` : '; use lowercase letters, digits and -';
   throw new ValidationError(`service name '${name}' ${why}${hint}`);
@@ -116,17 +111,12 @@ export function checkAnswers(answers: ServiceAnswers): void {
     throw new UsageError(`--cache must be 'redis' or 'none', got '${answers.cache}'`);
   }
   for (const route of answers.routes) {
-    if (!ROUTE_PATH.test(route)) {
-      throw new ValidationError(
-        "--route must start with '/' and use only URL path characters",
-        {},
-        `'${route}'`,
-      );
-    }
+    const problem = routePathProblem(route);
+    if (problem) throw new ValidationError(`--route ${problem}`, {}, `'${route}'`);
   }
   for (const peer of answers.calls) {
-    if (!DNS_LABEL.test(peer) || peer.length > MAX_NAME) {
-      throw new ValidationError('--calls must name a service (a DNS-1123 label)', {}, `'${peer}'`);
+    if (!isValidServiceName(peer)) {
+      throw new ValidationError('--calls must name a service (a DNS-1035 label)', {}, `'${peer}'`);
     }
     if (peer === answers.name) {
       throw new ValidationError('--calls: a service cannot call itself; remove this entry', {}, `'${peer}'`);

@@ -1,11 +1,11 @@
 import { Testing, type Chart } from 'cdk8s';
-import { fileURLToPath } from 'node:url';
 import type { KubeObject } from '../../charts/index.js';
-import { loadPlatform, type PlatformModel } from '../../model/index.js';
+import type { PlatformModel } from '../../model/index.js';
+import { fixtureModel } from '../fixtures/platform.js';
 
-/** The reference platform.yaml of this repo. */
+/** The frozen platform fixture (a copy of the reference platform.yaml), never the live file. */
 export function referenceModel(): PlatformModel {
-  return loadPlatform(fileURLToPath(new URL('../../platform.yaml', import.meta.url)));
+  return fixtureModel();
 }
 
 /** Synthesizes a chart and returns its objects. */

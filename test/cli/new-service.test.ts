@@ -11,13 +11,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { PLATFORM_FIXTURE_YAML } from '../fixtures/platform.js';
 import { memoryIo, type CliIo } from '../../cli/cli-io.js';
 import { newServiceCommand, type NewServiceFlags } from '../../cli/new-service.js';
 import { UsageError, ValidationError, ValidationErrors } from '../../model/validation-error.js';
 
 const work = mkdtempSync(join(tmpdir(), 'aio-new-service-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const platformYaml = readFileSync(new URL('../../platform.yaml', import.meta.url), 'utf8');
+const platformYaml = PLATFORM_FIXTURE_YAML;
 
 let n = 0;
 /** A fresh folder under the test's tmp dir, holding a copy of the reference platform.yaml when asked. */

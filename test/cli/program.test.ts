@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { memoryIo } from '../../cli/cli-io.js';
 import { runCli } from '../../cli/program.js';
+import { PLATFORM_FIXTURE_FILE } from '../fixtures/platform.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -39,9 +40,11 @@ describe('runCli (in-process)', () => {
     }
   });
 
-  test('validate and routes read the reference platform', async () => {
-    expect((await aio('validate')).stdout).toContain('platform.yaml: ok');
-    expect((await aio('routes')).stdout).toMatch(/\/api\/reviews\s+review\s+100%\s+0%/);
+  test('validate and routes read the platform file given with -f', async () => {
+    expect((await aio('validate', '-f', PLATFORM_FIXTURE_FILE)).stdout).toContain('platform.yaml: ok');
+    expect((await aio('routes', '-f', PLATFORM_FIXTURE_FILE)).stdout).toMatch(
+      /\/api\/reviews\s+review\s+100%\s+0%/,
+    );
   });
 
   test('an unknown command is a usage error, exit 2', async () => {

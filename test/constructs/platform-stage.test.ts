@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { describe, expect, test } from 'vitest';
+import { PLATFORM_FIXTURE_FILE } from '../fixtures/platform.js';
 import { ClusterAddons } from '../../constructs/cluster-addons.js';
 import { addPlatformFromContext } from '../../constructs/platform-app.js';
 import { PlatformCluster } from '../../constructs/platform-cluster.js';
@@ -10,7 +11,7 @@ import { PlatformStage } from '../../constructs/platform-stage.js';
 import { loadPlatform, naming, ValidationError } from '../../model/index.js';
 
 // Construction only (no synthesis): the reference platform is synthesized in reference-platform.test.ts.
-const model = loadPlatform('platform.yaml');
+const model = loadPlatform(PLATFORM_FIXTURE_FILE);
 
 describe('PlatformStage', () => {
   test('creates the network, cluster and one stack per service of an environment in the stage', () => {
@@ -53,7 +54,7 @@ describe('PlatformStage', () => {
   });
 
   test('gives a later environment in an already used account no second CI stack', () => {
-    const shared = loadPlatform('platform.yaml');
+    const shared = loadPlatform(PLATFORM_FIXTURE_FILE);
     const prod = shared.environment('prod');
     // Same model with prod moved into dev's account.
     const sameAccount = Object.create(shared, {
@@ -135,7 +136,7 @@ describe('ClusterAddons', () => {
 
 describe('addPlatformFromContext', () => {
   test('creates the stacks of the environment named by -c env, at the top level of the app', () => {
-    const app = new App({ context: { env: 'dev', platformFile: 'platform.yaml' } });
+    const app = new App({ context: { env: 'dev', platformFile: PLATFORM_FIXTURE_FILE } });
     const [dev] = addPlatformFromContext(app);
     expect(dev!.network.stackName).toBe('allinone-dev-network');
     expect(app.node.children.map((c) => c.node.id)).toEqual([

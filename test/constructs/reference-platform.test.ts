@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { PLATFORM_FIXTURE_FILE } from '../fixtures/platform.js';
 import { ADDON_CHARTS } from '../../constructs/addon-versions.js';
 import { cloudFormationStep } from '../../constructs/synth-step.js';
 import { loadPlatform, naming, type PlatformModel } from '../../model/index.js';
@@ -10,7 +11,7 @@ import type { SynthStepResult } from '../../synth/synth-step.js';
 
 // EKS synthesis is slow on 2 cores: each environment is synthesized once, through the real
 // `aio synth` step, and every test reads the templates it wrote.
-const model: PlatformModel = loadPlatform('platform.yaml');
+const model: PlatformModel = loadPlatform(PLATFORM_FIXTURE_FILE);
 const out = mkdtempSync(join(tmpdir(), 'aio-cfn-'));
 const results: Record<string, SynthStepResult> = {};
 

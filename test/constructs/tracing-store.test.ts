@@ -6,6 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Testing } from 'cdk8s';
 import { afterAll, describe, expect, test } from 'vitest';
+import { PLATFORM_FIXTURE_FILE } from '../fixtures/platform.js';
 import { TracingChart } from '../../charts/tracing-chart.js';
 import { createGatedApp, synthesizeGated } from '../../constructs/gates.js';
 import { TracingStore } from '../../constructs/tracing-store.js';
@@ -86,7 +87,7 @@ describe('TracingStore', () => {
   });
 
   test('stores url, username and password under the name the Kubernetes layer reads', () => {
-    const model = loadPlatform('platform.yaml');
+    const model = loadPlatform(PLATFORM_FIXTURE_FILE);
     const { stack, vpc, clients } = stackWithVpc();
     new TracingStore(stack, 'Traces', {
       vpc,

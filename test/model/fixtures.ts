@@ -1,11 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-/** The reference platform.yaml text. */
-export const REFERENCE_YAML = readFileSync(
-  fileURLToPath(new URL('../../platform.yaml', import.meta.url)),
-  'utf8',
-);
+/** The frozen platform fixture's text (a copy of the reference platform.yaml). */
+export { PLATFORM_FIXTURE_YAML as REFERENCE_YAML } from '../fixtures/platform.js';
 
 /**
  * A minimal valid platform whose `services:` block is `services` (indented by two spaces).

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { memoryIo } from '../../cli/cli-io.js';
 import type * as Program from '../../cli/program.js';
+import { renderPlatformWorkflows } from '../../pipelines/generated-files.js';
 import { GENERATED_MARKER } from '../../pipelines/workflow.js';
+import { fixtureModel, PLATFORM_FIXTURE_FILE, PLATFORM_FIXTURE_YAML } from '../fixtures/platform.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -21,17 +23,11 @@ async function aio(cwd: string, ...args: string[]) {
 let work: string;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'aio-pipelines-'));
-  cpSync(join(ROOT, 'platform.yaml'), join(work, 'platform.yaml'));
+  cpSync(PLATFORM_FIXTURE_FILE, join(work, 'platform.yaml'));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('aio pipelines', () => {
-  test('the committed .github/workflows are up to date with the TypeScript', async () => {
-    const r = await aio(ROOT, 'pipelines', '--check');
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-  });
-
   test('--write then --check round trips; drift, stale and extra generated files fail --check', async () => {
     const missing = await aio(work, 'pipelines', '--check');
     expect(missing.code).toBe(1);
@@ -44,7 +40,7 @@ describe('aio pipelines', () => {
       'wrote: .github/workflows/deploy.yml\nwrote: .github/workflows/pull-request.yml',
     );
     expect(readFileSync(join(work, '.github/workflows/deploy.yml'), 'utf8')).toBe(
-      readFileSync(join(ROOT, '.github/workflows/deploy.yml'), 'utf8'),
+      renderPlatformWorkflows(fixtureModel()).get('.github/workflows/deploy.yml'),
     );
     expect((await aio(work, 'pipelines', '--check')).code).toBe(0);
 
@@ -71,13 +67,13 @@ describe('aio pipelines', () => {
   test('a platform.yaml change (a new environment) shows up as drift', async () => {
     const copy = mkdtempSync(join(tmpdir(), 'aio-pipelines-env-'));
     try {
-      const yaml = readFileSync(join(ROOT, 'platform.yaml'), 'utf8').replace(
+      writeFileSync(join(copy, 'platform.yaml'), PLATFORM_FIXTURE_YAML);
+      expect((await aio(copy, 'pipelines', '--write')).code).toBe(0);
+      const yaml = PLATFORM_FIXTURE_YAML.replace(
         'environments:\n',
         "environments:\n  staging:\n    account: '333333333333'\n    region: ap-northeast-2\n    size: small\n",
       );
       writeFileSync(join(copy, 'platform.yaml'), yaml);
-      mkdirSync(join(copy, '.github'));
-      cpSync(join(ROOT, '.github/workflows'), join(copy, '.github/workflows'), { recursive: true });
       const r = await aio(copy, 'pipelines', '--check');
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('changed: .github/workflows/deploy.yml');

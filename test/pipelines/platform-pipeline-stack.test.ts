@@ -1,12 +1,12 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { PLATFORM_FIXTURE_FILE } from '../fixtures/platform.js';
 import { parsePlatform } from '../../model/index.js';
 import { PlatformPipelineStack, repositoryFromUrl } from '../../pipelines/platform-pipeline-stack.js';
 
-const platformFile = fileURLToPath(new URL('../../platform.yaml', import.meta.url));
+const platformFile = PLATFORM_FIXTURE_FILE;
 const CONNECTION =
   'arn:aws:codeconnections:ap-northeast-2:111111111111:connection/11111111-2222-3333-4444-555555555555';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { PLATFORM_FIXTURE_FILE } from '../fixtures/platform.js';
 import { parse } from 'yaml';
 import { parsePlatform, type PlatformModel } from '../../model/index.js';
 import { isPinnedBySha } from '../../pipelines/actions.js';
@@ -9,7 +9,7 @@ import { platformWorkflows, type WorkflowFiles } from '../../pipelines/platform-
 import type { Job } from '../../pipelines/workflow.js';
 import { usesOf, workflowSchemaErrors } from './workflow-schema.js';
 
-const platformFile = fileURLToPath(new URL('../../platform.yaml', import.meta.url));
+const platformFile = PLATFORM_FIXTURE_FILE;
 
 describe('platformWorkflows', () => {
   let model: PlatformModel;

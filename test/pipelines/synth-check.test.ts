@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { PLATFORM_FIXTURE_YAML } from '../fixtures/platform.js';
 import { parse, stringify } from 'yaml';
 import { memoryIo } from '../../cli/cli-io.js';
 import type * as Program from '../../cli/program.js';
@@ -19,7 +20,7 @@ async function aio(cwd: string, ...args: string[]) {
 
 /** The reference platform cut down to one environment and one service, so each synth is short. */
 function smallPlatform(): string {
-  const spec = parse(readFileSync(join(ROOT, 'platform.yaml'), 'utf8')) as {
+  const spec = parse(PLATFORM_FIXTURE_YAML) as {
     environments: Record<string, unknown>;
     services: Record<string, unknown>;
   };

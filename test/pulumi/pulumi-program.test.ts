@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { PLATFORM_FIXTURE_FILE } from '../fixtures/platform.js';
 import { objectId, platformManifests, type KubeObject } from '../../charts/index.js';
 import { loadPlatform } from '../../model/index.js';
 
@@ -29,7 +30,7 @@ beforeAll(async () => {
 describe('Pulumi program', () => {
   test('deploys exactly the cdk8s objects of dev, one resource per object, in stage groups', async () => {
     const { deployManifests } = await import('../../charts/pulumi-program.js');
-    const objects = platformManifests(loadPlatform('platform.yaml'), 'dev');
+    const objects = platformManifests(loadPlatform(PLATFORM_FIXTURE_FILE), 'dev');
     const groups = deployManifests(objects);
     // Children are created when `objs` resolves; wait until every child is registered.
     const urns = groups.map((g) =>

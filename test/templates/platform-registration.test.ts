@@ -1,12 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { diffLines } from 'diff';
 import { describe, expect, test } from 'vitest';
+import { PLATFORM_FIXTURE_YAML } from '../fixtures/platform.js';
 import { ValidationErrors } from '../../model/validation-error.js';
 import { registerService, spliceService } from '../../templates/platform-registration.js';
 import type { ServiceAnswers } from '../../templates/service-answers.js';
 import { FULL_ANSWERS } from './fixtures.js';
 
-const platformYaml = readFileSync(new URL('../../platform.yaml', import.meta.url), 'utf8');
+const platformYaml = PLATFORM_FIXTURE_YAML;
 
 /** The full service, without its cache. */
 const answers: ServiceAnswers = { ...FULL_ANSWERS, cache: 'none' };
