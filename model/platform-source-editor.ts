@@ -211,7 +211,7 @@ export class PlatformSourceEditor {
         this.splice(close, close, `, ${flow(value)}`);
       } else {
         const dash = this.current.lastIndexOf('-', last.range![0]);
-        const at = this.lineEnd(last.range![1]);
+        const at = this.lineEnd(this.contentEnd(last.range![1]));
         this.splice(at, at, `\n${' '.repeat(this.columnOf(dash)!)}- ${flow(value)}`);
       }
       return;
@@ -245,7 +245,7 @@ export class PlatformSourceEditor {
     const indent = this.columnOf((map.items[0]?.key as Ranged | undefined)?.range?.[0]);
     if (indent === undefined) throw this.error(`has no keys to add '${key}' after`, path);
     const lines = blockLines({ [key]: value }, indent, 2);
-    const at = this.lineEnd(this.lastValueEnd(map));
+    const at = this.lineEnd(this.contentEnd(this.lastValueEnd(map)));
     this.splice(at, at, `\n${lines.join('\n')}`);
   }
 
@@ -258,7 +258,7 @@ export class PlatformSourceEditor {
     if (list.items.length === 1) {
       let start = list.range[0];
       while (/\s/.test(text[start - 1] ?? '') && text[start - 1] !== ':') start--;
-      const end = list.flow ? list.range[1] : this.lineEnd(item.range![1]);
+      const end = list.flow ? list.range[1] : this.lineEnd(this.contentEnd(item.range![1]));
       this.splice(start, end, list.flow && text[start - 1] !== ':' ? '[]' : ' []');
       return;
     }
@@ -271,7 +271,7 @@ export class PlatformSourceEditor {
     }
     const dash = text.lastIndexOf('-', item.range![0]);
     const start = text.lastIndexOf('\n', dash) + 1;
-    const end = Math.min(this.lineEnd(item.range![1]) + 1, text.length);
+    const end = Math.min(this.lineEnd(this.contentEnd(item.range![1])) + 1, text.length);
     this.splice(start, end, '');
   }
 
@@ -311,6 +311,16 @@ export class PlatformSourceEditor {
     const lines = new LineCounter();
     this.doc = parseDocument(this.current, { lineCounter: lines });
     this.positions = new SourcePositions(this.doc, lines);
+  }
+
+  /**
+   * The offset just after the last non-blank character before `offset`: a block collection's
+   * value range ends after its final line break, which is the start of the next line.
+   */
+  private contentEnd(offset: number): number {
+    let at = offset;
+    while (at > 0 && /\s/.test(this.current[at - 1]!)) at--;
+    return at;
   }
 
   private lineEnd(offset: number): number {

@@ -94,7 +94,9 @@ export function githubRepo(url: string): string | undefined {
 async function askName(ask: Ask, warn: (message: string) => void = () => {}): Promise<string> {
   let suggestion: string | undefined;
   for (;;) {
-    const name = (await ask('service name (a DNS-1035 label: a letter first, at most 40 characters)', suggestion)).trim();
+    const name = (
+      await ask('service name (a DNS-1035 label: a letter first, at most 40 characters)', suggestion)
+    ).trim();
     try {
       checkServiceName(name);
       return name;

@@ -17,13 +17,25 @@ describe('GatewayChart', () => {
     ]);
     expect(backends('notification-api-notifications').map((b) => b.weight)).toEqual([50, 50]);
     expect(backends('inventory-api-stock').map((b) => b.weight)).toEqual([100, 0]);
-    for (const row of model.routesTable().filter((r) => r.service)) {
-      const route = find(objects, 'HTTPRoute', routeName(row.service!, row.path), 'kong');
+    for (const row of model.routes()) {
+      const route = find(objects, 'HTTPRoute', routeName(row.service, row.path), 'kong');
       expect(at(route, 'spec', 'rules')).toHaveLength(1);
       expect(at(route, 'spec', 'rules', 0, 'matches')).toEqual([
         { path: { type: 'PathPrefix', value: row.path } },
       ]);
     }
+  });
+
+  test("takes its routes from the model's typed routes() view, not the display table", () => {
+    const routes = GatewayChart.propsFromModel(model, 'dev').routes;
+    expect(routes).toEqual(model.routes());
+    expect(routes).toContainEqual({
+      service: 'order',
+      path: '/api/orders',
+      weight: 25,
+      monolithWeight: 75,
+      cohort: { firstBucket: 0, lastBucket: 24 },
+    });
   });
 
   test('sends everything else to the monolith, an ExternalName Service in legacy', () => {

@@ -56,9 +56,18 @@ describe('aio new service', () => {
   test('rejects a bad name with a suggested corrected one, writing nothing', async () => {
     const cwd = sandbox();
     await expect(run(memoryIo(cwd), 'Review_Digest', { owner: 'team-growth' })).rejects.toThrow(
-      /^service name 'Review_Digest' must be a DNS-1123 label.*; try 'review-digest'$/,
+      /^service name 'Review_Digest' must be a DNS-1035 label.*; try 'review-digest'$/,
     );
     expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  test('rejects a name Kubernetes refuses for a Service (a leading digit), writing nothing', async () => {
+    const cwd = sandbox(true);
+    await expect(run(memoryIo(cwd), '1abc', { owner: 'team-growth' })).rejects.toThrow(
+      /^service name '1abc' must be a DNS-1035 label, as Kubernetes requires of a Service name: .*; try 'svc-1abc'$/,
+    );
+    expect(readdirSync(cwd)).toEqual(['platform.yaml']);
+    expect(readFileSync(join(cwd, 'platform.yaml'), 'utf8')).toBe(platformYaml);
   });
 
   test('refuses a non-empty target unless --force', async () => {

@@ -104,10 +104,30 @@ describe('parsePlatform', () => {
     ]);
   });
 
-  test('throws on a service name that is not a DNS-1123 label and suggests one', () => {
+  test('throws on a service name that is not a DNS-1035 label and suggests one', () => {
     expect(problems(minimalPlatform('  Order_Service:\n    owner: team-a\n'))).toEqual([
-      "platform.yaml:10:3: services.Order_Service: name must be a DNS-1123 label: lowercase letters, digits and -, starting and ending alphanumeric; try 'order-service', got 'Order_Service'",
+      "platform.yaml:10:3: services.Order_Service: name must be a DNS-1035 label, as Kubernetes requires of a Service name: a lowercase letter first, then lowercase letters, digits and -, ending alphanumeric; try 'order-service', got 'Order_Service'",
     ]);
+  });
+
+  test('throws on a service name that starts with a digit, which Kubernetes refuses for a Service', () => {
+    const text = minimalPlatform(
+      '  1abc:\n    owner: team-a\n  order:\n    owner: team-a\n    calls: [2fa]\n',
+    );
+    const found = problems(text);
+    expect(found[0]).toMatch(
+      /^platform\.yaml:10:3: services\.1abc: name must be a DNS-1035 label, .*; try 'svc-1abc', got '1abc'$/,
+    );
+    expect(found).toContainEqual(
+      expect.stringMatching(
+        /^platform\.yaml:14:13: services\.order\.calls\[0\]: must be a DNS-1035 label, .*, got '2fa'$/,
+      ),
+    );
+  });
+
+  test('accepts digits after the first letter, and platform and environment names that start with one', () => {
+    const text = minimalPlatform('  review2:\n    owner: team-a\n').replace('  dev:', '  1dev:');
+    expect(parsePlatform(text).services.map((s) => s.name)).toEqual(['review2']);
   });
 
   test('throws on a service name longer than 40 characters', () => {
@@ -199,6 +219,29 @@ describe('parsePlatform', () => {
 });
 
 describe('PlatformModel views', () => {
+  test('routes() gives each migrated path its service, weight and cohort buckets, sorted, paths normalized', () => {
+    const text = minimalPlatform(
+      '  b:\n    owner: t\n    routes: [{ path: /api/b/, weight: 0 }, { path: /api/a, weight: 100 }]\n  c:\n    owner: t\n    routes: [{ path: /api/c, weight: 30 }]\n',
+    );
+    expect(parsePlatform(text).routes()).toEqual([
+      {
+        service: 'b',
+        path: '/api/a',
+        weight: 100,
+        monolithWeight: 0,
+        cohort: { firstBucket: 0, lastBucket: 99 },
+      },
+      { service: 'b', path: '/api/b', weight: 0, monolithWeight: 100 },
+      {
+        service: 'c',
+        path: '/api/c',
+        weight: 30,
+        monolithWeight: 70,
+        cohort: { firstBucket: 0, lastBucket: 29 },
+      },
+    ]);
+  });
+
   test('routesTable splits each path between service and monolith and ends with the catch-all', () => {
     const rows = parsePlatform(REFERENCE_YAML).routesTable();
     expect(rows.find((r) => r.path === '/api/orders')).toEqual({

@@ -5,7 +5,7 @@ import { githubRepo } from '../../templates/resolve-answers.js';
 import { FULL_ANSWERS } from './fixtures.js';
 
 describe('checkServiceName', () => {
-  test('accepts DNS-1123 labels of up to 40 characters', () => {
+  test('accepts DNS-1035 labels of up to 40 characters', () => {
     for (const name of ['review', 'a', 'review-digest-2', 'x'.repeat(40)]) {
       expect(() => checkServiceName(name)).not.toThrow();
     }
@@ -13,7 +13,10 @@ describe('checkServiceName', () => {
 
   test('throws for a bad name and suggests a corrected one', () => {
     expect(() => checkServiceName('Review_Digest')).toThrow(
-      "service name 'Review_Digest' must be a DNS-1123 label: lowercase letters, digits and -, starting and ending alphanumeric; try 'review-digest'",
+      "service name 'Review_Digest' must be a DNS-1035 label, as Kubernetes requires of a Service name: a lowercase letter first, then lowercase letters, digits and -, ending alphanumeric; try 'review-digest'",
+    );
+    expect(() => checkServiceName('1abc')).toThrow(
+      /^service name '1abc' must be a DNS-1035 label.*; try 'svc-1abc'$/,
     );
     expect(() => checkServiceName('-orders-')).toThrow(/try 'orders'/);
     expect(() => checkServiceName('a'.repeat(41))).toThrow(
@@ -31,6 +34,12 @@ describe('suggestServiceName', () => {
     expect(suggestServiceName(`${'ab-'.repeat(14)}x`)).toBe('ab-'.repeat(13) + 'a');
     expect(suggestServiceName('***')).toBeUndefined();
   });
+
+  test('puts svc- before a leading digit, so the name starts with a letter', () => {
+    expect(suggestServiceName('1abc')).toBe('svc-1abc');
+    expect(suggestServiceName('3d viewer')).toBe('svc-3d-viewer');
+    expect(suggestServiceName('9'.repeat(40))).toBe(`svc-${'9'.repeat(36)}`);
+  });
 });
 
 describe('checkAnswers', () => {
@@ -42,6 +51,16 @@ describe('checkAnswers', () => {
       /--route must start with '\/'/,
     );
     expect(() => checkAnswers({ ...FULL_ANSWERS, calls: ['review-digest'] })).toThrow(/cannot call itself/);
+    expect(() => checkAnswers({ ...FULL_ANSWERS, routes: ['/'] })).toThrow(
+      /--route '\/' is the catch-all to the legacy monolith/,
+    );
+  });
+
+  test('throws for a name or a call that starts with a digit, as Kubernetes would', () => {
+    expect(() => checkAnswers({ ...FULL_ANSWERS, name: '1abc' })).toThrow(/try 'svc-1abc'/);
+    expect(() => checkAnswers({ ...FULL_ANSWERS, calls: ['2fa'] })).toThrow(
+      "--calls must name a service (a DNS-1035 label), got '2fa'",
+    );
   });
 });
 
