@@ -2,6 +2,7 @@ import { parseDocument } from 'yaml';
 import { parsePlatform } from '../model/load-platform.js';
 import type { PlatformModel } from '../model/platform-model.js';
 import { PlatformSourceEditor, type SourceMapping } from '../model/platform-source-editor.js';
+import { normalizeRoutePath } from '../model/route-path.js';
 import type { ServiceAnswers } from './service-answers.js';
 
 /** The result of {@link registerService}: the new platform.yaml text, already validated. */
@@ -59,6 +60,6 @@ function serviceEntry(answers: ServiceAnswers): SourceMapping {
     ...(answers.database !== 'none' && { database: answers.database }),
     ...(answers.cache !== 'none' && { cache: answers.cache }),
     ...(answers.calls.length > 0 && { calls: [...answers.calls] }),
-    routes: answers.routes.map((path) => ({ path, weight: 0 })),
+    routes: answers.routes.map((path) => ({ path: normalizeRoutePath(path), weight: 0 })),
   };
 }
