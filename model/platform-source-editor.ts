@@ -1,7 +1,7 @@
 import { isMap, isScalar, isSeq } from 'yaml';
 import { normalizeRoutePath } from './route-path.js';
 import type { FieldPath } from './source-positions.js';
-import { YamlSource, type Ranged, type SourceMapping } from './yaml-source.js';
+import { YamlSource, type Ranged, type SourceMapping, type SourceValue } from './yaml-source.js';
 
 export type { SourceMapping, SourceValue } from './yaml-source.js';
 
@@ -99,6 +99,30 @@ export class PlatformSourceEditor {
    */
   public addRoute(service: string, path: string, weight: number): void {
     this.source.appendToList(['services', service, 'routes'], { path: normalizeRoutePath(path), weight });
+  }
+
+  /**
+   * Sets a single-valued field of `service`'s route `path` (such as a shadow percentage), adding it
+   * when absent. For the weight use {@link setRouteWeight}, which also handles stale comments.
+   *
+   * @throws ValidationError when the service has no such route, or the field holds a list or mapping
+   */
+  public setRouteField(service: string, path: string, key: string, value: SourceValue): void {
+    const { index } = this.routeNode(service, path);
+    this.source.set(['services', service, 'routes', index, key], value);
+  }
+
+  /**
+   * Sets a field of `service` (such as `tier`, or a new `auth` mapping), adding it at the end of the
+   * service when absent.
+   *
+   * @throws ValidationError when the service does not exist, or the field holds a list or mapping
+   */
+  public setServiceField(service: string, key: string, value: SourceValue): void {
+    if (!this.hasService(service)) {
+      throw this.source.error(`no service '${service}' to set '${key}' on`, ['services']);
+    }
+    this.source.set(['services', service, key], value);
   }
 
   /**

@@ -19,6 +19,9 @@ export interface SourceMapping {
   readonly [key: string]: SourceValue;
 }
 
+/** Where a node is: mapping keys and list indexes, as `Document.getIn` takes them. */
+export type SourcePath = readonly (string | number)[];
+
 type Range = [number, number, number];
 /** A node with its source range: start, value end, node end (comment included). */
 export type Ranged = Node & { range?: Range | null };
@@ -59,7 +62,7 @@ export class YamlSource {
   }
 
   /** Appends `value` to the list at `path`, creating the key in its parent mapping when absent. */
-  public appendToList(path: readonly string[], value: SourceValue): void {
+  public appendToList(path: SourcePath, value: SourceValue): void {
     const parentPath = path.slice(0, -1);
     const key = path[path.length - 1]!;
     const parent = this.doc.getIn(parentPath, true) as Ranged | undefined;
@@ -92,11 +95,25 @@ export class YamlSource {
       return;
     }
     if (list !== undefined && list !== null) throw this.error('must be a list', path);
-    this.addMapEntry(parentPath, key, [value]);
+    this.addMapEntry(parentPath, String(key), [value]);
+  }
+
+  /**
+   * Sets the single value at `path`, or adds it as `key: value` at the end of its parent mapping
+   * when the key is absent. A list or mapping already there is refused: replacing one would have to
+   * choose what to do with the comments inside it.
+   */
+  public set(path: SourcePath, value: SourceValue): void {
+    const node = this.doc.getIn(path, true) as Ranged | null | undefined;
+    if (node === undefined) return this.addMapEntry(path.slice(0, -1), String(path.at(-1)), value);
+    if (!isScalar(node) || !node.range) {
+      throw this.error('is a list or mapping; change it by hand, aio only sets single values', path);
+    }
+    this.splice(node.range[0], node.range[1], flow(value));
   }
 
   /** Adds `key: value` at the end of the mapping at `path`, in the mapping's own style. */
-  public addMapEntry(path: readonly string[], key: string, value: SourceValue): void {
+  public addMapEntry(path: SourcePath, key: string, value: SourceValue): void {
     const map = this.doc.getIn(path, true) as Ranged | undefined;
     if (!isMap(map) || !map.range) throw this.error('must be a mapping', path);
     if (map.flow) {
@@ -114,7 +131,7 @@ export class YamlSource {
   }
 
   /** Removes item `index` of the list at `path`; the last item leaves `[]`. */
-  public removeListItem(path: readonly string[], index: number): void {
+  public removeListItem(path: SourcePath, index: number): void {
     const list = this.doc.getIn(path, true) as Ranged | undefined;
     if (!isSeq(list) || !list.range) throw this.error('must be a list', path);
     const item = list.items[index] as Ranged;
@@ -158,7 +175,7 @@ export class YamlSource {
    * indented like the mapping's own entries and theirs, after a blank line and an optional
    * comment.
    */
-  public addBlockEntry(path: readonly string[], key: string, fields: SourceMapping, comment?: string): void {
+  public addBlockEntry(path: SourcePath, key: string, fields: SourceMapping, comment?: string): void {
     const map = this.doc.getIn(path, true) as Ranged | undefined;
     if (!isMap(map) || map.flow) throw this.error('must be a block mapping', path);
     const first = map.items[0];

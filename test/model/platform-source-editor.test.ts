@@ -166,3 +166,39 @@ describe('isStaleSplitComment', () => {
     expect(isStaleSplitComment(comment, before, after)).toBe(stale);
   });
 });
+
+describe('PlatformSourceEditor fields (for --shadow, auth and what comes next)', () => {
+  test('sets a route field, adding it in the route’s own style when absent', () => {
+    const editor = new PlatformSourceEditor(SHAPES);
+    editor.setRouteField('a', '/a1', 'shadow', 10);
+    editor.setRouteField('a', '/a3', 'shadow', 5);
+    editor.setRouteField('a', '/a3', 'shadow', 6);
+    expect(editor.text).toBe(
+      SHAPES.replace('{ path: /a1, weight: 1 }', '{ path: /a1, weight: 1, shadow: 10 }').replace(
+        '        weight: 3\n',
+        '        weight: 3\n        shadow: 6\n',
+      ),
+    );
+  });
+
+  test('sets a service field, adding a mapping at the end of the service', () => {
+    const editor = new PlatformSourceEditor(SHAPES);
+    editor.setServiceField('d', 'auth', { required: true, scopes: ['orders:read'] });
+    editor.setServiceField('e', 'tier', 'non-critical');
+    expect(editor.text).toBe(
+      SHAPES.replace(
+        '  d:\n    owner: o\n',
+        '  d:\n    owner: o\n    auth:\n      required: true\n      scopes: [orders:read]\n',
+      ).replace('  e: { owner: o }', '  e: { owner: o, tier: non-critical }'),
+    );
+  });
+
+  test('throws on a field that holds a list, and on an unknown service', () => {
+    expect(() => new PlatformSourceEditor(SHAPES).setServiceField('a', 'routes', 'x')).toThrow(
+      'platform.yaml:5:7: services.a.routes: is a list or mapping; change it by hand, aio only sets single values',
+    );
+    expect(() => new PlatformSourceEditor(SHAPES).setServiceField('zz', 'tier', 'critical')).toThrow(
+      /services: no service 'zz' to set 'tier' on$/,
+    );
+  });
+});

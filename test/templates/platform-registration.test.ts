@@ -38,6 +38,12 @@ describe('registerService', () => {
     );
   });
 
+  test('rejects a name Kubernetes refuses for a Service, positioned at the new entry', () => {
+    expect(() => registerService(platformYaml, { ...answers, name: '1abc' })).toThrow(
+      /^platform\.yaml:\d+:3: services\.1abc: name must be a DNS-1035 label, .*; try 'svc-1abc', got '1abc'$/,
+    );
+  });
+
   test('rejects a service that is already defined', () => {
     expect(() => registerService(platformYaml, { ...answers, name: 'order' })).toThrow(
       /service 'order' is already defined/,
