@@ -1,15 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  call,
-  orderBody,
-  sleep,
-  startStack,
-  waitTerminal,
-  type Json,
-  type ServiceProcess,
-  type Stack,
-} from './stack.js';
+import type { ManagedProcess, Stack } from '@aio/stack';
+import { call, orderBody, sleep, startSagaStack, waitTerminal, type Json } from './order-client.js';
 
 /**
  * Chaos: 2,000 orders at concurrency 60 over 3 hot SKUs, 2 order replicas, while a killer `kill -9`s
@@ -25,25 +17,30 @@ const DEADLINE_SECONDS = 8;
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({
-    label: 'order_chaos',
-    orderReplicas: 2,
-    inventoryEnv: { RESERVATION_TTL_SECONDS: '20' },
-    orderEnv: {
-      SAGA_DEADLINE_SECONDS: String(DEADLINE_SECONDS),
-      SAGA_TTL_MARGIN_SECONDS: '5',
-      SAGA_LEASE_MS: '3000',
-      SAGA_POLL_MS: '200',
-      PARTICIPANT_TIMEOUT_MS: '2000',
-      DB_POOL_MAX: '8', // Postgres' 100 connections are shared with every other suite
+  stack = await startSagaStack(
+    'order_chaos',
+    {
+      inventory: { RESERVATION_TTL_SECONDS: '20' },
+      order: {
+        SAGA_DEADLINE_SECONDS: String(DEADLINE_SECONDS),
+        SAGA_TTL_MARGIN_SECONDS: '5',
+        SAGA_LEASE_MS: '3000',
+        SAGA_POLL_MS: '200',
+        PARTICIPANT_TIMEOUT_MS: '2000',
+        DB_POOL_MAX: '8', // Postgres' 100 connections are shared with every other suite
+      },
     },
-  });
-  for (const sku of SKUS) await call(`${stack.inventory.url}/stock/${sku}`, 'PUT', { available: INITIAL });
+    2,
+  );
+  for (const sku of SKUS) await call(`${url('inventory')}/stock/${sku}`, 'PUT', { available: INITIAL });
 }, 60_000);
 
 afterAll(async () => {
   await stack?.stop();
 });
+
+const url = (name: string) => stack.process(name).url;
+const replicas = () => stack.replicas('order');
 
 /** GET that retries a transient failure (a 5xx or a refused connection), so only answers are judged. */
 async function settled(url: string): Promise<{ status: number; body: Json }> {
@@ -72,7 +69,7 @@ function randomOrder(i: number) {
 /** POSTs with an Idempotency-Key, moving to the other replica while one is down. */
 async function placeWithRetry(body: unknown, key: string): Promise<string> {
   for (let attempt = 0; ; attempt++) {
-    const replica = stack.orders[(attempt + Number(key.split('-')[1])) % 2]!;
+    const replica = replicas()[(attempt + Number(key.split('-')[1])) % 2]!;
     try {
       const res = await call(`${replica.url}/orders`, 'POST', body, { 'idempotency-key': key });
       if (res.status === 202) return res.body.orderId as string;
@@ -92,9 +89,7 @@ const CHAOS_SECONDS = Number(process.env.AIO_CHAOS_SECONDS ?? 45);
 async function killer(stop: { done: boolean }, log: string[]): Promise<void> {
   const until = Date.now() + CHAOS_SECONDS * 1000;
   while (!stop.done && Date.now() < until) {
-    const round: ServiceProcess[] = [...stack.orders, stack.inventory, stack.payment].sort(
-      () => Math.random() - 0.5,
-    );
+    const round: ManagedProcess[] = [...stack.processes].sort(() => Math.random() - 0.5);
     for (const victim of round) {
       await sleep(800 + Math.random() * 1200);
       if (stop.done) return;
@@ -130,7 +125,7 @@ describe('order saga under chaos', () => {
           const id = await placeWithRetry(randomOrder(i), `chaos-${i}`);
           placed.push(id);
           // closed loop: each client waits for its order (any replica) before the next one
-          await waitTerminal(() => stack.orders[Math.floor(Math.random() * 2)]!.url, id, 120_000);
+          await waitTerminal(() => replicas()[Math.floor(Math.random() * 2)]!.url, id, 120_000);
         }
       }),
     );
@@ -141,10 +136,10 @@ describe('order saga under chaos', () => {
       await chaos.catch(() => undefined);
       console.log(timeline.join('\n'));
     }
-    for (const p of [...stack.orders, stack.inventory, stack.payment]) if (!p.running) await p.start();
+    for (const p of stack.processes) if (!p.running) await p.start();
     const elapsed = (Date.now() - started) / 1000;
 
-    const db = new pg.Client({ connectionString: stack.dbs.order.url });
+    const db = new pg.Client({ connectionString: stack.database('order').url });
     await db.connect();
     const faultsStopped = Date.now();
     let pending = -1;
@@ -171,7 +166,7 @@ describe('order saga under chaos', () => {
     expect(new Set(placed).size).toBe(ORDERS);
 
     for (const sku of SKUS) {
-      const stock = (await call(`${stack.inventory.url}/stock/${sku}`)).body;
+      const stock = (await call(`${url('inventory')}/stock/${sku}`)).body;
       const approvedUnits = orders
         .filter((o) => o.status === 'APPROVED')
         .flatMap((o) => o.items)
@@ -188,8 +183,8 @@ describe('order saga under chaos', () => {
       Array.from({ length: 16 }, async () => {
         for (let o = queue.pop(); o; o = queue.pop()) {
           const [reservation, payment] = await Promise.all([
-            settled(`${stack.inventory.url}/reservations/${o.order_id}`),
-            settled(`${stack.payment.url}/payments/${o.order_id}`),
+            settled(`${url('inventory')}/reservations/${o.order_id}`),
+            settled(`${url('payment')}/payments/${o.order_id}`),
           ]);
           if (reservation.body?.status === 'RESERVED')
             problems.push(`${o.order_id}: reservation left RESERVED`);

@@ -2,7 +2,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { call, orderBody, sleep, startStack, waitTerminal, type Json, type Stack } from './stack.js';
+import type { Stack } from '@aio/stack';
+import { call, orderBody, sleep, startSagaStack, waitTerminal, type Json } from './order-client.js';
 
 let stack: Stack;
 let order: string;
@@ -12,12 +13,14 @@ let sku = 0;
 /** A fresh SKU with `available` units. */
 async function newSku(available: number): Promise<string> {
   const name = `SKU-E2E-${++sku}`;
-  expect((await call(`${stack.inventory.url}/stock/${name}`, 'PUT', { available })).status).toBe(200);
+  expect((await call(`${stack.process('inventory').url}/stock/${name}`, 'PUT', { available })).status).toBe(
+    200,
+  );
   return name;
 }
 
 async function stock(name: string): Promise<Json> {
-  return (await call(`${stack.inventory.url}/stock/${name}`)).body;
+  return (await call(`${stack.process('inventory').url}/stock/${name}`)).body;
 }
 
 async function place(body: unknown, key?: string): Promise<string> {
@@ -30,19 +33,18 @@ async function place(body: unknown, key?: string): Promise<string> {
 beforeAll(async () => {
   traceFile = join(tmpdir(), `aio-order-e2e-spans-${process.pid}-${Date.now()}.jsonl`);
   const tracing = { OTEL_SDK_DISABLED: 'false', AIO_TRACE_FILE: traceFile };
-  stack = await startStack({
-    label: 'order_e2e',
-    inventoryEnv: { RESERVATION_TTL_SECONDS: '6', ...tracing },
-    orderEnv: {
+  stack = await startSagaStack('order_e2e', {
+    inventory: { RESERVATION_TTL_SECONDS: '6', ...tracing },
+    order: {
       SAGA_DEADLINE_SECONDS: '4',
       SAGA_TTL_MARGIN_SECONDS: '1',
       SAGA_LEASE_MS: '1000',
       SAGA_POLL_MS: '200',
       ...tracing,
     },
-    paymentEnv: tracing,
+    payment: tracing,
   });
-  order = stack.orders[0]!.url;
+  order = stack.process('order').url;
 }, 60_000);
 
 afterAll(async () => {
@@ -70,7 +72,7 @@ describe('order saga end to end', () => {
     ]);
     expect(await stock(a)).toMatchObject({ available: 8, reserved: 0, sold: 2 });
     expect(await stock(b)).toMatchObject({ available: 9, reserved: 0, sold: 1 });
-    expect((await call(`${stack.payment.url}/payments/${id}`)).body).toMatchObject({
+    expect((await call(`${stack.process('payment').url}/payments/${id}`)).body).toMatchObject({
       status: 'CAPTURED',
       captures: 1,
       amount: 30,
@@ -94,7 +96,7 @@ describe('order saga end to end', () => {
       saga: { state: 'COMPENSATED' },
     });
     expect(done.saga.steps[1]).toMatchObject({ name: 'authorizePayment', attempts: 0 });
-    expect((await call(`${stack.payment.url}/payments/${id}`)).status).toBe(404);
+    expect((await call(`${stack.process('payment').url}/payments/${id}`)).status).toBe(404);
     expect(await stock(a)).toMatchObject({ available: 1, reserved: 0, sold: 0 });
   });
 
@@ -110,13 +112,15 @@ describe('order saga end to end', () => {
       );
       expect(done.saga.steps[0]).toMatchObject({ name: 'reserveStock', status: 'COMPENSATED' });
       expect(await stock(a)).toMatchObject({ available: 5, reserved: 0, sold: 0 });
-      expect((await call(`${stack.inventory.url}/reservations/${id}`)).body.status).toBe('RELEASED');
+      expect((await call(`${stack.process('inventory').url}/reservations/${id}`)).body.status).toBe(
+        'RELEASED',
+      );
     },
   );
 
   test('voids the payment when the reservation expired before the commit', async () => {
     const a = await newSku(4);
-    const replica = stack.orders[0]!;
+    const replica = stack.process('order');
     await replica.stop();
     await replica.start({ AIO_SAGA_CRASH: 'before:commitReservation' });
     const id = await place(orderBody([{ sku: a, quantity: 1 }]));
@@ -126,7 +130,7 @@ describe('order saga end to end', () => {
     await replica.start();
     const done = await waitTerminal(() => order, id);
     expect(done).toMatchObject({ status: 'REJECTED', rejectionReason: 'RESERVATION_EXPIRED' });
-    expect((await call(`${stack.payment.url}/payments/${id}`)).body).toMatchObject({
+    expect((await call(`${stack.process('payment').url}/payments/${id}`)).body).toMatchObject({
       status: 'VOIDED',
       captures: 0,
     });
@@ -161,7 +165,7 @@ describe('order saga end to end', () => {
     const orderId = crypto.randomUUID();
     const reserve = () =>
       call(
-        `${stack.inventory.url}/reservations`,
+        `${stack.process('inventory').url}/reservations`,
         'POST',
         { orderId, items: [{ sku: a, quantity: 2 }] },
         { 'idempotency-key': `${orderId}:reserveStock` },
@@ -171,18 +175,18 @@ describe('order saga end to end', () => {
     expect(await stock(a)).toMatchObject({ available: 3, reserved: 2 });
     const pay = () =>
       call(
-        `${stack.payment.url}/payments`,
+        `${stack.process('payment').url}/payments`,
         'POST',
         { orderId, customerId: 'c1', amount: 20, currency: 'EUR', paymentToken: 'tok_visa' },
         { 'idempotency-key': `${orderId}:authorizePayment` },
       );
     expect((await Promise.all([pay(), pay()])).map((r) => r.status)).toEqual([201, 201]);
     const capture = () =>
-      call(`${stack.payment.url}/payments/${orderId}/capture`, 'POST', undefined, {
+      call(`${stack.process('payment').url}/payments/${orderId}/capture`, 'POST', undefined, {
         'idempotency-key': `${orderId}:capturePayment`,
       });
     expect([(await capture()).status, (await capture()).status]).toEqual([200, 200]);
-    expect((await call(`${stack.payment.url}/payments/${orderId}`)).body).toMatchObject({
+    expect((await call(`${stack.process('payment').url}/payments/${orderId}`)).body).toMatchObject({
       status: 'CAPTURED',
       captures: 1,
     });

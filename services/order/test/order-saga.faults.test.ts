@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { call, orderBody, sleep, startStack, waitTerminal, type Json, type Stack } from './stack.js';
+import type { Stack } from '@aio/stack';
+import { call, orderBody, sleep, startSagaStack, waitTerminal, type Json } from './order-client.js';
 
 /**
  * Crashes (SIGKILL) the order process at every saga step boundary, restarts it, and checks that
@@ -11,10 +12,9 @@ let stack: Stack;
 let sku = 0;
 
 beforeAll(async () => {
-  stack = await startStack({
-    label: 'order_faults',
-    inventoryEnv: { RESERVATION_TTL_SECONDS: '60' },
-    orderEnv: {
+  stack = await startSagaStack('order_faults', {
+    inventory: { RESERVATION_TTL_SECONDS: '60' },
+    order: {
       SAGA_DEADLINE_SECONDS: '30',
       SAGA_LEASE_MS: '300',
       SAGA_POLL_MS: '100',
@@ -29,8 +29,8 @@ afterAll(async () => {
 
 async function crashAndResume(crash: string, token: string) {
   const name = `SKU-F-${++sku}`;
-  await call(`${stack.inventory.url}/stock/${name}`, 'PUT', { available: 5 });
-  const replica = stack.orders[0]!;
+  await call(`${stack.process('inventory').url}/stock/${name}`, 'PUT', { available: 5 });
+  const replica = stack.process('order');
   if (!replica.running) await replica.start(); // an earlier failed scenario may have left it down
   const exitsBefore = replica.exits;
   const posted = await call(
@@ -44,8 +44,8 @@ async function crashAndResume(crash: string, token: string) {
   expect(replica.exits).toBe(exitsBefore + 1); // the hook really killed it
   await replica.start();
   const done = await waitTerminal(() => replica.url, posted.body.orderId as string);
-  const stock = (await call(`${stack.inventory.url}/stock/${name}`)).body;
-  const payment = await call(`${stack.payment.url}/payments/${posted.body.orderId}`);
+  const stock = (await call(`${stack.process('inventory').url}/stock/${name}`)).body;
+  const payment = await call(`${stack.process('payment').url}/payments/${posted.body.orderId}`);
   return { done, stock, payment };
 }
 

@@ -37,10 +37,16 @@ export interface WaitForHealthyOptions {
    * @default - nothing
    */
   readonly hint?: string;
+  /**
+   * The path that answers 2xx once the process is ready.
+   *
+   * @default /healthz
+   */
+  readonly path?: string;
 }
 
 /**
- * Polls `GET baseUrl/healthz` every 50 ms until it answers 2xx.
+ * Polls `GET baseUrl/healthz` (or `path`) every 50 ms until it answers 2xx.
  *
  * @throws Error when `child` exits first, or after `timeoutMs`, naming the service
  */
@@ -49,17 +55,18 @@ export async function waitForHealthy(baseUrl: string, options: WaitForHealthyOpt
   const hint = options.hint ? `; ${options.hint}` : '';
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   const child = options.child;
+  const path = options.path ?? '/healthz';
   for (;;) {
     if (child && (child.exitCode !== null || child.signalCode !== null)) {
       const how = child.signalCode ?? `code ${child.exitCode}`;
-      throw new Error(`${name} exited before /healthz answered (${how})${hint}`);
+      throw new Error(`${name} exited before ${path} answered (${how})${hint}`);
     }
     try {
-      if ((await fetch(`${baseUrl}/healthz`)).ok) return;
+      if ((await fetch(`${baseUrl}${path}`)).ok) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${name} did not answer /healthz in time${hint}`);
+    if (Date.now() > deadline) throw new Error(`${name} did not answer ${path} in time${hint}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -1,0 +1,70 @@
+import { StackScope, startStack, type Stack, type StackOptions } from '@aio/stack';
+
+/**
+ * The order service's tests: the saga's three processes started by the stack launcher, on their own
+ * databases and Redis prefix, plus JSON helpers.
+ */
+
+/** Env overrides per process, as {@link StackOptions.env}. */
+export type StackEnv = NonNullable<StackOptions['env']>;
+
+/** Starts order (with `orderReplicas` instances), inventory and payment in a test scope. */
+export async function startSagaStack(label: string, env: StackEnv = {}, orderReplicas = 1): Promise<Stack> {
+  return startStack({
+    processes: ['order'],
+    scope: StackScope.test(label),
+    replicas: { order: orderReplicas },
+    // Postgres' 100 connections are shared with every other suite
+    commonEnv: { DB_POOL_MAX: '4' },
+    env: { ...env, inventory: { SWEEP_INTERVAL_MS: '200', ...env.inventory } },
+  });
+}
+
+/** A parsed JSON reply body; tests read fields freely. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+/** JSON request helper; returns status and parsed body. */
+export async function call(
+  url: string,
+  method = 'GET',
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Json }> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** An order body. */
+export function orderBody(
+  items: { sku: string; quantity: number }[],
+  paymentToken = 'tok_visa',
+  customerId = 'c1',
+) {
+  return { customerId, currency: 'EUR', paymentToken, items: items.map((i) => ({ ...i, unitPrice: 10 })) };
+}
+
+/** Polls an order until it is APPROVED or REJECTED (long-polling with `waitMs`). */
+export async function waitTerminal(
+  orderUrl: () => string,
+  orderId: string,
+  timeoutMs = 30_000,
+): Promise<Json> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { status, body } = await call(`${orderUrl()}/orders/${orderId}?waitMs=1000`);
+      if (status === 200 && body.status !== 'PENDING') return body;
+    } catch {
+      await sleep(100); // the replica may be down
+    }
+    if (Date.now() > deadline) throw new Error(`order ${orderId} not terminal after ${timeoutMs} ms`);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

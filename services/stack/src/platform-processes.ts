@@ -1,0 +1,34 @@
+import type { ProcessEntry } from './process-entry.js';
+
+/**
+ * The platform's local processes, one entry each. `aio dev`, the e2e, fault and chaos tests and the
+ * benchmarks start subsets of this table through {@link startStack}; the order of the entries is the
+ * order of `aio dev`'s fixed ports (`--base-port` for the first, then the next ones).
+ *
+ * The monolith, the gateway, the token issuer and the next services are added here, one entry each.
+ */
+export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
+  {
+    name: 'order',
+    role: 'service',
+    main: 'services/order/dist/main.js',
+    database: true,
+    calls: ['inventory', 'payment'],
+    // order refuses to start unless its saga deadline fits inside inventory's reservation TTL, so it
+    // reads the value inventory was given (900 is inventory's default)
+    env: (ctx) => ({ RESERVATION_TTL_SECONDS: ctx.envOf('inventory').RESERVATION_TTL_SECONDS ?? '900' }),
+  },
+  {
+    name: 'inventory',
+    role: 'service',
+    main: 'services/inventory/dist/main.js',
+    database: true,
+    redis: true,
+  },
+  {
+    name: 'payment',
+    role: 'service',
+    main: 'services/payment/dist/main.js',
+    database: true,
+  },
+];
