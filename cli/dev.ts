@@ -1,34 +1,41 @@
 import type { Command } from 'commander';
-import type { ChildProcess } from 'node:child_process';
-import type * as PathModule from 'node:path';
+import type { Stack } from '@aio/stack';
 import type { CliIo } from './cli-io.js';
 
-/** Options of `aio dev`. */
+/** Options of `aio dev` (and of `aio dev reconcile`, which reads the same stack). */
 export interface DevOptions {
-  /** Port of order; inventory and payment take the next two. */
+  /** Port of the first process of the table (order); the others take the next ones. */
   readonly basePort: string;
-  /** Postgres server URL (without database). */
+  /** PostgreSQL server URL (without database). */
   readonly pgUrl: string;
   /** Redis URL. */
   readonly redisUrl: string;
-  /** Database names are `<prefix>_order`, `<prefix>_inventory`, `<prefix>_payment`. */
+  /** Databases are `<prefix>_<process>`. */
   readonly dbPrefix: string;
-  /** Inventory's Redis key prefix. */
+  /** Every Redis key of the stack starts with it (`<prefix><process>:`). */
   readonly redisPrefix: string;
   /** Seed demo stock. */
   readonly seed: boolean;
+  /** Drop the databases and the stack's Redis keys first. */
+  readonly reset?: boolean;
+  /** Print one JSON line with the URLs when ready, instead of the banner. */
+  readonly json?: boolean;
+  /** `pretty` or `json`; default: pretty in a terminal. */
+  readonly logFormat?: string;
 }
 
-const SERVICES = ['inventory', 'payment', 'order'] as const;
-type ServiceName = (typeof SERVICES)[number];
 const DEMO_STOCK = { 'DEMO-TSHIRT': 100, 'DEMO-MUG': 50, 'DEMO-POSTER': 5 };
+const HINT =
+  'start it (bash .ci/run starts PostgreSQL and Redis when they are down) or point aio dev at it with';
 
-/** `aio dev`: the local stack (order, inventory, payment) against the machine's Postgres and Redis. */
+/** `aio dev`: the local stack (every process of the launcher's table) against Postgres and Redis. */
 export function registerDev(program: Command, io: CliIo, done: (code: number) => void): void {
-  program
+  const dev = program
     .command('dev')
-    .description('run order, inventory and payment locally against Postgres and Redis; Ctrl-C stops them')
-    .option('--base-port <port>', 'port of order; inventory and payment use the next two', '8080')
+    .description(
+      'run the local stack (order, inventory, payment) against Postgres and Redis; Ctrl-C stops it',
+    )
+    .option('--base-port <port>', 'port of order; the other processes use the next ones', '8080')
     .option(
       '--pg-url <url>',
       'Postgres server',
@@ -36,173 +43,170 @@ export function registerDev(program: Command, io: CliIo, done: (code: number) =>
     )
     .option('--redis-url <url>', 'Redis server', process.env.AIO_DEV_REDIS_URL ?? 'redis://127.0.0.1:6379')
     .option('--db-prefix <name>', 'databases are <name>_order, <name>_inventory, <name>_payment', 'aio')
-    .option('--redis-prefix <prefix>', "inventory's Redis key prefix", 'aio:dev:inventory:')
+    .option('--redis-prefix <prefix>', "prefix of the stack's Redis keys (<prefix><process>:)", 'aio:dev:')
     .option('--no-seed', 'do not seed demo stock')
+    .option('--reset', "drop the local databases and the stack's Redis keys (its prefix only) first")
+    .option('--json', 'print one JSON line with the URLs when ready: { gateway, monolith, services }')
+    .option('--log-format <format>', 'pretty or json (default: pretty in a terminal, json otherwise)')
     .action(async (opts: DevOptions) => done(await devCommand(io, opts)));
+  dev
+    .command('reconcile')
+    .description("rebuild inventory's Redis counters from its Postgres ledger, on the aio dev stack")
+    .option('--dry-run', 'report the drift without repairing it')
+    .action(async (opts: { dryRun?: boolean }, cmd: Command) =>
+      done(await reconcileCommand(io, cmd.parent!.opts<DevOptions>(), opts.dryRun ?? false)),
+    );
 }
 
 /**
- * Runs the local stack until SIGINT/SIGTERM, then stops the three processes gracefully.
+ * Runs the local stack until SIGINT/SIGTERM, then stops it (callers first).
  *
- * @returns 0 after a clean stop, 1 when a service failed to start or died
+ * @returns 0 after a clean stop, 1 when a dependency is down, a process failed to start or died
  */
 export async function devCommand(io: CliIo, opts: DevOptions): Promise<number> {
-  const [{ spawn }, { existsSync }, path, { UsageError }] = await Promise.all([
+  const lib = await import('@aio/stack');
+  const { scope, basePort } = await devScope(opts);
+  const format = opts.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json');
+  if (format !== 'pretty' && format !== 'json') {
+    const { UsageError } = await import('../model/validation-error.js');
+    throw new UsageError(`--log-format: must be pretty or json, got ${format}`);
+  }
+  const processes = lib.PLATFORM_PROCESSES.map((e) => e.name);
+  let stack: Stack | undefined;
+  let stopping = false;
+  let early: number | undefined; // the exit code when a signal or a death came during startup
+  let stopped: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => (stopped = resolve));
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    io.err('stopping the local stack ...');
+    if (stack) void stack.stop().then(() => stopped(0));
+    else early = 0;
+  };
+  try {
+    if (opts.reset) {
+      await scope.assertReachable(true);
+      const withDb = lib.resolveEntries(lib.PLATFORM_PROCESSES, processes).filter((e) => e.database);
+      const { databases, keys } = await scope.reset(withDb.map((e) => e.name));
+      for (const name of databases) io.err(`dropped database ${name}`);
+      io.err(`deleted ${keys} Redis key${keys === 1 ? '' : 's'} under ${scope.redisPrefix}`);
+    }
+    const formatLine = await lib.logLineFormatter(format, format === 'pretty' && !!process.stderr.isTTY);
+    // Ctrl-C during startup is handled too: the processes started so far are stopped, none is left
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    stack = await lib.startStack({
+      processes,
+      scope,
+      basePort,
+      logs: lib.StackLogs.toLines((name, line) => io.err(formatLine(name, line))),
+      onUnexpectedExit: (p, how) => {
+        if (stopping) return;
+        stopping = true;
+        io.err(`${p.name} exited (${how}); stopping the others`);
+        if (stack) void stack.stop().then(() => stopped(1));
+        else early = 1; // died while the others were starting
+      },
+    });
+    for (const name of scope.created) io.err(`created database ${name}`);
+    if (early !== undefined) {
+      await stack.stop();
+      return early;
+    }
+    if (opts.seed) await seedStock(stack.process('inventory').url, io);
+    io.out(opts.json ? JSON.stringify(readyLine(stack)) : banner(stack));
+    const code = await finished;
+    io.err('stopped');
+    return code;
+  } catch (err) {
+    if (early === 0) return 0; // interrupted during startup: what was started is stopped
+    if (!(err instanceof lib.StackError)) throw err;
+    io.err(`error: ${err.message}`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `aio dev reconcile`: inventory's `reconcile` command with the environment `aio dev` gives inventory. */
+export async function reconcileCommand(io: CliIo, opts: DevOptions, dryRun: boolean): Promise<number> {
+  const [lib, { spawn }, { join }] = await Promise.all([
+    import('@aio/stack'),
     import('node:child_process'),
-    import('node:fs'),
     import('node:path'),
+  ]);
+  const { scope, basePort } = await devScope(opts);
+  let env: Readonly<Record<string, string>>;
+  try {
+    env = await lib.processEnvironment({ processes: ['inventory'], scope, basePort }, 'inventory');
+  } catch (err) {
+    if (!(err instanceof lib.StackError)) throw err;
+    io.err(`error: ${err.message}`);
+    return 1;
+  }
+  const main = join(lib.REPO_ROOT, 'services/inventory/dist/main.js');
+  const child = spawn(process.execPath, [main, 'reconcile', ...(dryRun ? ['--dry-run'] : [])], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => io.err(c.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (stdout) io.out(stdout);
+  return code ?? 1;
+}
+
+async function devScope(opts: DevOptions) {
+  const [{ StackScope }, { UsageError }] = await Promise.all([
+    import('@aio/stack'),
     import('../model/validation-error.js'),
   ]);
-  const base = Number(opts.basePort);
-  if (!Number.isInteger(base) || base < 1 || base > 65533) {
-    throw new UsageError(`--base-port: must be a port from 1 to 65533, got ${opts.basePort}`);
+  const basePort = Number(opts.basePort);
+  if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65500) {
+    throw new UsageError(`--base-port: must be a port from 1 to 65500, got ${opts.basePort}`);
   }
   if (!/^[a-z_][a-z0-9_]*$/.test(opts.dbPrefix)) {
     throw new UsageError(`--db-prefix: must be lowercase letters, digits and _, got ${opts.dbPrefix}`);
   }
-  const root = findRoot(path, existsSync);
-  const mains = Object.fromEntries(
-    SERVICES.map((s) => [s, path.join(root, 'services', s, 'dist', 'main.js')]),
-  ) as Record<ServiceName, string>;
-  const missing = SERVICES.filter((s) => !existsSync(mains[s]));
-  if (missing.length) {
-    throw new UsageError(
-      `${missing.join(', ')} not built: run npm run build (or npx tsc -b services/${missing[0]}) first`,
-    );
+  if (!opts.redisPrefix)
+    throw new UsageError('--redis-prefix: must not be empty (it bounds what --reset deletes)');
+  for (const [flag, value] of [
+    ['--pg-url', opts.pgUrl],
+    ['--redis-url', opts.redisUrl],
+  ] as const) {
+    if (!URL.canParse(value)) throw new UsageError(`${flag}: must be a URL, got ${value}`);
   }
-
-  const dbs = await ensureDatabases(
-    opts.pgUrl,
-    SERVICES.map((s) => `${opts.dbPrefix}_${s}`),
-  );
-  for (const name of dbs.created) io.err(`created database ${name}`);
-  const ports: Record<ServiceName, number> = { order: base, inventory: base + 1, payment: base + 2 };
-  const url = (s: ServiceName) => `http://127.0.0.1:${ports[s]}`;
-  const dbUrl = (s: ServiceName) => `${opts.pgUrl.replace(/\/$/, '')}/${opts.dbPrefix}_${s}`;
-  const env: Record<ServiceName, Record<string, string>> = {
-    inventory: { REDIS_URL: opts.redisUrl, REDIS_KEY_PREFIX: opts.redisPrefix },
-    payment: {},
-    order: { INVENTORY_URL: url('inventory'), PAYMENT_URL: url('payment') },
-  };
-
-  const children = new Map<ServiceName, ChildProcess>();
-  let stopping = false;
-  let failed = false;
-  const stopAll = async () => {
-    stopping = true;
-    await Promise.all(
-      [...children.values()].map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-            setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
-          }),
-      ),
-    );
-  };
-  const finished = new Promise<void>((resolve) => {
-    const onSignal = () => {
-      io.err('stopping order, inventory and payment ...');
-      void stopAll().then(resolve);
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    for (const s of SERVICES) {
-      const child = spawn(process.execPath, [mains[s]], {
-        env: { ...process.env, ...env[s], PORT: String(ports[s]), DATABASE_URL: dbUrl(s) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const prefix = `[${s}] `;
-      for (const stream of [child.stdout, child.stderr]) {
-        let partial = '';
-        stream?.on('data', (chunk: Buffer) => {
-          const lines = (partial + chunk.toString('utf8')).split('\n');
-          partial = lines.pop() ?? '';
-          for (const line of lines) io.err(prefix + line);
-        });
-      }
-      child.on('exit', (code, signal) => {
-        if (stopping) return;
-        failed = true;
-        io.err(`${s} exited (${signal ?? `code ${code}`}); stopping the others`);
-        void stopAll().then(resolve);
-      });
-      children.set(s, child);
-    }
+  const scope = StackScope.dev({
+    pgUrl: opts.pgUrl,
+    redisUrl: opts.redisUrl,
+    dbPrefix: opts.dbPrefix,
+    redisPrefix: opts.redisPrefix,
+    hint: `${HINT} --pg-url / --redis-url`,
   });
-
-  const ready = await waitHealthy(SERVICES.map(url), () => stopping);
-  if (ready) {
-    if (opts.seed) await seedStock(url('inventory'), io);
-    io.out(
-      [
-        'aio dev: the local stack is up',
-        `  order      ${url('order')}   (POST /orders, GET /orders/:id, GET /sagas?stuck=true)`,
-        `  inventory  ${url('inventory')}   (GET /stock/:sku)`,
-        `  payment    ${url('payment')}   (GET /payments/:orderId)`,
-        `try: curl -s -XPOST ${url('order')}/orders -H 'content-type: application/json' -H 'idempotency-key: demo-1' \\`,
-        `       -d '{"customerId":"c1","currency":"EUR","paymentToken":"tok_visa","items":[{"sku":"DEMO-MUG","quantity":1,"unitPrice":9.5}]}'`,
-        'press Ctrl-C to stop',
-      ].join('\n'),
-    );
-  } else if (!stopping) {
-    io.err('services did not become healthy within 30 s; stopping');
-    failed = true;
-    await stopAll();
-    return 1;
-  }
-  await finished;
-  io.err('stopped');
-  return failed ? 1 : 0;
+  return { scope, basePort };
 }
 
-function findRoot(path: typeof PathModule, exists: (p: string) => boolean): string {
-  let dir = path.dirname(new URL(import.meta.url).pathname);
-  while (!exists(path.join(dir, 'services', 'order', 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-  return dir;
+/** The `--json` line; the gateway and monolith fields are filled once the table has such entries. */
+function readyLine(stack: Stack) {
+  const first = (role: string) => stack.processes.find((p) => p.entry.role === role)?.url ?? null;
+  const services: Record<string, string> = {};
+  for (const p of stack.processes) if (p.entry.role === 'service') services[p.entry.name] ??= p.url;
+  return { gateway: first('gateway'), monolith: first('monolith'), services };
 }
 
-async function ensureDatabases(pgUrl: string, names: readonly string[]): Promise<{ created: string[] }> {
-  const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: `${pgUrl.replace(/\/$/, '')}/postgres` });
-  await client.connect();
-  const created: string[] = [];
-  try {
-    for (const name of names) {
-      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-      if (rowCount) continue;
-      await client.query(`CREATE DATABASE ${name}`).catch((err: { code?: string }) => {
-        if (err.code !== '42P04') throw err; // created meanwhile by someone else
-      });
-      created.push(name);
-    }
-  } finally {
-    await client.end();
-  }
-  return { created };
-}
-
-async function waitHealthy(urls: readonly string[], stopped: () => boolean): Promise<boolean> {
-  const deadline = Date.now() + 30_000;
-  for (const url of urls) {
-    for (;;) {
-      if (stopped()) return false;
-      try {
-        if ((await fetch(`${url}/healthz`)).ok) break;
-      } catch {
-        // not up yet
-      }
-      if (Date.now() > deadline) return false;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return true;
+function banner(stack: Stack): string {
+  const url = (name: string) => stack.process(name).url;
+  return [
+    'aio dev: the local stack is up',
+    ...stack.processes.map((p) => `  ${p.name.padEnd(10)} ${p.url}`),
+    '  order: POST /orders, GET /orders/:id, GET /sagas?stuck=true; inventory: GET /stock/:sku; payment: GET /payments/:orderId',
+    `try: curl -s -XPOST ${url('order')}/orders -H 'content-type: application/json' -H 'idempotency-key: demo-1' \\`,
+    `       -d '{"customerId":"c1","currency":"EUR","paymentToken":"tok_visa","items":[{"sku":"DEMO-MUG","quantity":1,"unitPrice":9.5}]}'`,
+    'press Ctrl-C to stop',
+  ].join('\n');
 }
 
 async function seedStock(inventoryUrl: string, io: CliIo): Promise<void> {

@@ -44,6 +44,7 @@ export class ManagedProcess {
   public exits = 0;
   private child: ChildProcess | undefined;
   private expected = false;
+  private starting = false;
 
   constructor(private readonly props: ManagedProcessProps) {
     this.name = props.name;
@@ -81,8 +82,10 @@ export class ManagedProcess {
     this.props.logs.attach(this.name, child);
     child.once('exit', (code, signal) => {
       this.exits++;
-      if (!this.expected) this.props.onUnexpectedExit?.(this, signal ?? `code ${code}`);
+      // an exit during start() is reported by start() itself
+      if (!this.expected && !this.starting) this.props.onUnexpectedExit?.(this, signal ?? `code ${code}`);
     });
+    this.starting = true;
     try {
       await waitForHealthy(this.url, {
         child,
@@ -94,6 +97,8 @@ export class ManagedProcess {
     } catch (err) {
       await this.kill9();
       throw new StackError((err as Error).message);
+    } finally {
+      this.starting = false;
     }
   }
 

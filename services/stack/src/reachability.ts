@@ -51,13 +51,14 @@ async function checkRedis(url: string): Promise<string | undefined> {
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  redis.on('error', () => undefined); // reported by connect/ping below
+  let socketError: unknown;
+  redis.on('error', (err) => (socketError = err)); // connect() itself only says "Connection is closed"
   try {
     await redis.connect();
     await redis.ping();
     return undefined;
   } catch (err) {
-    return describe('Redis', serverAddress(url, 6379), err);
+    return describe('Redis', serverAddress(url, 6379), socketError ?? err);
   } finally {
     redis.disconnect();
   }

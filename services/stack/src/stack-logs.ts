@@ -87,7 +87,7 @@ export async function logLineFormatter(
   format: LogFormat,
   colorize: boolean,
 ): Promise<(process: string, line: string) => string> {
-  const width = 10;
+  const width = 12;
   const plain = (process: string, line: string) => `${`[${process}]`.padEnd(width)} ${line}`;
   if (format === 'json') return (process, line) => (line.startsWith('{') ? line : plain(process, line));
   const { prettyFactory } = (await import('pino-pretty')).default;
