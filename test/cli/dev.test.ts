@@ -1,96 +1,161 @@
-import { deleteRedisKeys, randomSuffix, TEST_REDIS_URL } from '@aio/kit/testing';
-import { spawn } from 'node:child_process';
+import { deleteRedisKeys, freePort, randomSuffix, TEST_REDIS_URL } from '@aio/kit/testing';
+import { Redis } from 'ioredis';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
+import { memoryIo } from '../../cli/cli-io.js';
+import { runCli } from '../../cli/program.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'lib/bin/aio.js');
+const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
 const dbPrefix = `aio_test_dev_${randomSuffix()}`;
 const redisPrefix = `test:dev:${randomSuffix()}:`;
+const outside = `${redisPrefix.slice(0, -1)}-other:key`; // shares the text, not the prefix
 
-async function portsFree(base: number): Promise<boolean> {
-  for (const port of [base, base + 1, base + 2]) {
-    const srv = net.createServer();
-    const ok = await new Promise<boolean>((resolve) => {
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (!ok) return false;
+async function admin<T>(run: (client: pg.Client) => Promise<T>, db = ADMIN): Promise<T> {
+  const client = new pg.Client({ connectionString: db });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function portFree(port: number): Promise<boolean> {
+  const srv = net.createServer();
+  const ok = await new Promise<boolean>((resolve) => {
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (ok) {
     srv.close();
     await once(srv, 'close');
   }
-  return true;
+  return ok;
 }
 
 afterAll(async () => {
-  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-  await admin.connect();
-  for (const s of ['order', 'inventory', 'payment'])
-    await admin.query(`DROP DATABASE IF EXISTS ${dbPrefix}_${s} WITH (FORCE)`);
-  await admin.end();
-  const { Redis } = await import('ioredis');
+  await admin(async (c) => {
+    for (const s of ['order', 'inventory', 'payment'])
+      await c.query(`DROP DATABASE IF EXISTS ${dbPrefix}_${s} WITH (FORCE)`);
+  });
   const redis = new Redis(TEST_REDIS_URL);
   await deleteRedisKeys(redis, redisPrefix);
+  await redis.del(outside);
   redis.disconnect();
 });
 
 describe('aio dev', () => {
-  test.skipIf(!existsSync(CLI))(
-    'creates the databases, seeds stock, serves an order and stops all three on Ctrl-C',
-    async () => {
-      let base = 20000 + Math.floor(Math.random() * 20000);
-      while (!(await portsFree(base))) base += 3;
-      const child = spawn(
-        process.execPath,
-        [CLI, 'dev', '--base-port', String(base), '--db-prefix', dbPrefix, '--redis-prefix', redisPrefix],
-        {
-          env: { ...process.env, OTEL_SDK_DISABLED: 'true', LOG_LEVEL: 'warn', DB_POOL_MAX: '3' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      const exited = once(child, 'exit');
-      const deadline = Date.now() + 60_000;
-      while (!stdout.includes('press Ctrl-C to stop')) {
-        if (child.exitCode !== null || Date.now() > deadline)
-          throw new Error(`aio dev did not come up:\n${stderr}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(stdout).toContain(`order      http://127.0.0.1:${base}`);
-      expect(stderr).toContain(`created database ${dbPrefix}_order`);
-      const stock = (await (await fetch(`http://127.0.0.1:${base + 1}/stock/DEMO-MUG`)).json()) as {
-        available: number;
-      };
-      expect(stock.available).toBe(50);
-      const placed = await fetch(`http://127.0.0.1:${base}/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          customerId: 'dev',
-          currency: 'EUR',
-          paymentToken: 'tok_visa',
-          items: [{ sku: 'DEMO-MUG', quantity: 1, unitPrice: 9.5 }],
-        }),
-      });
-      const { orderId } = (await placed.json()) as { orderId: string };
-      const order = (await (
-        await fetch(`http://127.0.0.1:${base}/orders/${orderId}?waitMs=15000`)
-      ).json()) as { status: string };
-      expect(order.status).toBe('APPROVED');
+  test('--reset --json drops stale state, prints the URLs, serves an order and stops on Ctrl-C', async () => {
+    expect(existsSync(CLI), `${CLI} missing: run npm run build`).toBe(true);
+    // stale state: a database with a leftover table, and Redis counters that survived a dropped database
+    await admin((c) => c.query(`CREATE DATABASE ${dbPrefix}_inventory`));
+    await admin(
+      (c) => c.query('CREATE TABLE leftover (x int)'),
+      ADMIN.replace(/postgres$/, `${dbPrefix}_inventory`),
+    );
+    const redis = new Redis(TEST_REDIS_URL);
+    await redis.hset(`${redisPrefix}inventory:{stock}:sku:DEMO-MUG`, { available: 3, reserved: 0, sold: 0 });
+    await redis.set(outside, 'kept');
 
-      child.kill('SIGINT');
-      const [code] = await exited;
-      expect(code).toBe(0);
-      expect(stderr).toContain('stopped');
-      expect(await portsFree(base)).toBe(true); // all three children are gone
-    },
-    120_000,
-  );
+    let base = 20000 + Math.floor(Math.random() * 20000);
+    while (!(await Promise.all([0, 1, 2].map((i) => portFree(base + i)))).every(Boolean)) base += 3;
+    const args = ['--db-prefix', dbPrefix, '--redis-prefix', redisPrefix];
+    const child = spawn(
+      process.execPath,
+      [CLI, 'dev', '--reset', '--json', '--base-port', String(base), ...args],
+      {
+        env: { ...process.env, OTEL_SDK_DISABLED: 'true', LOG_LEVEL: 'warn', DB_POOL_MAX: '3' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = once(child, 'exit');
+    const deadline = Date.now() + 60_000;
+    while (!stdout.includes('\n')) {
+      if (child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`aio dev did not come up:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const url = (port: number) => `http://127.0.0.1:${port}`;
+    expect(JSON.parse(stdout)).toEqual({
+      gateway: null,
+      monolith: null,
+      services: { order: url(base), inventory: url(base + 1), payment: url(base + 2) },
+    });
+    expect(stderr).toContain(`dropped database ${dbPrefix}_inventory`);
+    expect(stderr).toContain(`deleted 1 Redis key under ${redisPrefix}`);
+    expect(stderr).toContain(`created database ${dbPrefix}_order`);
+    expect(await redis.get(outside)).toBe('kept'); // never beyond the stack's prefix
+    const leftover = await admin(
+      (c) => c.query("SELECT to_regclass('leftover') AS t"),
+      ADMIN.replace(/postgres$/, `${dbPrefix}_inventory`),
+    );
+    expect(leftover.rows[0].t).toBeNull();
+    redis.disconnect();
+
+    const stock = (await (await fetch(`${url(base + 1)}/stock/DEMO-MUG`)).json()) as { available: number };
+    expect(stock.available).toBe(50); // seeded afresh, not the stale 3
+    const placed = await fetch(`${url(base)}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', prefer: 'wait=10' },
+      body: JSON.stringify({
+        customerId: 'dev',
+        currency: 'EUR',
+        paymentToken: 'tok_visa',
+        items: [{ sku: 'DEMO-MUG', quantity: 1, unitPrice: 9.5 }],
+      }),
+    });
+    expect(((await placed.json()) as { status: string }).status).toBe('APPROVED');
+
+    child.kill('SIGINT');
+    const [code] = await exited;
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain('stopped');
+    expect(await Promise.all([0, 1, 2].map((i) => portFree(base + i)))).toEqual([true, true, true]);
+
+    // the README's reconcile runs on the same stack's database and prefix
+    const reconcile = spawnSync(process.execPath, [CLI, 'dev', 'reconcile', '--dry-run', ...args], {
+      env: { ...process.env, OTEL_SDK_DISABLED: 'true' },
+      encoding: 'utf8',
+    });
+    expect(reconcile.status, reconcile.stderr).toBe(0);
+    expect(JSON.parse(reconcile.stdout)).toMatchObject({ skus: 3, drift: [], applied: false });
+  }, 120_000);
+
+  test('names a PostgreSQL or Redis that is down and exits 1, saying what to do', async () => {
+    const closed = await freePort();
+    for (const [flag, value, message] of [
+      [
+        '--pg-url',
+        `postgres://postgres@127.0.0.1:${closed}`,
+        `PostgreSQL at 127.0.0.1:${closed} is not reachable`,
+      ],
+      ['--redis-url', `redis://127.0.0.1:${closed}`, `Redis at 127.0.0.1:${closed} is not reachable`],
+    ] as const) {
+      const io = memoryIo();
+      const code = await runCli(['node', 'aio', 'dev', flag, value, '--db-prefix', dbPrefix], io);
+      expect(code).toBe(1);
+      const [line, ...rest] = io.stderr;
+      expect(line).toContain(`error: ${message} (ECONNREFUSED)`);
+      expect(line).toContain('bash .ci/run starts PostgreSQL and Redis');
+      expect(line).toContain('--pg-url / --redis-url');
+      expect(rest).toEqual([]); // no stack trace, nothing started
+    }
+  });
+
+  test('rejects an empty --redis-prefix with a usage error (it bounds what --reset deletes)', async () => {
+    const io = memoryIo();
+    expect(await runCli(['node', 'aio', 'dev', '--reset', '--redis-prefix', ''], io)).toBe(2);
+    expect(io.stderr.join('\n')).toContain('--redis-prefix: must not be empty');
+  });
 });
