@@ -7,51 +7,43 @@
  * Postgres backends, Redis, the load generator): on 2 shared cores that is what decides throughput.
  *
  * Env: BENCH_ORDERS (default 3000), BENCH_CONCURRENCY (default 50), BENCH_VARIANTS (default
- * `prefer,poll,monolith`; add `floor` for the order service against participants that answer at once), BENCH_PROFILE (a process name: writes its V8 CPU profile to /tmp/aio-saga-prof),
- * DB_POOL_MAX (passed to every service, for pool-size experiments).
+ * `prefer,poll,monolith`; add `floor` for the order service against participants that answer at once),
+ * BENCH_PROFILE (a process of the stack, e.g. `order` or `saga-monolith`: writes its V8 CPU profile to
+ * /tmp/aio-saga-prof),
+ * DB_POOL_MAX (passed to every service, for pool-size experiments). The processes are started by the
+ * stack launcher (`@aio/stack`); their logs go to a temporary directory per variant.
  */
 import {
-  createTestDatabase,
-  deleteRedisKeys,
-  freePort,
-  TEST_REDIS_URL,
-  testRedisPrefix,
-  waitForHealthy,
-} from '@aio/kit/testing';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+  StackScope,
+  startStack,
+  type ManagedProcess,
+  type ProcessEntry,
+  type StackOptions,
+} from '@aio/stack';
 import http from 'node:http';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const SKUS = Array.from({ length: 10 }, (_, i) => `BENCH-${i}`);
 
-async function startProcess(
-  script: string,
-  env: Record<string, string>,
-): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  // BENCH_PROFILE=order (or inventory, payment, monolith) writes a V8 CPU profile to /tmp/aio-saga-prof
-  const profile = process.env.BENCH_PROFILE && script.includes(process.env.BENCH_PROFILE);
-  const flags = profile ? ['--cpu-prof', '--cpu-prof-dir=/tmp/aio-saga-prof'] : [];
-  const child = spawn(process.execPath, [...flags, join(ROOT, script)], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      LOG_LEVEL: 'warn',
-      OTEL_SDK_DISABLED: 'true',
-      ...(process.env.DB_POOL_MAX ? { DB_POOL_MAX: process.env.DB_POOL_MAX } : {}),
-      ...env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+/** The benchmark's own processes, next to the platform's (built by the bench:saga script). */
+const BASELINES: readonly ProcessEntry[] = [
+  { name: 'saga-monolith', role: 'support', main: 'lib/bench/saga-monolith.mjs', database: true },
+  { name: 'null-participants', role: 'support', main: 'lib/bench/saga-null-participants.mjs' },
+];
+
+/** Starts `processes` (and what they call) on throwaway databases, as every variant does. */
+function startBench(label: string, processes: string[], standIns: StackOptions['standIns'] = {}) {
+  // BENCH_PROFILE=order (or inventory, payment, saga-monolith) writes a V8 CPU profile to /tmp/aio-saga-prof
+  const profiled = process.env.BENCH_PROFILE;
+  return startStack({
+    processes,
+    scope: StackScope.test(label),
+    extraProcesses: BASELINES,
+    standIns,
+    commonEnv: process.env.DB_POOL_MAX ? { DB_POOL_MAX: process.env.DB_POOL_MAX } : {},
+    nodeArgs: profiled ? { [profiled]: ['--cpu-prof', '--cpu-prof-dir=/tmp/aio-saga-prof'] } : {},
   });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHealthy(url, { child, name: script, timeoutMs: 20_000 });
-  return { url, child };
 }
 
 /** The load generator's client: node:http with keep-alive (much lighter than fetch, so the generator
@@ -116,12 +108,12 @@ async function cpuSecondsOf(comm: string): Promise<Map<number, number>> {
 
 /** What every process on the machine spent while `run` ran: the services, Postgres, Redis and this load generator. */
 async function measureCpu(
-  procs: Record<string, ChildProcess>,
+  procs: Record<string, ManagedProcess>,
   orders: number,
   run: () => Promise<RunResult>,
 ): Promise<RunResult> {
   const sample = async () => ({
-    own: await Promise.all(Object.values(procs).map((c) => cpuSeconds(c.pid))),
+    own: await Promise.all(Object.values(procs).map((p) => cpuSeconds(p.pid))),
     postgres: await cpuSecondsOf('postgres'),
     redis: await cpuSecondsOf('redis-server'),
     load: process.cpuUsage(),
@@ -202,89 +194,48 @@ async function load(orderUrl: string, count: number, tag: string, mode: ClientMo
   return { ordersPerSecond: count / seconds, p50: pct(50), p99: pct(99), approved };
 }
 
-async function stopAll(children: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(async (c) => {
-      if (c.exitCode !== null) return;
-      const exit = once(c, 'exit');
-      c.kill('SIGTERM');
-      setTimeout(() => c.kill('SIGKILL'), 5000).unref();
-      await exit;
-    }),
-  );
-}
-
 /**
  * The order service against one bare process answering every participant call at once
  * (`bench/saga-null-participants.ts`): what the saga reaches when inventory and payment cost nothing
  * but their HTTP exchange. A ceiling for any participant implementation, not a deployable setup.
  */
 async function benchFloor(): Promise<RunResult> {
-  const db = await createTestDatabase('bench_floor');
-  const children: ChildProcess[] = [];
+  const stack = await startBench('bench_floor', ['order'], {
+    inventory: 'null-participants',
+    payment: 'null-participants',
+  });
   try {
-    const nul = await startProcess('lib/bench/saga-null-participants.mjs', {});
-    children.push(nul.child);
-    const order = await startProcess('services/order/dist/main.js', {
-      DATABASE_URL: db.url,
-      INVENTORY_URL: nul.url,
-      PAYMENT_URL: nul.url,
-    });
-    children.push(order.child);
+    const order = stack.process('order');
     await load(order.url, 300, 'warmup', 'prefer-wait');
-    const procs = { order: order.child, 'null participants': nul.child };
+    const procs = { order, 'null participants': stack.process('null-participants') };
     return await measureCpu(procs, ORDERS, () => load(order.url, ORDERS, 'run', 'prefer-wait'));
   } finally {
-    await stopAll(children);
-    await db.drop();
+    await stack.stop();
   }
 }
 
 async function benchSaga(mode: ClientMode): Promise<RunResult> {
-  const dbs = await Promise.all(['order', 'inv', 'pay'].map((l) => createTestDatabase(`bench_${l}`)));
-  const prefix = testRedisPrefix('bench_saga');
-  const children: ChildProcess[] = [];
+  const stack = await startBench('bench_saga', ['order']);
   try {
-    const inventory = await startProcess('services/inventory/dist/main.js', {
-      DATABASE_URL: dbs[1]!.url,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-    });
-    children.push(inventory.child);
-    const payment = await startProcess('services/payment/dist/main.js', { DATABASE_URL: dbs[2]!.url });
-    children.push(payment.child);
-    const order = await startProcess('services/order/dist/main.js', {
-      DATABASE_URL: dbs[0]!.url,
-      INVENTORY_URL: inventory.url,
-      PAYMENT_URL: payment.url,
-    });
-    children.push(order.child);
-    for (const sku of SKUS) await json('PUT', `${inventory.url}/stock/${sku}`, { available: 1_000_000 });
-    await load(order.url, 300, 'warmup', mode);
-    const procs = { order: order.child, inventory: inventory.child, payment: payment.child };
-    return await measureCpu(procs, ORDERS, () => load(order.url, ORDERS, 'run', mode));
+    const [order, inventory, payment] = ['order', 'inventory', 'payment'].map((n) => stack.process(n));
+    for (const sku of SKUS) await json('PUT', `${inventory!.url}/stock/${sku}`, { available: 1_000_000 });
+    await load(order!.url, 300, 'warmup', mode);
+    const procs = { order: order!, inventory: inventory!, payment: payment! };
+    return await measureCpu(procs, ORDERS, () => load(order!.url, ORDERS, 'run', mode));
   } finally {
-    await stopAll(children);
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(TEST_REDIS_URL);
-    await deleteRedisKeys(redis, prefix);
-    redis.disconnect();
-    await Promise.all(dbs.map((d) => d.drop()));
+    await stack.stop();
   }
 }
 
 async function benchMonolith(): Promise<RunResult> {
-  const db = await createTestDatabase('bench_monolith');
-  let child: ChildProcess | undefined;
+  const stack = await startBench('bench_monolith', ['saga-monolith']);
   try {
-    const mono = await startProcess('lib/bench/saga-monolith.mjs', { DATABASE_URL: db.url });
-    child = mono.child;
+    const mono = stack.process('saga-monolith');
     for (const sku of SKUS) await json('PUT', `${mono.url}/stock/${sku}`, { available: 1_000_000 });
     await load(mono.url, 300, 'warmup', 'prefer-wait');
-    return await measureCpu({ monolith: child }, ORDERS, () => load(mono.url, ORDERS, 'run', 'prefer-wait'));
+    return await measureCpu({ monolith: mono }, ORDERS, () => load(mono.url, ORDERS, 'run', 'prefer-wait'));
   } finally {
-    if (child) await stopAll([child]);
-    await db.drop();
+    await stack.stop();
   }
 }
 
