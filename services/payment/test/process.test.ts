@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,34 +6,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { createTestDatabase, freePort, waitForHealthy } from '@aio/kit/testing';
+import { StackScope, startStack } from '@aio/stack';
 import type { SpanRecord } from '@aio/kit/tracing';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
+/** Payment alone, on its own database, through the stack launcher (tracing on: the SDK is not disabled). */
+function startPayment(label: string, env: Record<string, string>) {
+  return startStack({
+    processes: ['payment'],
+    scope: StackScope.test(label),
+    env: { payment: { OTEL_SDK_DISABLED: 'false', ...env } },
+  });
+}
+
 describe('payment dist/main.js', () => {
   test('joins the caller trace (http + pg spans to AIO_TRACE_FILE) and exits 0 on SIGTERM', async () => {
     expect(existsSync(main), `${main} missing: run npm run build`).toBe(true);
-    const db = await createTestDatabase('payment_process');
     const dir = mkdtempSync(join(tmpdir(), 'aio-trace-'));
     const traceFile = join(dir, 'spans.jsonl');
-    const port = await freePort();
-    const child = spawn(process.execPath, [main], {
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: db.url,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        AIO_TRACE_FILE: traceFile,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const stack = await startPayment('payment_process', { AIO_TRACE_FILE: traceFile });
+    const payment = stack.process('payment');
     try {
-      const base = `http://127.0.0.1:${port}`;
-      await waitForHealthy(base, { child, name: 'payment' });
+      const base = payment.url;
       const traceId = 'a'.repeat(31) + '1';
       const parent = 'b'.repeat(15) + '2';
       const res = await fetch(`${base}/payments`, {
@@ -50,9 +44,8 @@ describe('payment dist/main.js', () => {
       });
       expect(res.status).toBe(201);
       expect(res.headers.get('x-trace-id')).toBe(traceId);
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code, stderr).toBe(0);
+      const { code } = await payment.stop(); // SIGTERM
+      expect(code, `see ${stack.logDir}`).toBe(0);
       const spans = readFileSync(traceFile, 'utf8')
         .trim()
         .split('\n')
@@ -62,9 +55,8 @@ describe('payment dist/main.js', () => {
       expect(server).toMatchObject({ service: 'payment', parentSpanId: parent });
       expect(spans.some((s) => s.kind === 2 && /pg|postgres|INSERT|SELECT|BEGIN/i.test(s.name))).toBe(true);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await stack.stop();
       rmSync(dir, { recursive: true, force: true });
-      await db.drop();
     }
   });
 
@@ -80,33 +72,18 @@ describe('payment dist/main.js', () => {
     }).listen(0, '127.0.0.1');
     await once(collector, 'listening');
     const endpoint = `http://127.0.0.1:${(collector.address() as net.AddressInfo).port}`;
-    const db = await createTestDatabase('payment_otlp');
-    const port = await freePort();
-    const child = spawn(process.execPath, [main], {
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: db.url,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-      },
-      stdio: 'ignore',
-    });
+    const stack = await startPayment('payment_otlp', { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint });
+    const payment = stack.process('payment');
     try {
-      const base = `http://127.0.0.1:${port}`;
-      await waitForHealthy(base, { child, name: 'payment' });
-      expect((await fetch(`${base}/payments/none`)).status).toBe(404);
-      child.kill('SIGTERM'); // shutdown flushes the batch
-      const [code] = (await once(child, 'exit')) as [number | null];
+      expect((await fetch(`${payment.url}/payments/none`)).status).toBe(404);
+      const { code } = await payment.stop(); // SIGTERM: shutdown flushes the batch
       expect(code).toBe(0);
       const traces = received.filter((r) => r.path === '/v1/traces');
       expect(traces.length).toBeGreaterThan(0);
       expect(traces.map((t) => t.body).join('')).toContain('"payment"');
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await stack.stop();
       collector.close();
-      await db.drop();
     }
   });
 });
