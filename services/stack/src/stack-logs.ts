@@ -18,6 +18,9 @@ export abstract class StackLogs {
     return new LineLogs(write);
   }
 
+  /** The directory of the log files, when they go to files. */
+  public abstract readonly directory: string | undefined;
+
   /** Connects a newly spawned process. */
   public abstract attach(process: string, child: ChildProcess): void;
 
@@ -26,12 +29,12 @@ export abstract class StackLogs {
 }
 
 class DirectoryLogs extends StackLogs {
-  constructor(public readonly dir: string) {
+  constructor(public readonly directory: string) {
     super();
   }
 
   public attach(process: string, child: ChildProcess): void {
-    const file = createWriteStream(join(this.dir, `${process}.log`), { flags: 'a' });
+    const file = createWriteStream(join(this.directory, `${process}.log`), { flags: 'a' });
     let open = 2;
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) {
@@ -44,11 +47,13 @@ class DirectoryLogs extends StackLogs {
   }
 
   public hint(process: string): string {
-    return `see ${join(this.dir, `${process}.log`)}`;
+    return `see ${join(this.directory, `${process}.log`)}`;
   }
 }
 
 class LineLogs extends StackLogs {
+  public readonly directory = undefined;
+
   constructor(private readonly write: (process: string, line: string) => void) {
     super();
   }

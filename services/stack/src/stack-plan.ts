@@ -58,6 +58,15 @@ export function dependencies(entry: ProcessEntry): readonly string[] {
   return [...(entry.calls ?? []), ...(entry.after ?? [])];
 }
 
+/** Fails naming the first entry whose script is missing (before anything is created). */
+export function assertBuilt(root: string, entries: readonly ProcessEntry[]): void {
+  for (const entry of entries) {
+    if (entry.main && !existsSync(join(root, entry.main))) {
+      throw new StackError(`${entry.name}: ${entry.main} is not built; run npm run build first`);
+    }
+  }
+}
+
 /** Input of {@link planProcesses}. */
 export interface PlanInput {
   readonly root: string;
@@ -76,11 +85,6 @@ export interface PlanInput {
 /** Ports, argv and environment of every instance, in start order. */
 export async function planProcesses(input: PlanInput): Promise<PlannedProcess[]> {
   const { root, scope, standIns } = input;
-  for (const entry of input.entries) {
-    if (entry.main && !existsSync(join(root, entry.main))) {
-      throw new StackError(`${entry.name}: ${entry.main} is not built; run npm run build first`);
-    }
-  }
   const instances = input.entries.flatMap((entry) => {
     const count = input.replicas[entry.name] ?? 1;
     return Array.from({ length: count }, (_, i) => ({

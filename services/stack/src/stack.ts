@@ -6,6 +6,7 @@ import { ManagedProcess } from './managed-process.js';
 import { PLATFORM_PROCESSES } from './platform-processes.js';
 import type { ProcessEntry } from './process-entry.js';
 import {
+  assertBuilt,
   assertPortsFree,
   dependencies,
   planProcesses,
@@ -117,17 +118,11 @@ export interface Stack {
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { scope } = options;
-  const table = [...PLATFORM_PROCESSES, ...(options.extraProcesses ?? [])];
-  const entries = resolveEntries(table, options.processes, options.standIns);
-  await scope.assertReachable(entries.some((e) => e.redis));
+  const { entries, databases, plan } = await prepare(options);
   const logs = options.logs ?? StackLogs.toDirectory(mkdtempSync(join(tmpdir(), 'aio-stack-')));
-  const logDir = (logs as { dir?: string }).dir;
-  const databases = await scope.open(entries.filter((e) => e.database).map((e) => e.name));
-  const processes: ManagedProcess[] = [];
+  const processes = plan.map((p) => manage(p, logs, options));
   try {
-    const plan = await planFor(options, table, entries, databases);
     if (options.basePort !== undefined) await assertPortsFree(plan, options.portFlag ?? '--base-port');
-    for (const p of plan) processes.push(manage(p, logs, options));
     await startInOrder(entries, processes, options.standIns ?? {});
   } catch (err) {
     await Promise.all(processes.map((p) => p.kill9()));
@@ -138,7 +133,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let stopping: Promise<void> | undefined;
   return {
     processes,
-    logDir,
+    logDir: logs.directory,
     redisPrefix: scope.redisPrefix,
     process: (name) => {
       const found = processes.find((p) => p.name === name) ?? find(name)[0];
@@ -163,35 +158,39 @@ export async function processEnvironment(
   options: StackOptions,
   name: string,
 ): Promise<Readonly<Record<string, string>>> {
-  const table = [...PLATFORM_PROCESSES, ...(options.extraProcesses ?? [])];
-  const entries = resolveEntries(table, options.processes, options.standIns);
-  await options.scope.assertReachable(entries.some((e) => e.redis));
-  const databases = await options.scope.open(entries.filter((e) => e.database).map((e) => e.name));
-  const plan = await planFor(options, table, entries, databases);
+  const { plan } = await prepare(options);
   const found = plan.find((p) => p.name === name);
   if (!found) throw new Error(`process '${name}' is not part of this stack`);
   return found.env;
 }
 
-function planFor(
-  options: StackOptions,
-  table: readonly ProcessEntry[],
-  entries: readonly ProcessEntry[],
-  databases: ReadonlyMap<string, StackDatabase>,
-): Promise<PlannedProcess[]> {
-  return planProcesses({
-    root: REPO_ROOT,
-    table,
-    entries,
-    standIns: options.standIns ?? {},
-    scope: options.scope,
-    databases,
-    replicas: options.replicas ?? {},
-    basePort: options.basePort,
-    commonEnv: options.commonEnv ?? {},
-    env: options.env ?? {},
-    nodeArgs: options.nodeArgs ?? {},
-  });
+/** Resolves the entries, checks they are built and the servers answer, opens the databases and plans. */
+async function prepare(options: StackOptions) {
+  const { scope } = options;
+  const table = [...PLATFORM_PROCESSES, ...(options.extraProcesses ?? [])];
+  const entries = resolveEntries(table, options.processes, options.standIns);
+  assertBuilt(REPO_ROOT, entries);
+  await scope.assertReachable(entries.some((e) => e.redis));
+  const databases = await scope.open(entries.filter((e) => e.database).map((e) => e.name));
+  try {
+    const plan = await planProcesses({
+      root: REPO_ROOT,
+      table,
+      entries,
+      standIns: options.standIns ?? {},
+      scope,
+      databases,
+      replicas: options.replicas ?? {},
+      basePort: options.basePort,
+      commonEnv: options.commonEnv ?? {},
+      env: options.env ?? {},
+      nodeArgs: options.nodeArgs ?? {},
+    });
+    return { entries, databases, plan };
+  } catch (err) {
+    await scope.close();
+    throw err;
+  }
 }
 
 function manage(p: PlannedProcess, logs: StackLogs, options: StackOptions): ManagedProcess {
