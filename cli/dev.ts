@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Stack } from '@aio/stack';
+import type { ProcessEntry, Stack } from '@aio/stack';
 import type { CliIo } from './cli-io.js';
 
 /** Options of `aio dev` (and of `aio dev reconcile`, which reads the same stack). */
@@ -115,7 +115,7 @@ export async function devCommand(io: CliIo, opts: DevOptions): Promise<number> {
       return early;
     }
     if (opts.seed) await seedStock(stack.process('inventory').url, io);
-    io.out(opts.json ? JSON.stringify(readyLine(stack)) : banner(stack));
+    io.out(opts.json ? JSON.stringify(readyLine(stack, lib.PLATFORM_PROCESSES)) : banner(stack));
     const code = await finished;
     io.err('stopped');
     return code;
@@ -190,10 +190,10 @@ async function devScope(opts: DevOptions) {
 }
 
 /** The `--json` line; the gateway and monolith fields are filled once the table has such entries. */
-function readyLine(stack: Stack) {
+function readyLine(stack: Stack, table: readonly ProcessEntry[]) {
   const first = (role: string) => stack.processes.find((p) => p.entry.role === role)?.url ?? null;
   const services: Record<string, string> = {};
-  for (const p of stack.processes) if (p.entry.role === 'service') services[p.entry.name] ??= p.url;
+  for (const e of table) if (e.role === 'service') services[e.name] = stack.process(e.name).url;
   return { gateway: first('gateway'), monolith: first('monolith'), services };
 }
 

@@ -21,6 +21,23 @@ describe('waitForHealthy', () => {
     }
   });
 
+  test('polls the given path instead of /healthz', async () => {
+    const server = createServer((req, res) => res.writeHead(req.url === '/ready' ? 200 : 404).end()).listen(
+      0,
+      '127.0.0.1',
+    );
+    await once(server, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await waitForHealthy(url, { path: '/ready' });
+      await expect(waitForHealthy(url, { timeoutMs: 100 })).rejects.toThrow(
+        'did not answer /healthz in time',
+      );
+    } finally {
+      server.close();
+    }
+  });
+
   test('fails at once, naming the service and the exit code, when the process exits first', async () => {
     const child = spawn(process.execPath, ['-e', 'process.exit(3)'], { stdio: 'ignore' });
     await once(child, 'exit');
