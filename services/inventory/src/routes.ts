@@ -1,4 +1,4 @@
-import { HttpProblem } from '@aio/kit';
+import { HttpProblem, keyReusedProblem } from '@aio/kit';
 import type { FastifyInstance } from '@aio/kit';
 import type { StockLedger } from './stock-ledger.js';
 import type { ReservationItem, StockStore } from './stock-store.js';
@@ -104,6 +104,7 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
     async (request, reply) => {
       const { orderId, items } = request.body;
       const outcome = await store.reserve(orderId, items);
+      if (outcome.conflict) throw keyReusedProblem(`reservation ${orderId}`, orderId);
       if (outcome.status !== 'REJECTED' || outcome.fresh) {
         await ledger.record({
           orderId,

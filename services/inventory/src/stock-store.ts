@@ -19,6 +19,11 @@ export interface ReserveOutcome {
   readonly sku?: string;
   /** True when this call made the decision; false for a replay. */
   readonly fresh: boolean;
+  /**
+   * True for a replay whose recorded items differ from this request's: the order id was used for
+   * another request (the caller answers 422). A tombstone records no items and never conflicts.
+   */
+  readonly conflict: boolean;
   /** The order's items (merged per SKU, sorted). */
   readonly items: readonly ReservationItem[];
 }
@@ -104,13 +109,17 @@ export class StockStore {
     for (const script of allScripts) await script.load(this.redis);
   }
 
-  /** Reserves all items or none; the same orderId again returns the first outcome. */
+  /**
+   * Reserves all items or none; the same orderId with the same items (after merging lines per SKU)
+   * returns the first outcome, with other items it returns `conflict` and changes nothing.
+   */
   async reserve(
     orderId: string,
     requested: readonly ReservationItem[],
     ttlMs = this.ttlMs,
   ): Promise<ReserveOutcome> {
     const items = mergeItems(requested);
+    const encoded = encodeItems(items);
     const [status, expiresAt, sku, fresh, recorded] = await reserveScript.run<
       [ReservationStatus, string, string, number, string?]
     >(
@@ -120,7 +129,7 @@ export class StockStore {
         orderId,
         0,
         ttlMs,
-        encodeItems(items),
+        encoded,
         this.retentionSeconds,
         ...items.map((i) => i.quantity),
         ...items.map((i) => i.sku),
@@ -129,6 +138,7 @@ export class StockStore {
     return {
       status,
       fresh: fresh === 1,
+      conflict: fresh !== 1 && !!recorded && recorded !== encoded,
       // A replay reports the items first recorded (a tombstone has none), not this call's.
       items: fresh === 1 ? items : decodeItems(recorded ?? ''),
       ...(expiresAt ? { expiresAt: Number(expiresAt) } : {}),

@@ -113,6 +113,60 @@ describe('reservation lifecycle', () => {
     });
   });
 
+  test('replay rule: the same orderId and items get the first outcome, other items 422 and no change', async () => {
+    await setStock('RP1', 5);
+    await setStock('RP2', 5);
+    const first = await h.call('POST', '/reservations', {
+      orderId: 'replay-1',
+      items: [
+        { sku: 'RP1', quantity: 2 },
+        { sku: 'RP2', quantity: 1 },
+      ],
+    });
+    expect(first.status).toBe(201);
+    // the same request: lines in another order, or one SKU split over two lines, merge to the same items
+    const same = await h.call('POST', '/reservations', {
+      orderId: 'replay-1',
+      items: [
+        { sku: 'RP2', quantity: 1 },
+        { sku: 'RP1', quantity: 1 },
+        { sku: 'RP1', quantity: 1 },
+      ],
+    });
+    expect(same).toMatchObject({
+      status: 201,
+      body: { status: 'RESERVED', expiresAt: first.body.expiresAt },
+    });
+    for (const items of [
+      [{ sku: 'RP1', quantity: 3 }],
+      [
+        { sku: 'RP1', quantity: 2 },
+        { sku: 'RP2', quantity: 2 },
+      ],
+      [{ sku: 'RP2', quantity: 1 }],
+    ]) {
+      const other = await h.call('POST', '/reservations', { orderId: 'replay-1', items });
+      expect(other.status).toBe(422);
+      expect(other.type).toMatch(/^application\/problem\+json/);
+      expect(String(other.body.detail)).toContain('replay-1');
+    }
+    expect((await h.call('GET', '/stock/RP1')).body).toMatchObject({ available: 3, reserved: 2 });
+    expect((await h.call('GET', '/stock/RP2')).body).toMatchObject({ available: 4, reserved: 1 });
+    // a rejected first outcome is kept the same way: the same request is rejected again, another is 422
+    const short = { orderId: 'replay-2', items: [{ sku: 'RP1', quantity: 50 }] };
+    expect((await h.call('POST', '/reservations', short)).status).toBe(409);
+    expect((await h.call('POST', '/reservations', short)).body).toMatchObject({
+      reason: 'INSUFFICIENT_STOCK',
+    });
+    const smaller = { orderId: 'replay-2', items: [{ sku: 'RP1', quantity: 1 }] };
+    expect((await h.call('POST', '/reservations', smaller)).status).toBe(422);
+    expect((await h.call('GET', '/stock/RP1')).body).toMatchObject({ available: 3, reserved: 2 });
+    expect((await h.call('GET', '/reservations/replay-1')).body.items).toEqual([
+      { sku: 'RP1', quantity: 2 },
+      { sku: 'RP2', quantity: 1 },
+    ]);
+  });
+
   test('releases an unknown reservation as a no-op and refuses a late reserve for it', async () => {
     await setStock('L2', 5);
     expect(await h.call('POST', '/reservations/late-1/release')).toMatchObject({

@@ -7,5 +7,4 @@ export * from './problem.js';
 export * from './server.js';
 export * from './service.js';
 export * from './idempotency.js';
-export * from './http-client.js';
 export * from './saga/index.js';

@@ -1,5 +1,4 @@
 import type { Pool } from 'pg';
-import { IDEMPOTENCY_TABLE_SQL } from './idempotency.js';
 
 /** One SQL migration. Ids sort in the order they apply, e.g. `001_products`. */
 export interface Migration {
@@ -11,9 +10,19 @@ export interface Migration {
 
 /** Result of {@link migrate}. */
 export interface MigrateResult {
-  /** Ids applied by this call, in order. */
+  /** Ids of the service's migrations applied by this call, in order (the kit's own are not listed). */
   readonly applied: readonly string[];
 }
+
+/**
+ * The kit's own migrations, applied after the service's and recorded under `kit:` ids. Earlier kits
+ * created `kit_idempotency` in every service database and nothing used it (participants keep their
+ * own row as the idempotency record, see docs/saga.md); payment's migration 002 copies what it once
+ * held into its payments rows, so the kit drops it after the service's migrations.
+ */
+const KIT_MIGRATIONS: readonly Migration[] = [
+  { id: 'kit:001_drop_kit_idempotency', sql: 'DROP TABLE IF EXISTS kit_idempotency' },
+];
 
 /** Lock id shared by every kit service; each service has its own database, so it never contends across services. */
 const MIGRATION_LOCK = 0x61696f; // 'aio'
@@ -21,7 +30,8 @@ const MIGRATION_LOCK = 0x61696f; // 'aio'
 /**
  * Applies the migrations not yet recorded in `kit_migrations`, in id order, each in its own transaction.
  *
- * It also creates `kit_idempotency`, the table behind {@link withIdempotency}.
+ * Then it applies the kit's own migrations (ids `kit:...`), such as dropping the `kit_idempotency`
+ * table earlier kits created.
  *
  * A session-level advisory lock is held for the whole run, so replicas starting together apply each
  * migration once: the others wait, then find nothing left to do.
@@ -45,12 +55,10 @@ export async function migrate(pool: Pool, migrations: readonly Migration[]): Pro
     await client.query(
       'CREATE TABLE IF NOT EXISTS kit_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
     );
-    // The idempotency helper's table is part of every kit service's schema.
-    await client.query(IDEMPOTENCY_TABLE_SQL);
     const done = new Set(
       (await client.query<{ id: string }>('SELECT id FROM kit_migrations')).rows.map((r) => r.id),
     );
-    for (const m of migrations) {
+    for (const m of [...migrations, ...KIT_MIGRATIONS]) {
       if (done.has(m.id)) continue;
       try {
         await client.query('BEGIN');
@@ -61,7 +69,7 @@ export async function migrate(pool: Pool, migrations: readonly Migration[]): Pro
         await client.query('ROLLBACK').catch(() => undefined);
         throw new Error(`migration ${m.id} failed: ${(error as Error).message}`, { cause: error });
       }
-      applied.push(m.id);
+      if (!m.id.startsWith('kit:')) applied.push(m.id);
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   ConfigError,
-  createHttpClient,
   createPool,
-  HttpCallError,
-  IdempotencyConflictError,
   migrate,
   parseConfig,
+  participantCall,
   runService,
   serviceConfigSchema,
-  withIdempotency,
+  StepFailure,
   z,
 } from '../src/index.js';
 import type { Pool, RunningService } from '../src/index.js';
@@ -59,6 +57,11 @@ beforeAll(async () => {
         },
         async (_req, reply) => reply.code(201).send({ ok: true }),
       );
+      app.post('/echo-headers', async (req) => req.headers);
+      app.post('/out-of-stock', async (_req, reply) =>
+        reply.code(409).send({ status: 'REJECTED', reason: 'INSUFFICIENT_STOCK' }),
+      );
+      app.post('/unavailable', async (_req, reply) => reply.code(503).send({}));
       app.get('/slow', async () => {
         await new Promise((r) => setTimeout(r, 300));
         return { done: true };
@@ -172,6 +175,18 @@ describe('migrate', () => {
     expect((await pool.query("SELECT count(*)::int AS n FROM items WHERE id = 'seed'")).rows[0].n).toBe(1);
   });
 
+  test('drops the unused kit_idempotency table of databases made by an earlier kit, once', async () => {
+    await pool.query(
+      'CREATE TABLE IF NOT EXISTS kit_idempotency (scope text, key text, fingerprint text, PRIMARY KEY (scope, key))',
+    );
+    await pool.query("DELETE FROM kit_migrations WHERE id = 'kit:001_drop_kit_idempotency'");
+    await migrate(pool, []);
+    const { rows } = await pool.query("SELECT to_regclass('kit_idempotency') AS t");
+    expect(rows[0].t).toBeNull();
+    const done = await pool.query("SELECT 1 FROM kit_migrations WHERE id = 'kit:001_drop_kit_idempotency'");
+    expect(done.rowCount).toBe(1);
+  });
+
   test('throws when ids are not sorted', async () => {
     await expect(
       migrate(pool, [
@@ -179,43 +194,6 @@ describe('migrate', () => {
         { id: '001', sql: '' },
       ]),
     ).rejects.toThrow(/must be unique and sorted/);
-  });
-});
-
-describe('withIdempotency', () => {
-  test('runs the operation once under concurrent duplicates and replays its response', async () => {
-    const key = { scope: 'test', key: 'order-1', fingerprint: 'f1' };
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () =>
-        withIdempotency(pool, key, async (client) => {
-          await client.query(
-            "INSERT INTO items (id, n) VALUES ('counter', 1) ON CONFLICT (id) DO UPDATE SET n = items.n + 1",
-          );
-          return { statusCode: 201, body: { id: 'order-1' } };
-        }),
-      ),
-    );
-    expect((await pool.query("SELECT n FROM items WHERE id = 'counter'")).rows[0].n).toBe(1);
-    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
-    for (const r of results) expect(r).toMatchObject({ statusCode: 201, body: { id: 'order-1' } });
-  });
-
-  test('rejects a replay with a different request', async () => {
-    await expect(
-      withIdempotency(pool, { scope: 'test', key: 'order-1', fingerprint: 'other' }, async () => ({
-        statusCode: 200,
-        body: {},
-      })),
-    ).rejects.toThrow(IdempotencyConflictError);
-  });
-
-  test('stores nothing when the operation throws, so a retry runs it', async () => {
-    const key = { scope: 'test', key: 'order-2' };
-    await expect(withIdempotency(pool, key, async () => Promise.reject(new Error('boom')))).rejects.toThrow(
-      'boom',
-    );
-    const retry = await withIdempotency(pool, key, async () => ({ statusCode: 200, body: 'ok' }));
-    expect(retry).toEqual({ statusCode: 200, body: 'ok', replayed: false });
   });
 });
 
@@ -246,18 +224,39 @@ describe('parseConfig', () => {
   });
 });
 
-describe('createHttpClient', () => {
-  test('throws a maybe-done timeout error when the peer is slow', async () => {
-    const client = createHttpClient({ baseUrl: service.url, timeoutMs: 50 });
-    const error = await client.request({ method: 'GET', path: '/slow' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(HttpCallError);
-    expect(error).toMatchObject({ kind: 'timeout', maybeDone: true });
+describe('participantCall', () => {
+  const failureOf = (p: Promise<unknown>) => p.then(() => undefined).catch((e: unknown) => e as StepFailure);
+
+  test('throws a TIMEOUT step failure (maybe done) when the participant is slow', async () => {
+    const error = await failureOf(
+      participantCall({ url: `${service.url}/slow`, method: 'GET', timeoutMs: 50 }),
+    );
+    expect(error).toBeInstanceOf(StepFailure);
+    expect(error).toMatchObject({ kind: 'TIMEOUT' });
   });
 
-  test('returns non-2xx responses with their parsed body', async () => {
-    const client = createHttpClient({ baseUrl: service.url });
-    const res = await client.request<{ status: number }>({ method: 'GET', path: '/nope' });
-    expect(res.status).toBe(404);
-    expect(res.body.status).toBe(404);
+  test('names the field of a problem+json 400 in the rejection reason, not an opaque HTTP_400', async () => {
+    const error = await failureOf(
+      participantCall({
+        url: `${service.url}/items`,
+        body: { id: 'a', lines: [{ qty: 0 }] },
+        participant: 'items',
+      }),
+    );
+    expect(error).toMatchObject({ kind: 'REJECTED', status: 400 });
+    expect(error?.reason).toMatch(/^items answered 400: lines\[0\]\.qty: must be >= 1/);
+  });
+
+  test('keeps a participant reason code as it is, and sends no Idempotency-Key', async () => {
+    const reply = await participantCall({ url: `${service.url}/echo-headers` });
+    expect(reply.status).toBe(200);
+    expect(reply.body['idempotency-key']).toBeUndefined();
+    const error = await failureOf(participantCall({ url: `${service.url}/out-of-stock` }));
+    expect(error).toMatchObject({ kind: 'REJECTED', status: 409, reason: 'INSUFFICIENT_STOCK' });
+  });
+
+  test('classifies 503 as retryable', async () => {
+    const error = await failureOf(participantCall({ url: `${service.url}/unavailable` }));
+    expect(error).toMatchObject({ kind: 'RETRYABLE', status: 503 });
   });
 });

@@ -1,4 +1,10 @@
-import { HttpProblem, loadSaga, type SagaEngine, type SagaRecord } from '@aio/kit';
+import {
+  HttpProblem,
+  keyReusedProblem,
+  requestFingerprint,
+  type SagaEngine,
+  type SagaRecord,
+} from '@aio/kit';
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
@@ -42,37 +48,13 @@ const placeOrderSchema = {
  * status), `GET /orders?customerId=`.
  */
 export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: SagaEngine): void {
-  const waiters = new Map<string, Set<(saga?: SagaRecord) => void>>();
-  engine.events.on('finished', (saga: SagaRecord) => {
-    for (const wake of waiters.get(saga.id) ?? []) wake(saga);
-    waiters.delete(saga.id);
-  });
-
-  /** Resolves when the saga of `orderId` finishes in this process, or after `ms`. */
-  const waitFor = (orderId: string, ms: number) => {
-    let wake: (saga?: SagaRecord) => void = () => {};
-    const finished = new Promise<SagaRecord | undefined>((resolve) => {
-      const timer = setTimeout(() => wake(), ms);
-      wake = (saga) => {
-        clearTimeout(timer);
-        waiters.get(orderId)?.delete(wake);
-        if (waiters.get(orderId)?.size === 0) waiters.delete(orderId);
-        resolve(saga);
-      };
-    });
-    const set = waiters.get(orderId) ?? new Set<(saga?: SagaRecord) => void>();
-    set.add(wake);
-    waiters.set(orderId, set);
-    return { finished, cancel: () => wake() };
-  };
-
   app.post<{ Body: PlaceOrderBody; Headers: { 'idempotency-key'?: string; prefer?: string } }>(
     '/orders',
     { schema: { body: placeOrderSchema } },
     async (req, reply) => {
       const key = req.headers['idempotency-key'];
       const body = req.body;
-      const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+      const requestHash = requestFingerprint(body);
       const total = Math.round(body.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0) * 100) / 100;
       const orderId = randomUUID();
       const items = body.items.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice }));
@@ -97,16 +79,15 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
       if (!created) {
         const existing = key ? await findByIdempotencyKey(pool, key) : undefined;
         if (!existing) throw new HttpProblem(500, 'order vanished after an idempotency conflict');
-        return reply.code(202).send(replay(existing, requestHash));
+        return reply.code(202).send(replay(existing, requestHash, body, key!));
       }
       const preferWaitSeconds = preferredWait(req.headers.prefer);
-      // register before dispatch, so the finish cannot slip between the two
-      const waiter = preferWaitSeconds ? waitFor(orderId, preferWaitSeconds * 1000) : undefined;
       created.dispatch();
       void reply.header('location', `/orders/${orderId}`);
-      if (waiter) {
+      if (preferWaitSeconds) {
         void reply.header('preference-applied', `wait=${preferWaitSeconds}`);
-        const view = finishedView(await waiter.finished);
+        // the saga runs here, so its end wakes this request with no read
+        const view = finishedView(await created.getResult({ timeoutMs: preferWaitSeconds * 1000 }));
         if (view) return reply.code(201).send(view);
       }
       return reply.code(202).send({ orderId, status: 'PENDING' });
@@ -127,25 +108,15 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
       const { orderId } = req.params;
       if (!UUID.test(orderId)) throw new HttpProblem(404, `no order ${orderId}`);
       const waitMs = req.query.waitMs ?? 0;
-      // register before reading, so a saga finishing in between still wakes this request
-      const waiter = waitMs > 0 ? waitFor(orderId, waitMs) : undefined;
-      try {
-        if (waiter && engine.isRunning(orderId)) {
-          // running here: the finish event carries everything the view needs, no read
-          const view = finishedView(await waiter.finished);
-          if (view) return view;
-        }
-        let order = await findOrder(pool, orderId);
-        if (!order) throw new HttpProblem(404, `no order ${orderId}`);
-        if (order.status === 'PENDING' && waiter) {
-          const view = finishedView(await waiter.finished);
-          if (view) return view;
-          order = (await findOrder(pool, orderId))!;
-        }
-        return orderView(order, await loadSaga(pool, orderId));
-      } finally {
-        waiter?.cancel();
+      const saga = engine.handle(orderId);
+      if (waitMs > 0) {
+        // a saga running here wakes this request when it ends (no read); one elsewhere is polled
+        const view = finishedView(await saga.getResult({ timeoutMs: waitMs }));
+        if (view) return view;
       }
+      const order = await findOrder(pool, orderId);
+      if (!order) throw new HttpProblem(404, `no order ${orderId}`);
+      return orderView(order, await saga.getStatus());
     },
   );
 
@@ -173,9 +144,9 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The order document of a saga that ended in this process, without a read: the saga input holds the
- * order's values, and its end state is what the final statement wrote to the order row. Undefined
- * when the wait timed out or the saga went to an operator (the order stays PENDING).
+ * The order document of a saga that ended, without reading the order: the saga input holds the
+ * order's values, and its end state is what the finish hook wrote to the order row in the same
+ * statement. Undefined when the wait timed out or the saga went to an operator (the order stays PENDING).
  */
 function finishedView(saga: SagaRecord | undefined): Record<string, unknown> | undefined {
   if (saga?.state !== 'COMPLETED' && saga?.state !== 'COMPENSATED') return undefined;
@@ -205,12 +176,14 @@ export function preferredWait(header: string | string[] | undefined): number {
   return match ? Math.min(30, Number(match[1])) : 0;
 }
 
-function replay(existing: OrderRow, requestHash: string) {
-  if (existing.requestHash !== requestHash) {
-    throw new HttpProblem(
-      422,
-      'Idempotency-Key was already used with a different request body; use a new key',
-    );
+/**
+ * The replay rule for `Idempotency-Key`: the same request gets the order back, another one 422. Orders
+ * stored before the canonical fingerprint carry the digest of the body as it was sent.
+ */
+function replay(existing: OrderRow, requestHash: string, body: PlaceOrderBody, key: string) {
+  const legacyHash = () => createHash('sha256').update(JSON.stringify(body)).digest('hex');
+  if (existing.requestHash !== requestHash && existing.requestHash !== legacyHash()) {
+    throw keyReusedProblem(`Idempotency-Key ${JSON.stringify(key)}`, key);
   }
   return { orderId: existing.orderId, status: existing.status };
 }

@@ -44,7 +44,17 @@ export const ORDER_STEPS = [
   'capturePayment',
 ] as const;
 
-const retry: RetryPolicy = { maxAttempts: 10, initialDelayMs: 50, maxDelayMs: 2000 };
+/**
+ * Before the pivot: 10 attempts, 50 ms doubling, capped at 2 s (about 9 s of backoff, enough to ride
+ * out a participant restart), then the order is rejected and compensated.
+ */
+const beforePivot: RetryPolicy = { maxAttempts: 10, initialDelayMs: 50, maxDelayMs: 2000 };
+
+/**
+ * The commit, the capture and every compensation must happen: 60 attempts
+ * (80 to 110 s of backoff) before an operator is asked to step in (`FAILED_NEEDS_OPERATOR`, `POST /sagas/:id/retry`).
+ */
+const untilDone: RetryPolicy = { maxAttempts: 60, initialDelayMs: 50, maxDelayMs: 2000 };
 
 /**
  * The order saga, version 1: reserve stock → authorize payment → commit the reservation (pivot) →
@@ -59,63 +69,73 @@ export function placeOrderSaga(props: PlaceOrderSagaProps): SagaDefinition<Place
     type: PLACE_ORDER,
     version: 1,
     deadlineMs: props.deadlineMs,
-    compensationMaxAttempts: 60,
-    forwardMaxAttempts: 60,
     steps: [
       {
         name: 'reserveStock',
-        retry,
+        kind: 'COMPENSABLE',
+        retry: beforePivot,
         timeoutMs: timeoutMs + 500,
-        action: async ({ input, idempotencyKey }) => {
+        action: async ({ input }) => {
           const items = input.items.map(({ sku, quantity }) => ({ sku, quantity }));
           const reply = await participantCall({
             url: inventory('/reservations'),
             body: { orderId: input.orderId, items },
-            idempotencyKey,
+            participant: 'inventory',
             timeoutMs,
           });
           return { expiresAt: reply.body.expiresAt };
         },
-        compensation: async ({ input, idempotencyKey }) => {
-          await nothingToUndoIsOk(() =>
-            participantCall({
-              url: inventory(`/reservations/${input.orderId}/release`),
-              idempotencyKey,
-              timeoutMs,
-            }),
-          );
+        compensation: {
+          retry: untilDone,
+          run: async ({ input }) => {
+            await nothingToUndoIsOk(() =>
+              participantCall({
+                url: inventory(`/reservations/${input.orderId}/release`),
+                participant: 'inventory',
+                timeoutMs,
+              }),
+            );
+          },
         },
       },
       {
         name: 'authorizePayment',
-        retry,
+        kind: 'COMPENSABLE',
+        retry: beforePivot,
         timeoutMs: timeoutMs + 500,
-        action: async ({ input, idempotencyKey }) => {
+        action: async ({ input }) => {
           const { orderId, customerId, total, currency, paymentToken } = input;
           await participantCall({
             url: payment('/payments'),
             body: { orderId, customerId, amount: total, currency, paymentToken },
-            idempotencyKey,
+            participant: 'payment',
             timeoutMs,
           });
           return { authorized: true };
         },
-        compensation: async ({ input, idempotencyKey }) => {
-          await nothingToUndoIsOk(() =>
-            participantCall({ url: payment(`/payments/${input.orderId}/void`), idempotencyKey, timeoutMs }),
-          );
+        compensation: {
+          retry: untilDone,
+          run: async ({ input }) => {
+            await nothingToUndoIsOk(() =>
+              participantCall({
+                url: payment(`/payments/${input.orderId}/void`),
+                participant: 'payment',
+                timeoutMs,
+              }),
+            );
+          },
         },
       },
       {
         name: 'commitReservation',
         kind: 'PIVOT',
-        retry,
+        retry: untilDone,
         timeoutMs: timeoutMs + 500,
-        action: async ({ input, idempotencyKey }) => {
+        action: async ({ input }) => {
           try {
             await participantCall({
               url: inventory(`/reservations/${input.orderId}/commit`),
-              idempotencyKey,
+              participant: 'inventory',
               timeoutMs,
             });
           } catch (err) {
@@ -130,12 +150,12 @@ export function placeOrderSaga(props: PlaceOrderSagaProps): SagaDefinition<Place
       {
         name: 'capturePayment',
         kind: 'RETRIABLE',
-        retry,
+        retry: untilDone,
         timeoutMs: timeoutMs + 500,
-        action: async ({ input, idempotencyKey }) => {
+        action: async ({ input }) => {
           await participantCall({
             url: payment(`/payments/${input.orderId}/capture`),
-            idempotencyKey,
+            participant: 'payment',
             timeoutMs,
           });
           return { captured: true };
@@ -143,7 +163,7 @@ export function placeOrderSaga(props: PlaceOrderSagaProps): SagaDefinition<Place
       },
     ],
     // APPROVED or REJECTED in the very statement that records the end of the saga
-    finishStatement: (_sagaId, _input, outcome) => {
+    onFinish: (outcome) => {
       const approved = outcome.state === 'COMPLETED';
       return {
         sql: `UPDATE orders SET status = $1, rejection_reason = $2, updated_at = now()

@@ -1,4 +1,4 @@
-import type { BusinessRow } from '@aio/kit';
+import type { SqlStatement } from '@aio/kit';
 import type { Pool, PoolClient } from 'pg';
 import type { OrderItem } from './order-saga.js';
 
@@ -28,7 +28,7 @@ const COLUMNS = `order_id AS "orderId", customer_id AS "customerId", status, rej
 export function orderInsert(
   order: Omit<OrderRow, 'status' | 'rejectionReason'>,
   idempotencyKey: string | undefined,
-): BusinessRow {
+): SqlStatement {
   return {
     sql: `INSERT INTO orders (order_id, customer_id, status, items, total, currency, idempotency_key, request_hash)
           VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7)

@@ -149,6 +149,10 @@ describe('order saga end to end', () => {
     await waitTerminal(() => order, id!);
     const again = await call(`${order}/orders`, 'POST', body, { 'idempotency-key': 'k-1' });
     expect(again.body).toEqual({ orderId: id, status: 'APPROVED' });
+    // the same request with its members in another order is the same request
+    const reordered = Object.fromEntries(Object.entries(body as Record<string, unknown>).reverse());
+    const same = await call(`${order}/orders`, 'POST', reordered, { 'idempotency-key': 'k-1' });
+    expect(same).toMatchObject({ status: 202, body: { orderId: id, status: 'APPROVED' } });
     const other = await call(
       `${order}/orders`,
       'POST',
@@ -156,39 +160,39 @@ describe('order saga end to end', () => {
       { 'idempotency-key': 'k-1' },
     );
     expect(other.status).toBe(422);
+    expect(String(other.body.detail)).toContain('k-1');
     expect((await call(`${order}/orders?customerId=c-idem`)).body.orders).toHaveLength(1);
     expect(await stock(a)).toMatchObject({ available: 9, sold: 1 });
   });
 
-  test('participants apply a repeated idempotency key once', async () => {
+  test('participants answer a repeated request under one orderId with the first outcome, another with 422', async () => {
     const a = await newSku(5);
     const orderId = crypto.randomUUID();
-    const reserve = () =>
-      call(
-        `${stack.process('inventory').url}/reservations`,
-        'POST',
-        { orderId, items: [{ sku: a, quantity: 2 }] },
-        { 'idempotency-key': `${orderId}:reserveStock` },
-      );
-    const [r1, r2] = [await reserve(), await reserve()];
-    expect([r1.status, r2.status]).toEqual([201, 201]);
-    expect(await stock(a)).toMatchObject({ available: 3, reserved: 2 });
-    const pay = () =>
-      call(
-        `${stack.process('payment').url}/payments`,
-        'POST',
-        { orderId, customerId: 'c1', amount: 20, currency: 'EUR', paymentToken: 'tok_visa' },
-        { 'idempotency-key': `${orderId}:authorizePayment` },
-      );
-    expect((await Promise.all([pay(), pay()])).map((r) => r.status)).toEqual([201, 201]);
-    const capture = () =>
-      call(`${stack.process('payment').url}/payments/${orderId}/capture`, 'POST', undefined, {
-        'idempotency-key': `${orderId}:capturePayment`,
+    const reserve = (quantity: number) =>
+      call(`${stack.process('inventory').url}/reservations`, 'POST', {
+        orderId,
+        items: [{ sku: a, quantity }],
       });
+    const [r1, r2] = [await reserve(2), await reserve(2)];
+    expect([r1.status, r2.status]).toEqual([201, 201]);
+    expect((await reserve(3)).status).toBe(422);
+    expect(await stock(a)).toMatchObject({ available: 3, reserved: 2 });
+    const pay = (amount: number) =>
+      call(`${stack.process('payment').url}/payments`, 'POST', {
+        orderId,
+        customerId: 'c1',
+        amount,
+        currency: 'EUR',
+        paymentToken: 'tok_visa',
+      });
+    expect((await Promise.all([pay(20), pay(20)])).map((r) => r.status)).toEqual([201, 201]);
+    expect((await pay(21)).status).toBe(422);
+    const capture = () => call(`${stack.process('payment').url}/payments/${orderId}/capture`, 'POST');
     expect([(await capture()).status, (await capture()).status]).toEqual([200, 200]);
     expect((await call(`${stack.process('payment').url}/payments/${orderId}`)).body).toMatchObject({
       status: 'CAPTURED',
       captures: 1,
+      amount: 20,
     });
   });
 

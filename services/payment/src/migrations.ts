@@ -51,12 +51,17 @@ ALTER TABLE payments DROP CONSTRAINT payments_status_check;
 ALTER TABLE payments ADD CONSTRAINT payments_status_check CHECK (
   status IN ('PENDING', 'AUTHORIZED', 'DECLINED', 'CAPTURING', 'CAPTURED', 'VOIDING', 'VOIDED')
 );
--- authorize answers used to live in the kit's idempotency table: carry them over
-UPDATE payments p
-   SET request_fingerprint = k.fingerprint,
-       authorize_outcome = CASE k.status_code WHEN 201 THEN 'AUTHORIZED' WHEN 402 THEN 'DECLINED' ELSE 'VOIDED' END
-  FROM kit_idempotency k
- WHERE k.scope = 'authorize' AND k.key = p.order_id AND k.status_code IS NOT NULL;
+-- authorize answers used to live in the kit's idempotency table: carry them over. Only databases
+-- made by an earlier kit have that table (the kit drops it after this migration), so look first.
+DO $$ BEGIN
+  IF to_regclass('kit_idempotency') IS NOT NULL THEN
+    UPDATE payments p
+       SET request_fingerprint = k.fingerprint,
+           authorize_outcome = CASE k.status_code WHEN 201 THEN 'AUTHORIZED' WHEN 402 THEN 'DECLINED' ELSE 'VOIDED' END
+      FROM kit_idempotency k
+     WHERE k.scope = 'authorize' AND k.key = p.order_id AND k.status_code IS NOT NULL;
+  END IF;
+END $$;
 `,
   },
 ];

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { IdempotencyConflictError } from '@aio/kit';
-import type { IdempotentResponse, Pool } from '@aio/kit';
+import { keyReusedProblem, requestFingerprint } from '@aio/kit';
+import type { Pool } from '@aio/kit';
 import type { AuthorizeResult, PaymentProvider } from './psp.js';
 
 /** `POST /payments` body. */
@@ -13,7 +12,10 @@ export interface AuthorizeInput {
 }
 
 /** A response: HTTP status and JSON body. */
-export type PaymentResponse = IdempotentResponse<Record<string, unknown>>;
+export interface PaymentResponse {
+  readonly statusCode: number;
+  readonly body: Record<string, unknown>;
+}
 
 type Status = 'PENDING' | 'AUTHORIZED' | 'DECLINED' | 'CAPTURING' | 'CAPTURED' | 'VOIDING' | 'VOIDED';
 type Outcome = 'AUTHORIZED' | 'DECLINED' | 'VOIDED';
@@ -161,18 +163,22 @@ export class Payments {
   /**
    * Authorizes once per orderId; the payments row is the idempotency record. A retry or concurrent
    * duplicate gets the first answer (201, 402), or resumes a PENDING one; other details (amount,
-   * token...) throw {@link IdempotencyConflictError}. An order voided before the authorization
+   * token...) throw a 422 problem (the kit's replay rule, `keyReusedProblem`). An order voided before the authorization
    * finished is refused with 409 VOIDED, and the PSP authorization made meanwhile is voided.
    */
   async authorize(input: AuthorizeInput, amountMinor: number): Promise<PaymentResponse> {
     const { orderId } = input;
-    const fingerprint = createHash('sha256')
-      .update(JSON.stringify([input.customerId, amountMinor, input.currency, input.paymentToken]))
-      .digest('hex');
+    // the digest of this array is the one earlier versions stored (JSON.stringify of the same array)
+    const fingerprint = requestFingerprint([
+      input.customerId,
+      amountMinor,
+      input.currency,
+      input.paymentToken,
+    ]);
     const row = await this.claimAuthorization(input, amountMinor, fingerprint);
     if (!row.moved) {
       if (row.request_fingerprint !== null && row.request_fingerprint !== fingerprint) {
-        throw new IdempotencyConflictError({ scope: 'authorize', key: orderId, fingerprint });
+        throw keyReusedProblem(`payment for order ${orderId}`, orderId);
       }
       const earlier = authorizeAnswer(orderId, row);
       if (earlier) return earlier;

@@ -1,4 +1,4 @@
-import { HttpProblem, IdempotencyConflictError } from '@aio/kit';
+import { HttpProblem } from '@aio/kit';
 import type { FastifyInstance } from '@aio/kit';
 import type { AuthorizeInput, Payments } from './payments.js';
 
@@ -50,21 +50,8 @@ export function registerPaymentRoutes(app: FastifyInstance, payments: Payments):
           'invalid-params': [{ name: 'amount', reason: 'must have at most 2 decimals' }],
         });
       }
-      try {
-        const response = await payments.authorize(request.body, amountMinor);
-        return reply.code(response.statusCode).send(response.body);
-      } catch (error) {
-        if (error instanceof IdempotencyConflictError) {
-          throw new HttpProblem(
-            422,
-            `payment for order ${request.body.orderId} was already requested with other details`,
-            {
-              orderId: request.body.orderId,
-            },
-          );
-        }
-        throw error;
-      }
+      const response = await payments.authorize(request.body, amountMinor);
+      return reply.code(response.statusCode).send(response.body);
     },
   );
 

@@ -85,11 +85,31 @@ describe('POST /payments', () => {
     expect(await ledgerCount('dec-2', 'DECLINE')).toBe(1);
   });
 
-  test('rejects a duplicate orderId with other details with 422', async () => {
-    await call('POST', '/payments', pay('diff-1'));
-    const res = await call('POST', '/payments', pay('diff-1', 'tok_visa', 10));
-    expect(res.status).toBe(422);
-    expect(res.type).toMatch(/problem\+json/);
+  test('replay rule: the same orderId and request get the first outcome, another request 422', async () => {
+    const first = await call('POST', '/payments', pay('diff-1'));
+    expect(first.status).toBe(201);
+    const { orderId, ...rest } = pay('diff-1');
+    const reordered = await call('POST', '/payments', { ...rest, orderId }); // the same request
+    expect(reordered).toMatchObject({ status: 201, body: { orderId: 'diff-1', status: 'AUTHORIZED' } });
+    for (const other of [
+      pay('diff-1', 'tok_visa', 10),
+      pay('diff-1', 'tok_mastercard'),
+      { ...pay('diff-1'), customerId: 'c-2' },
+    ]) {
+      const res = await call('POST', '/payments', other);
+      expect(res.status).toBe(422);
+      expect(res.type).toMatch(/problem\+json/);
+      expect(res.body.detail).toContain('diff-1');
+    }
+    expect(await ledgerCount('diff-1', 'AUTHORIZE')).toBe(1);
+    expect((await call('GET', '/payments/diff-1')).body).toMatchObject({
+      status: 'AUTHORIZED',
+      amount: 49.99,
+    });
+    // a declined first outcome is kept the same way
+    expect((await call('POST', '/payments', pay('diff-2', 'tok_chargeDeclined'))).status).toBe(402);
+    expect((await call('POST', '/payments', pay('diff-2', 'tok_visa'))).status).toBe(422);
+    expect((await call('POST', '/payments', pay('diff-2', 'tok_chargeDeclined'))).status).toBe(402);
   });
 
   test('rejects bad bodies with problem+json naming the field', async () => {

@@ -19,8 +19,12 @@ export interface ParticipantCallOptions {
    * @default - no body
    */
   readonly body?: unknown;
-  /** Sent as `Idempotency-Key`: use the step context's `idempotencyKey` (`<sagaId>:<step>`). */
-  readonly idempotencyKey: string;
+  /**
+   * The participant's name in rejection reasons, e.g. `inventory`.
+   *
+   * @default - the URL's host
+   */
+  readonly participant?: string;
   /**
    * Socket-level timeout for the whole call, in milliseconds.
    *
@@ -39,21 +43,21 @@ const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
 
 /**
- * Calls a saga participant over HTTP with the idempotency key and the W3C trace context
- * (`traceparent`, `tracestate`) of the active span, and classifies the outcome:
+ * The one HTTP client of the kit: calls a saga participant with the W3C trace context (`traceparent`,
+ * `tracestate`) of the active span over a keep-alive agent, and classifies the outcome:
  * 2xx returns the reply; 408, 429 and 5xx throw a `RETRYABLE` {@link StepFailure}; other 4xx throw a
- * `REJECTED` one carrying the body's `reason`; network errors are `RETRYABLE` and no reply in time
- * is a `TIMEOUT`.
+ * `REJECTED` one carrying the participant's reason (see {@link rejectionReason}); network errors are
+ * `RETRYABLE` and no reply in time is a `TIMEOUT`.
+ *
+ * It sends no `Idempotency-Key`: participants are idempotent by the resource key the request names
+ * (the order id in the path or body), the contract in docs/saga.md.
  *
  * @see https://www.w3.org/TR/trace-context/
  */
 export function participantCall(options: ParticipantCallOptions): Promise<ParticipantReply> {
   const url = new URL(options.url);
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string> = {
-    accept: 'application/json',
-    'idempotency-key': options.idempotencyKey,
-  };
+  const headers: Record<string, string> = { accept: 'application/json' };
   if (payload !== undefined) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(Buffer.byteLength(payload));
@@ -88,12 +92,7 @@ export function participantCall(options: ParticipantCallOptions): Promise<Partic
           if (kind === 'OK') resolve({ status, body });
           else if (kind === 'RETRYABLE') reject(StepFailure.retryable(`${what} answered ${status}`, status));
           else {
-            const reason =
-              typeof body.reason === 'string'
-                ? body.reason
-                : typeof body.status === 'string'
-                  ? body.status
-                  : `HTTP_${status}`;
+            const reason = rejectionReason(options.participant ?? url.host, status, body);
             reject(new StepFailure('REJECTED', `${what} answered ${status} ${reason}`, reason, status));
           }
         });
@@ -109,4 +108,31 @@ export function participantCall(options: ParticipantCallOptions): Promise<Partic
     });
     req.end(payload);
   });
+}
+
+/** Longest rejection reason kept: it ends up in a business row (the order's `rejectionReason`). */
+const MAX_REASON_LENGTH = 300;
+
+/**
+ * The reason of a participant's 4xx answer: its `reason` code (`INSUFFICIENT_STOCK`), else its
+ * string `status` (`RELEASED`), else, for an RFC 9457 problem, `<participant> answered <status>:
+ * <detail>` (or the title, or the `invalid-params` names and reasons), so a refused request names
+ * what was wrong instead of an opaque `HTTP_400`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9457
+ */
+export function rejectionReason(participant: string, status: number, body: Record<string, unknown>): string {
+  if (typeof body.reason === 'string' && body.reason) return body.reason.slice(0, MAX_REASON_LENGTH);
+  if (typeof body.status === 'string' && body.status) return body.status.slice(0, MAX_REASON_LENGTH);
+  const params = Array.isArray(body['invalid-params'])
+    ? (body['invalid-params'] as { name?: unknown; reason?: unknown }[])
+        .map((p) => `${String(p.name)}: ${String(p.reason)}`)
+        .join('; ')
+    : '';
+  const what =
+    (typeof body.detail === 'string' && body.detail) ||
+    params ||
+    (typeof body.title === 'string' && body.title) ||
+    'no reason given';
+  return `${participant} answered ${status}: ${what}`.slice(0, MAX_REASON_LENGTH);
 }

@@ -3,11 +3,10 @@
  */
 export interface RetryPolicy {
   /**
-   * Attempts of the action in all (the first call included) before the saga gives up on the step.
-   *
-   * @default 5
+   * Attempts in all (the first call included). Required: each step says how long it is worth
+   * trying, and the engine honours it for every step kind and for compensations.
    */
-  readonly maxAttempts?: number;
+  readonly maxAttempts: number;
   /**
    * Delay before the first retry, in milliseconds.
    *
@@ -32,12 +31,12 @@ export interface RetryPolicy {
 export type ResolvedRetryPolicy = Required<RetryPolicy>;
 
 /** Applies the defaults of {@link RetryPolicy}. */
-export function resolveRetryPolicy(policy: RetryPolicy | undefined): ResolvedRetryPolicy {
+export function resolveRetryPolicy(policy: RetryPolicy): ResolvedRetryPolicy {
   return {
-    maxAttempts: policy?.maxAttempts ?? 5,
-    initialDelayMs: policy?.initialDelayMs ?? 50,
-    maxDelayMs: policy?.maxDelayMs ?? 2000,
-    multiplier: policy?.multiplier ?? 2,
+    maxAttempts: policy.maxAttempts,
+    initialDelayMs: policy.initialDelayMs ?? 50,
+    maxDelayMs: policy.maxDelayMs ?? 2000,
+    multiplier: policy.multiplier ?? 2,
   };
 }
 

@@ -1,31 +1,31 @@
-import type { PoolClient } from 'pg';
 import type { RetryPolicy } from './retry-policy.js';
-import type { BusinessRow } from './saga-store.js';
+import type { SqlStatement } from './saga-schema.js';
 
 /**
  * Where a step sits relative to the saga's point of no return.
  *
- * - `COMPENSABLE` (default): can be undone. A failure (after retries) or the saga deadline makes the
+ * - `COMPENSABLE`: can be undone. A failure (after its attempts) or the saga deadline makes the
  *   saga compensate.
  * - `PIVOT`: the point of no return (e.g. "commit the reservation"). Transient failures are retried
- *   until the participant answers; a business rejection compensates the steps before it. The
- *   deadline no longer applies from here on.
- * - `RETRIABLE`: after the pivot (e.g. "capture the payment"). Must eventually succeed: retried until
- *   it does, or the saga is handed to an operator.
+ *   up to the step's attempt limit, then an operator takes over; a business rejection compensates
+ *   the steps before it. The deadline no longer applies from here on.
+ * - `RETRIABLE`: after the pivot (e.g. "capture the payment"). Must eventually succeed: retried up
+ *   to the step's attempt limit, then an operator takes over.
  */
 export type StepKind = 'COMPENSABLE' | 'PIVOT' | 'RETRIABLE';
 
-/** What an action or compensation receives. */
+/**
+ * What an action or compensation receives. There is no idempotency key: a participant call must name
+ * the resource it acts on with a key from the input (the order id), and participants answer a
+ * repeated request under that key with their first outcome (docs/saga.md, "Idempotency contract").
+ */
 export interface StepContext<I> {
   /** The saga instance id. */
   readonly sagaId: string;
   /** The step name. */
   readonly step: string;
-  /**
-   * The idempotency key every participant call of this step must carry: `<sagaId>:<step>`.
-   * Compensations use the same key with a `:compensate` suffix.
-   */
-  readonly idempotencyKey: string;
+  /** `action` or `compensation`. */
+  readonly phase: 'action' | 'compensation';
   /** The saga input, as given to `create`. */
   readonly input: I;
   /** The results of the steps that already succeeded, by step name. */
@@ -34,31 +34,31 @@ export interface StepContext<I> {
   readonly attempt: number;
 }
 
-/** One step of a saga: an action and its optional compensation. */
-export interface SagaStep<I> {
-  /** Unique within the definition. State is recorded by this name, never by position. */
-  readonly name: string;
-  /**
-   * Position relative to the point of no return.
-   *
-   * @default 'COMPENSABLE'
-   */
-  readonly kind?: StepKind;
-  /** Does the work. Throws a `StepFailure` to say how it failed; returns a JSON-serializable result. */
-  action(ctx: StepContext<I>): Promise<unknown>;
+/** The undo of a {@link CompensableStep}, with its own attempt limit. */
+export interface Compensation<I> {
   /**
    * Undoes the action. Must be idempotent and succeed when there is nothing to undo: it also runs
    * when the action timed out and may never have happened.
-   *
-   * @default - nothing to undo
    */
-  compensation?(ctx: StepContext<I>): Promise<void>;
+  run(ctx: StepContext<I>): Promise<void>;
   /**
-   * Retry policy for transient failures of the action and the compensation.
-   *
-   * @default - see RetryPolicy defaults
+   * Retry policy of the compensation. After `retry.maxAttempts` failed attempts the saga becomes
+   * `FAILED_NEEDS_OPERATOR` (an operator retry starts the count again).
    */
-  readonly retry?: RetryPolicy;
+  readonly retry: RetryPolicy;
+}
+
+/** What every step kind has: a name, an action, its attempt limit and its timeout. */
+interface StepBase<I> {
+  /** Unique within the definition. State is recorded by this name, never by position. */
+  readonly name: string;
+  /** Does the work. Throws a `StepFailure` to say how it failed; returns a JSON-serializable result. */
+  action(ctx: StepContext<I>): Promise<unknown>;
+  /**
+   * Retry policy for transient failures of the action: the action runs at most `retry.maxAttempts`
+   * times, whatever the step kind. What happens then depends on the kind.
+   */
+  readonly retry: RetryPolicy;
   /**
    * Upper bound for one attempt, in milliseconds; a slower attempt counts as a `TIMEOUT` failure.
    *
@@ -67,8 +67,49 @@ export interface SagaStep<I> {
   readonly timeoutMs?: number;
 }
 
-/** How a saga ended, as given to `onFinished`. */
-export interface SagaOutcome {
+/**
+ * A step before the pivot. After `retry.maxAttempts` failed attempts (or a business rejection, or the
+ * deadline) the saga compensates: this step too when it may have happened.
+ */
+export interface CompensableStep<I> extends StepBase<I> {
+  readonly kind: 'COMPENSABLE';
+  /**
+   * How to undo the action.
+   *
+   * @default - nothing to undo
+   */
+  readonly compensation?: Compensation<I>;
+}
+
+/**
+ * The point of no return. After `retry.maxAttempts` failed attempts the saga goes to an operator
+ * (`FAILED_NEEDS_OPERATOR`); a business rejection compensates the steps before it.
+ */
+export interface PivotStep<I> extends StepBase<I> {
+  readonly kind: 'PIVOT';
+}
+
+/**
+ * A step after the pivot: it must eventually succeed. After `retry.maxAttempts` failed attempts, or a
+ * business rejection, the saga goes to an operator (`FAILED_NEEDS_OPERATOR`).
+ */
+export interface RetriableStep<I> extends StepBase<I> {
+  readonly kind: 'RETRIABLE';
+}
+
+/**
+ * One step of a saga. The kind is always written out, and so is every attempt limit: the action's
+ * `retry.maxAttempts`, and the compensation's `compensation.retry.maxAttempts`. No definition-wide
+ * setting replaces them.
+ */
+export type SagaStep<I> = CompensableStep<I> | PivotStep<I> | RetriableStep<I>;
+
+/** How a saga ended, as given to {@link SagaDefinition.onFinish}. */
+export interface SagaOutcome<I = unknown> {
+  /** The saga id. */
+  readonly sagaId: string;
+  /** The saga input, as given to `create`. */
+  readonly input: I;
   /** `COMPLETED` when every step succeeded, `COMPENSATED` when it was rolled back. */
   readonly state: 'COMPLETED' | 'COMPENSATED';
   /** Why it compensated: the failed step and the participant's reason. */
@@ -112,39 +153,22 @@ export interface SagaDefinition<I> {
    */
   readonly deadlineMs?: number;
   /**
-   * Compensation attempts per step before the saga is marked `FAILED_NEEDS_OPERATOR`.
-   *
-   * @default 20
-   */
-  readonly compensationMaxAttempts?: number;
-  /**
-   * Attempts of a `PIVOT` or `RETRIABLE` action before the saga is marked `FAILED_NEEDS_OPERATOR`.
-   *
-   * @default 50
-   */
-  readonly forwardMaxAttempts?: number;
-  /**
-   * Runs in the same transaction that records the terminal state, e.g. to mark the order
-   * APPROVED or REJECTED. Called exactly once per saga.
+   * The finish hook: one statement that runs in the same SQL statement as the update recording the
+   * saga's end (COMPLETED or COMPENSATED), e.g. `UPDATE orders SET status = $1 WHERE order_id =
+   * (SELECT id FROM saga_finished)`. The CTE `saga_finished` holds the saga id, or no row when another
+   * worker took the saga over (then nothing is written). Several writes are data-modifying CTEs of that
+   * one statement. Called exactly once per saga that ends; not for `FAILED_NEEDS_OPERATOR`.
    *
    * @default - nothing
    */
-  onFinished?(client: PoolClient, sagaId: string, input: I, outcome: SagaOutcome): Promise<void>;
-  /**
-   * The cheaper alternative to `onFinished` (used when `onFinished` is absent): one statement that
-   * runs in the same SQL statement as the terminal state update, e.g.
-   * `UPDATE orders SET status = $1 WHERE order_id = (SELECT id FROM saga_finished)`. The CTE
-   * `saga_finished` holds the saga id, or nothing when another worker took the saga over.
-   *
-   * @default - nothing
-   */
-  finishStatement?(sagaId: string, input: I, outcome: SagaOutcome): BusinessRow;
+  onFinish?(outcome: SagaOutcome<I>): SqlStatement | undefined;
 }
 
 /**
  * Checks a definition and returns it, typed.
  *
- * @throws Error when a step name is empty or repeated, or the version is not a positive integer
+ * @throws Error when a step name is empty or repeated, a kind or an attempt limit is missing or wrong,
+ *   or the version is not a positive integer
  */
 export function defineSaga<I>(definition: SagaDefinition<I>): SagaDefinition<I> {
   if (!Number.isInteger(definition.version) || definition.version < 1) {
@@ -152,6 +176,7 @@ export function defineSaga<I>(definition: SagaDefinition<I>): SagaDefinition<I> 
   }
   const seen = new Set<string>();
   let pivotSeen = false;
+  const where = (step: { name: string }) => `saga ${definition.type}: step '${step.name}'`;
   for (const step of definition.steps) {
     if (!step.name) throw new Error(`saga ${definition.type}: every step needs a name`);
     if (seen.has(step.name)) {
@@ -160,13 +185,35 @@ export function defineSaga<I>(definition: SagaDefinition<I>): SagaDefinition<I> 
       );
     }
     seen.add(step.name);
-    const kind = step.kind ?? 'COMPENSABLE';
-    if (kind === 'COMPENSABLE' && pivotSeen) {
-      throw new Error(
-        `saga ${definition.type}: step '${step.name}' is COMPENSABLE after a PIVOT; make it RETRIABLE or move it before the pivot`,
-      );
+    const kind: unknown = step.kind;
+    if (kind !== 'COMPENSABLE' && kind !== 'PIVOT' && kind !== 'RETRIABLE') {
+      throw new Error(`${where(step)}: kind must be COMPENSABLE, PIVOT or RETRIABLE, got ${String(kind)}`);
     }
-    if (kind !== 'COMPENSABLE') pivotSeen = true;
+    checkMaxAttempts(`${where(step)}: retry.maxAttempts`, step.retry?.maxAttempts);
+    if (step.kind === 'COMPENSABLE') {
+      if (pivotSeen) {
+        throw new Error(
+          `${where(step)} is COMPENSABLE after a PIVOT; make it RETRIABLE or move it before the pivot`,
+        );
+      }
+      if (step.compensation) {
+        checkMaxAttempts(
+          `${where(step)}: compensation.retry.maxAttempts`,
+          step.compensation.retry?.maxAttempts,
+        );
+      }
+    } else {
+      if ((step as { compensation?: unknown }).compensation !== undefined) {
+        throw new Error(`${where(step)} is ${step.kind}: only COMPENSABLE steps have a compensation`);
+      }
+      pivotSeen = true;
+    }
   }
   return definition;
+}
+
+function checkMaxAttempts(what: string, value: unknown): void {
+  if (!Number.isInteger(value) || (value as number) < 1) {
+    throw new Error(`${what} must be a positive integer, got ${String(value)}`);
+  }
 }

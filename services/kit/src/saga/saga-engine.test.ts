@@ -1,9 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../testing/index.js';
-import { defineSaga, type SagaDefinition, type SagaStep } from './saga-definition.js';
+import { ensureSagaSchema, findStuckSagas, loadSaga, retrySaga } from './private/saga-store.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { defineSaga, type SagaDefinition, type SagaStep, type StepContext } from './saga-definition.js';
 import { SagaEngine, type BoundaryEvent } from './saga-engine.js';
-import { ensureSagaSchema, findStuckSagas, loadSaga, retrySaga, type SagaRecord } from './saga-store.js';
+import type { SagaRecord } from './saga-schema.js';
 import { SimulatedCrash, StepFailure } from './step-failure.js';
 
 let db: TestDatabase;
@@ -35,10 +37,22 @@ class Participant {
 const fast = { maxAttempts: 4, initialDelayMs: 5, maxDelayMs: 20 };
 let typeSeq = 0;
 const shortTimeouts = [1, 2, 3, 4].map(() => ({ timeoutMs: 50 }));
+const key = (ctx: StepContext<unknown>) =>
+  `${ctx.sagaId}:${ctx.step}${ctx.phase === 'compensation' ? ':compensate' : ''}`;
 
+/** What a test changes in one of the four steps. */
+interface StepOverride {
+  readonly action?: (ctx: StepContext<{ n: number }>) => Promise<unknown>;
+  readonly compensation?: (ctx: StepContext<{ n: number }>) => Promise<void>;
+  readonly retry?: RetryPolicy;
+  readonly compensationRetry?: RetryPolicy;
+  readonly timeoutMs?: number;
+}
+
+/** reserve, authorize (compensable), commit (pivot), capture (retriable), each applying its key once. */
 function saga(
   p: Participant,
-  steps: readonly Partial<SagaStep<{ n: number }>>[] = [],
+  steps: readonly StepOverride[] = [],
   over: Partial<SagaDefinition<{ n: number }>> = {},
 ) {
   const names = ['reserve', 'authorize', 'commit', 'capture'];
@@ -46,23 +60,33 @@ function saga(
     type: `t${++typeSeq}`,
     version: 1,
     deadlineMs: 30_000,
-    compensationMaxAttempts: 5,
     ...over,
-    steps: names.map((name, i) => ({
-      name,
-      kind: name === 'commit' ? 'PIVOT' : name === 'capture' ? 'RETRIABLE' : 'COMPENSABLE',
-      retry: fast,
-      action: async (ctx) => {
-        p.apply(ctx.idempotencyKey);
-        return { step: name };
-      },
-      compensation:
-        name === 'reserve' || name === 'authorize' ? async (ctx) => p.apply(ctx.idempotencyKey) : undefined,
-      ...steps[i],
-    })),
-    onFinished: async (client, id, _input, outcome) => {
-      await client.query('INSERT INTO business (id, status) VALUES ($1, $2)', [id, outcome.state]);
-    },
+    steps: names.map((name, i): SagaStep<{ n: number }> => {
+      const o = steps[i] ?? {};
+      const base = {
+        name,
+        retry: o.retry ?? fast,
+        ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+        action:
+          o.action ??
+          (async (ctx: StepContext<{ n: number }>) => {
+            p.apply(key(ctx));
+            return { step: name };
+          }),
+      };
+      if (name === 'commit') return { ...base, kind: 'PIVOT' };
+      if (name === 'capture') return { ...base, kind: 'RETRIABLE' };
+      const run = o.compensation ?? (async (ctx: StepContext<{ n: number }>) => p.apply(key(ctx)));
+      return {
+        ...base,
+        kind: 'COMPENSABLE',
+        compensation: { run, retry: o.compensationRetry ?? { ...fast, maxAttempts: 5 } },
+      };
+    }),
+    onFinish: (outcome) => ({
+      sql: 'INSERT INTO business (id, status) SELECT id, $1 FROM saga_finished',
+      params: [outcome.state],
+    }),
   });
 }
 
@@ -87,7 +111,7 @@ async function business(id: string): Promise<string | undefined> {
 }
 
 describe('SagaEngine', () => {
-  test('runs every step in order with <sagaId>:<step> keys and finishes in the business transaction', async () => {
+  test('runs every step in order with <sagaId>:<step> keys and finishes with the hook in the end statement', async () => {
     const p = new Participant();
     const def = saga(p);
     const engine = new SagaEngine({ pool }).register(def);
@@ -106,7 +130,7 @@ describe('SagaEngine', () => {
       {
         action: async (ctx) => {
           if (failures++ < 2) throw StepFailure.retryable('503');
-          p.apply(ctx.idempotencyKey);
+          p.apply(key(ctx));
           return {};
         },
       },
@@ -145,7 +169,7 @@ describe('SagaEngine', () => {
       {
         timeoutMs: 30,
         retry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 5 },
-        action: (ctx) => new Promise((r) => setTimeout(() => r(p.apply(ctx.idempotencyKey)), 200)),
+        action: (ctx) => new Promise((r) => setTimeout(() => r(p.apply(key(ctx))), 200)),
         compensation: async (ctx) => void undone.push(ctx.step),
       },
     ]);
@@ -163,7 +187,7 @@ describe('SagaEngine', () => {
       {
         compensation: async (ctx) => {
           if (voidFailures++ < 3) throw StepFailure.retryable('payment down');
-          p.apply(ctx.idempotencyKey);
+          p.apply(key(ctx));
         },
       },
       { action: async () => Promise.reject(StepFailure.rejected('RESERVATION_EXPIRED', 409)) },
@@ -181,7 +205,7 @@ describe('SagaEngine', () => {
       {
         compensation: async (ctx) => {
           if (!healthy) throw new Error('inventory unreachable');
-          p.apply(ctx.idempotencyKey);
+          p.apply(key(ctx));
         },
       },
       { action: async () => Promise.reject(StepFailure.rejected('card_declined', 402)) },
@@ -273,7 +297,9 @@ describe('SagaEngine', () => {
     const rec = await runOne(first, v1.type);
     const fraud: SagaStep<{ n: number }> = {
       name: 'fraudCheck',
-      action: async (ctx) => p.apply(ctx.idempotencyKey),
+      kind: 'COMPENSABLE',
+      retry: fast,
+      action: async (ctx) => p.apply(key(ctx)),
     };
     const v2 = defineSaga({ ...v1, version: 2, steps: [v1.steps[0]!, fraud, ...v1.steps.slice(1)] });
     const next = new SagaEngine({ pool, leaseMs: 100 }).register(v1).register(v2);
@@ -298,7 +324,7 @@ describe('SagaEngine', () => {
           active.add(ctx.sagaId);
           await new Promise((r) => setTimeout(r, 5));
           active.delete(ctx.sagaId);
-          p.apply(ctx.idempotencyKey);
+          p.apply(key(ctx));
           return {};
         },
       },
@@ -329,5 +355,132 @@ describe('SagaEngine', () => {
     expect(rows).toEqual([{ state: 'COMPLETED', n: '40' }]);
     expect(overlaps).toBe(0);
     expect(p.calls.filter((k) => k.endsWith(':reserve'))).toHaveLength(40);
+  });
+
+  // each kind, with a limit unlike any default, so a definition-wide number cannot pass for it
+  for (const [index, kind, limit, ends] of [
+    [1, 'COMPENSABLE', 3, 'COMPENSATED'],
+    [2, 'PIVOT', 7, 'FAILED_NEEDS_OPERATOR'],
+    [3, 'RETRIABLE', 6, 'FAILED_NEEDS_OPERATOR'],
+  ] as const) {
+    test(`calls a ${kind} action exactly retry.maxAttempts (${limit}) times, then ends ${ends}`, async () => {
+      const p = new Participant();
+      let calls = 0;
+      const overrides: StepOverride[] = [];
+      overrides[index] = {
+        retry: { maxAttempts: limit, initialDelayMs: 1, maxDelayMs: 2 },
+        action: async () => {
+          calls++;
+          throw StepFailure.retryable('503');
+        },
+      };
+      const def = saga(p, overrides);
+      const rec = await runOne(new SagaEngine({ pool }).register(def), def.type);
+      const name = def.steps[index]!.name;
+      expect(calls).toBe(limit);
+      expect(rec.steps[name]?.attempts).toBe(limit);
+      expect(rec.state).toBe(ends);
+      expect(rec.failure).toMatchObject({ step: name, reason: 'RETRIES_EXHAUSTED' });
+      if (kind === 'COMPENSABLE') {
+        // maybe done, so undone too, like the step before it
+        expect(p.effects.has(`${rec.id}:${name}:compensate`)).toBe(true);
+        expect(p.effects.has(`${rec.id}:reserve:compensate`)).toBe(true);
+      } else {
+        expect(rec.failure?.phase).toBe('forward');
+        expect([...p.effects.keys()].some((k) => k.endsWith(':compensate'))).toBe(false);
+      }
+    });
+  }
+
+  test('calls a compensation exactly compensation.retry.maxAttempts times, then hands it to an operator', async () => {
+    const p = new Participant();
+    let calls = 0;
+    const def = saga(p, [
+      {
+        compensationRetry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 2 },
+        compensation: async () => {
+          calls++;
+          throw StepFailure.retryable('inventory down');
+        },
+      },
+      { action: async () => Promise.reject(StepFailure.rejected('card_declined', 402)) },
+    ]);
+    const rec = await runOne(new SagaEngine({ pool }).register(def), def.type);
+    expect(calls).toBe(3);
+    expect(rec.state).toBe('FAILED_NEEDS_OPERATOR');
+    expect(rec.steps.reserve).toMatchObject({ status: 'COMPENSATING', compensationAttempts: 3 });
+  });
+
+  test('throws on a definition that leaves a kind or an attempt limit out, or compensates a pivot', () => {
+    const action = async () => undefined;
+    const retry = { maxAttempts: 2 };
+    const bad = (steps: unknown[]) => () =>
+      defineSaga({ type: 'bad', version: 1, steps: steps as SagaStep<unknown>[] });
+    expect(bad([{ name: 'a', retry, action }])).toThrow(
+      "saga bad: step 'a': kind must be COMPENSABLE, PIVOT or RETRIABLE, got undefined",
+    );
+    expect(bad([{ name: 'a', kind: 'PIVOT', action }])).toThrow(
+      "saga bad: step 'a': retry.maxAttempts must be a positive integer, got undefined",
+    );
+    expect(bad([{ name: 'a', kind: 'COMPENSABLE', retry: { maxAttempts: 0 }, action }])).toThrow(
+      /retry.maxAttempts must be a positive integer, got 0/,
+    );
+    expect(
+      bad([{ name: 'a', kind: 'COMPENSABLE', retry, action, compensation: { run: action, retry: {} } }]),
+    ).toThrow("saga bad: step 'a': compensation.retry.maxAttempts must be a positive integer, got undefined");
+    expect(bad([{ name: 'a', kind: 'PIVOT', retry, action, compensation: { run: action, retry } }])).toThrow(
+      "saga bad: step 'a' is PIVOT: only COMPENSABLE steps have a compensation",
+    );
+  });
+});
+
+describe('SagaHandle', () => {
+  async function create(engine: SagaEngine, type: string) {
+    const client = await pool.connect();
+    try {
+      return await engine.create(client, type, { n: 1 }); // autocommit: visible at once
+    } finally {
+      client.release();
+    }
+  }
+
+  test('getResult resolves with the settled saga when it ends in this process, as stored', async () => {
+    const def = saga(new Participant());
+    const engine = new SagaEngine({ pool }).register(def);
+    const created = await create(engine, def.type);
+    created.dispatch();
+    const result = await created.getResult();
+    expect(result).toMatchObject({ id: created.id, state: 'COMPLETED' });
+    expect(await created.getStatus()).toMatchObject({ id: created.id, state: 'COMPLETED' });
+    expect((await engine.handle(created.id).getResult({ timeoutMs: 1000 }))?.state).toBe('COMPLETED');
+  });
+
+  test('getResult of a saga another replica runs is read until it settles', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const p = new Participant();
+    const def = saga(p, [
+      {
+        action: async (ctx) => {
+          await gate;
+          p.apply(key(ctx));
+        },
+      },
+    ]);
+    const runner = new SagaEngine({ pool }).register(def);
+    const watcher = new SagaEngine({ pool, pollIntervalMs: 20 }).register(def);
+    const created = await create(runner, def.type);
+    created.dispatch();
+    const waiting = watcher.handle(created.id).getResult({ timeoutMs: 10_000 });
+    expect(await watcher.handle(created.id).getResult({ timeoutMs: 60 })).toBeUndefined(); // timed out
+    release();
+    expect((await waiting)?.state).toBe('COMPLETED');
+    await runner.idle();
+  });
+
+  test('getResult of an unknown saga resolves undefined at once', async () => {
+    const engine = new SagaEngine({ pool });
+    expect(await engine.handle(crypto.randomUUID()).getResult()).toBeUndefined();
+    expect(await engine.handle(crypto.randomUUID()).getStatus()).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
-import { countStuckSagas, findStuckSagas, loadSaga, retrySaga, type SagaRecord } from './saga-store.js';
+import { countStuckSagas, findStuckSagas, loadSaga, retrySaga } from './private/saga-store.js';
+import type { SagaRecord } from './saga-schema.js';
 
 /** Options of {@link registerSagaRoutes}. */
 export interface SagaRoutesOptions {

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import { saveOne, saveSagas, type SagaRecord, type SagaSave } from './saga-store.js';
+import type { SagaRecord } from '../saga-schema.js';
+import { saveOne, saveSagas, type SagaSave } from './saga-store.js';
 
 interface Pending extends SagaSave {
   resolve(saved: boolean): void;

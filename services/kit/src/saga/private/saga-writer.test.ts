@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../testing/index.js';
-import {
-  ensureSagaSchema,
-  insertSaga,
-  loadSaga,
-  SAGA_SCHEMA_SQL,
-  saveSaga,
-  type SagaRecord,
-} from './saga-store.js';
+import { createTestDatabase, type TestDatabase } from '../../testing/index.js';
+import { SAGA_SCHEMA_SQL, type SagaRecord } from '../saga-schema.js';
+import { ensureSagaSchema, insertSaga, loadSaga, saveSaga } from './saga-store.js';
 import { SagaWriter } from './saga-writer.js';
 
 let db: TestDatabase;
