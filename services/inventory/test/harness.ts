@@ -24,6 +24,7 @@ export interface InventoryBody {
   readonly sold?: number;
   readonly expiresAt?: string;
   readonly reason?: string;
+  readonly detail?: string;
   readonly items?: readonly { sku: string; quantity: number }[];
   readonly 'invalid-params': readonly { name: string; reason: string }[];
 }

@@ -19,7 +19,7 @@ export function requestFingerprint(request: unknown): string {
 }
 
 /** JSON with object keys sorted at every level; `undefined` members are left out, as JSON does. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
