@@ -3,10 +3,11 @@ import {
   keyReusedProblem,
   requestFingerprint,
   type SagaEngine,
+  type SagaHandle,
   type SagaRecord,
 } from '@aio/kit';
 import { createHash, randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Pool } from 'pg';
 import { ORDER_STEPS, PLACE_ORDER, type OrderItem, type PlaceOrderInput } from './order-saga.js';
 import { findByIdempotencyKey, findOrder, listOrders, orderInsert, type OrderRow } from './order-store.js';
@@ -53,6 +54,7 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
     { schema: { body: placeOrderSchema } },
     async (req, reply) => {
       const key = req.headers['idempotency-key'];
+      const preferWaitSeconds = preferredWait(req.headers.prefer);
       const body = req.body;
       const requestHash = requestFingerprint(body);
       const total = Math.round(body.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0) * 100) / 100;
@@ -79,18 +81,13 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
       if (!created) {
         const existing = key ? await findByIdempotencyKey(pool, key) : undefined;
         if (!existing) throw new HttpProblem(500, 'order vanished after an idempotency conflict');
-        return reply.code(202).send(replay(existing, requestHash, body, key!));
+        const first = replay(existing, requestHash, body, key!);
+        // a replay honours Prefer: wait as the first request did (the saga may run on another replica)
+        return answer(reply, engine.handle(first.orderId), first, preferWaitSeconds);
       }
-      const preferWaitSeconds = preferredWait(req.headers.prefer);
       created.dispatch();
-      void reply.header('location', `/orders/${orderId}`);
-      if (preferWaitSeconds) {
-        void reply.header('preference-applied', `wait=${preferWaitSeconds}`);
-        // the saga runs here, so its end wakes this request with no read
-        const view = finishedView(await created.getResult({ timeoutMs: preferWaitSeconds * 1000 }));
-        if (view) return reply.code(201).send(view);
-      }
-      return reply.code(202).send({ orderId, status: 'PENDING' });
+      // the saga runs here, so its end wakes a waiting request with no read
+      return answer(reply, created, { orderId, status: 'PENDING' }, preferWaitSeconds);
     },
   );
 
@@ -139,6 +136,25 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
       return { orders: orders.map((o) => orderView(o, undefined)) };
     },
   );
+}
+
+/**
+ * POST /orders' reply: with `Prefer: wait=N`, 201 and the whole order document when the saga settles
+ * within N seconds; otherwise (or still pending) 202 with `accepted`.
+ */
+async function answer(
+  reply: FastifyReply,
+  saga: SagaHandle,
+  accepted: { orderId: string; status: string },
+  preferWaitSeconds: number,
+): Promise<FastifyReply> {
+  void reply.header('location', `/orders/${accepted.orderId}`);
+  if (preferWaitSeconds) {
+    void reply.header('preference-applied', `wait=${preferWaitSeconds}`);
+    const view = finishedView(await saga.getResult({ timeoutMs: preferWaitSeconds * 1000 }));
+    if (view) return reply.code(201).send(view);
+  }
+  return reply.code(202).send(accepted);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

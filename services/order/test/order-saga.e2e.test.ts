@@ -211,6 +211,9 @@ describe('order saga end to end', () => {
     expect(approved.headers.get('location')).toBe(`/orders/${approvedBody.orderId}`);
     expect(approvedBody).toMatchObject({ status: 'APPROVED', total: 10, saga: { state: 'COMPLETED' } });
     expect(approvedBody).toEqual((await call(`${order}/orders/${approvedBody.orderId}`)).body);
+    const replayed = await post('prefer-1'); // the same key and request: the first outcome again
+    expect(replayed.status).toBe(201);
+    expect(await replayed.json()).toEqual(approvedBody);
     const rejected = await post('prefer-2'); // the one unit is sold
     expect(rejected.status).toBe(201);
     const rejectedBody = (await rejected.json()) as Json;
