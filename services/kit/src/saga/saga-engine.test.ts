@@ -478,6 +478,33 @@ describe('SagaHandle', () => {
     await runner.idle();
   });
 
+  test('getResult follows a saga whose run here gave it back for a later retry', async () => {
+    const p = new Participant();
+    let failures = 0;
+    const def = saga(p, [
+      {},
+      {
+        retry: { maxAttempts: 3, initialDelayMs: 40, maxDelayMs: 40 },
+        action: async (ctx) => {
+          if (failures++ === 0) throw StepFailure.retryable('503');
+          p.apply(key(ctx));
+          return {};
+        },
+      },
+    ]);
+    // a backoff longer than 5 ms releases the saga; the poll claims it again when it is due
+    const engine = new SagaEngine({ pool, inlineBackoffMaxMs: 5, pollIntervalMs: 20 }).register(def);
+    const created = await create(engine, def.type);
+    const result = created.getResult({ timeoutMs: 10_000 });
+    created.dispatch();
+    engine.start();
+    try {
+      expect(await result).toMatchObject({ state: 'COMPLETED', steps: { authorize: { attempts: 2 } } });
+    } finally {
+      await engine.stop();
+    }
+  });
+
   test('getResult of an unknown saga resolves undefined at once', async () => {
     const engine = new SagaEngine({ pool });
     expect(await engine.handle(crypto.randomUUID()).getResult()).toBeUndefined();

@@ -129,6 +129,7 @@ export class SagaEngine {
       batchSize: props.batchSize ?? 50,
       maxConcurrent: props.maxConcurrent ?? 200,
       log,
+      onRunEnded: (id) => this.results.runEnded(id),
     });
     this.results = new SagaResults(props.pool, (id) => this.worker.isRunning(id), pollIntervalMs);
   }

@@ -17,6 +17,8 @@ export interface SagaWorkerProps {
   readonly batchSize: number;
   readonly maxConcurrent: number;
   readonly log: SagaLogger;
+  /** Called whenever a run of a saga in this process ends, settled or not. */
+  readonly onRunEnded: (id: string) => void;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -99,6 +101,7 @@ export class SagaWorker {
     const def = this.props.registry.get(record.type, record.version);
     if (!def) {
       this.running.delete(record.id);
+      this.props.onRunEnded(record.id);
       return; // another replica with this version will claim it once the lease expires
     }
     const run = this.props.runner
@@ -111,7 +114,9 @@ export class SagaWorker {
         );
       })
       .finally(() => {
-        if (this.running.get(record.id) === run) this.running.delete(record.id);
+        if (this.running.get(record.id) !== run) return;
+        this.running.delete(record.id);
+        this.props.onRunEnded(record.id);
       });
     this.running.set(record.id, run);
   }
