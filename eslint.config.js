@@ -8,6 +8,8 @@ export default tseslint.config(
     ignores: [
       '**/node_modules/**',
       'lib/**',
+      'packages/*/lib/**',
+      'packages/*/templates/**',
       '**/dist/**',
       'cdk.out/**',
       'templates/service/**',

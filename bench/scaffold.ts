@@ -5,11 +5,13 @@
  *    first commit included; and with --no-git): median and worst of N runs against the 1 s goal.
  * 2. The whole path a developer waits for: generate, `npm install` (the @aio packages from
  *    `npm pack` tarballs, third-party packages from the npm cache), then the repo's own `npm test`.
+ *    Also the size of the generated repo's node_modules and a second, warm-cache install: the
+ *    light-repo targets of issue 20 (at most 200 MB, at most 15 s).
  *
  * Prints figures; docs/benchmarks.md records them. No assertions: timing belongs here, not in tests.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,31 +84,102 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-/** Generate, install from tarballs, test (and then build and synth), timing each phase. */
+/** `npm pack` of the package in `dir` into the work folder; returns the tarball path. */
+function pack(dir: string): string {
+  const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  return join(work, (JSON.parse(out.slice(out.indexOf('['))) as { filename: string }[])[0]!.filename);
+}
+
+/** Every `@aio/*` package of this checkout (the root and its workspaces): name → folder. */
+function localPackages(): Map<string, string> {
+  const manifest = (dir: string) =>
+    JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; workspaces?: string[] };
+  const found = new Map<string, string>([[manifest(root).name, root]]);
+  for (const pattern of manifest(root).workspaces ?? []) {
+    const parent = join(root, pattern.replace(/\/\*$/, ''));
+    for (const entry of readdirSync(parent, { withFileTypes: true })) {
+      const dir = join(parent, entry.name);
+      if (entry.isDirectory() && existsSync(join(dir, 'package.json'))) found.set(manifest(dir).name, dir);
+    }
+  }
+  return found;
+}
+
+/** Disk use of a folder in MB (1 MB = 2^20 bytes), as `du` counts it (blocks, hard links once). */
+function megabytes(dir: string, apparent = false): number {
+  const out = execFileSync('du', ['-s', '--block-size=1', ...(apparent ? ['--apparent-size'] : []), dir], {
+    encoding: 'utf8',
+  });
+  return Number(out.split('\t')[0]) / 2 ** 20;
+}
+
+/** The largest top-level entries of node_modules (scopes counted as one), in MB. */
+function largest(nodeModules: string, n: number): string {
+  const entries = readdirSync(nodeModules).filter((e) => !e.startsWith('.'));
+  return entries
+    .map((e) => [e, megabytes(join(nodeModules, e))] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([e, mb]) => `${e} ${mb.toFixed(0)} MB`)
+    .join(', ');
+}
+
+/**
+ * Generate, install from tarballs, measure node_modules, install again from the now warm cache,
+ * test (and then build and synth), timing each phase. Targets (issue 20): node_modules at most
+ * 200 MB, a warm-cache install at most 15 s.
+ */
 function wholePath(): void {
-  const pack = (dir: string): string => {
-    const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], {
-      cwd: dir,
-      encoding: 'utf8',
-    });
-    return join(work, (JSON.parse(out.slice(out.indexOf('['))) as { filename: string }[])[0]!.filename);
-  };
-  const platformTgz = pack(root);
-  const kitTgz = pack(join(root, 'services', 'kit'));
+  const packages = localPackages();
   const generate = newService('review-digest', ['--no-git']);
   const repo = join(work, 'review-digest');
-  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as Record<
-    string,
-    Record<string, string>
-  >;
-  pkg.dependencies!['@aio/kit'] = `file:${kitTgz}`;
-  pkg.devDependencies!['@aio/platform'] = `file:${platformTgz}`;
-  writeFileSync(join(repo, 'package.json'), JSON.stringify(pkg, null, 2));
-  const install = timed(() => run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], repo));
+  const pkgFile = join(repo, 'package.json');
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as Record<string, Record<string, string>>;
+  // Stand-in for the company registry: each @aio/* dependency resolved to a tarball of this checkout.
+  const tarballs: string[] = [];
+  for (const field of ['dependencies', 'devDependencies', 'optionalDependencies']) {
+    for (const name of Object.keys(pkg[field] ?? {})) {
+      const dir = packages.get(name);
+      if (!name.startsWith('@aio/')) continue;
+      if (!dir) throw new Error(`the generated repo depends on ${name}, which this checkout does not hold`);
+      pkg[field]![name] = `file:${pack(dir)}`;
+      tarballs.push(name);
+    }
+  }
+  writeFileSync(pkgFile, JSON.stringify(pkg, null, 2));
+  const npmInstall = () => run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], repo);
+  // The first install fills the npm cache with whatever it lacked; the second is the warm-cache
+  // figure a developer sees on a machine that installed any service before (no lock file yet:
+  // a freshly generated repo has none).
+  const firstInstall = timed(npmInstall);
+  const nodeModules = join(repo, 'node_modules');
+  const size = megabytes(nodeModules);
+  const apparent = megabytes(nodeModules, true);
+  // `npm ls` exits 1 on any peer warning; its list is what counts here.
+  const listed = spawnSync('npm', ['ls', '--all', '--parseable'], { cwd: repo, encoding: 'utf8' }).stdout;
+  const count = new Set(listed.split('\n').filter(Boolean)).size - 1;
+  const top = largest(nodeModules, 6);
+  rmSync(nodeModules, { recursive: true, force: true });
+  rmSync(join(repo, 'package-lock.json'), { force: true });
+  const install = timed(npmInstall);
   const test = timed(() => run('npm', ['test'], repo));
   const build = timed(() => run('npm', ['run', 'build'], repo));
   const synth = timed(() => run('npm', ['run', 'synth'], repo));
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  console.log(`@aio packages from tarballs: ${tarballs.join(', ')}`);
+  console.log(
+    `node_modules                                 ${size.toFixed(0)} MB on disk (${apparent.toFixed(0)} MB apparent), ` +
+      `${count} packages; target 200 MB: ${verdict(size <= 200)}`,
+  );
+  console.log(`  largest: ${top}`);
+  console.log(
+    `npm install, warm cache                      ${s(install)} (first install ${s(firstInstall)}); ` +
+      `target 15 s: ${verdict(install <= 15_000)}`,
+  );
   console.log(
     `generate + install + test (postgres+redis)   ${s(generate + install + test)} ` +
       `(generate ${s(generate)}, npm install ${s(install)}, npm test ${s(test)}); then build ${s(build)}, synth ${s(synth)}`,

@@ -17,7 +17,7 @@ export function registerUpdate(program: Command, io: CliIo, done: (code: number)
     .option('--dir <path>', 'the generated repo', '.')
     .option('--write', 'write the changes (default: only show the diff)')
     .option('--check', 'exit 1 when the managed files differ from the template (for CI)')
-    .action(async (flags: UpdateFlags) => done(await updateCommand(io, flags)));
+    .action(async (flags: UpdateFlags) => done(await updateCommand(io, flags, { tool: program.name() })));
 }
 
 /**
@@ -27,7 +27,7 @@ export function registerUpdate(program: Command, io: CliIo, done: (code: number)
 export async function updateCommand(
   io: CliIo,
   flags: UpdateFlags,
-  deps: { readonly template?: ServiceTemplate } = {},
+  deps: { readonly template?: ServiceTemplate; readonly tool?: string } = {},
 ): Promise<number> {
   const { resolve } = await import('node:path');
   const { UsageError } = await import('../model/validation-error.js');
@@ -36,6 +36,8 @@ export async function updateCommand(
   if (flags.write && flags.check)
     throw new UsageError('--write and --check cannot be used together; pick one');
 
+  // `aio` in the platform repo, `aio-service` (from @aio/service-chart) in a service repo.
+  const tool = deps.tool ?? 'aio';
   const repo = resolve(io.cwd, flags.dir);
   const template = deps.template ?? loadServiceTemplate();
   const plan = planUpdate(repo, template);
@@ -55,9 +57,9 @@ export async function updateCommand(
     return 0;
   }
   if (flags.check) {
-    io.err(`${n} drifted from the service ${versions}; run aio update --write and commit the result`);
+    io.err(`${n} drifted from the service ${versions}; run ${tool} update --write and commit the result`);
     return 1;
   }
-  io.err(`${n} would change (service ${versions}); run aio update --write to apply`);
+  io.err(`${n} would change (service ${versions}); run ${tool} update --write to apply`);
   return 0;
 }

@@ -31,7 +31,7 @@ export interface ServiceTemplate {
   /** Path pattern → answer flag (`postgres`, `redis`): the file exists only when the flag is on. */
   readonly when: Readonly<Record<string, string>>;
   /** Version ranges of the platform packages the generated repo depends on. */
-  readonly packages: { readonly '@aio/kit': string; readonly '@aio/platform': string };
+  readonly packages: { readonly '@aio/kit': string; readonly '@aio/service-chart': string };
 }
 
 /** What `.aio/scaffold.json` holds. */
@@ -41,10 +41,15 @@ export interface ScaffoldRecord {
   readonly answers: ServiceAnswers;
 }
 
-/** The folder of the built-in service template, from the sources (vitest) or from `lib/` (the built CLI). */
+/**
+ * The folder of the built-in service template, from the sources (vitest) or from `lib/` (the built
+ * CLI). Both packages that ship `aio update` keep the template at `templates/service/` beside
+ * `lib/`: @aio/platform (lib/templates/render-service.js) and the light @aio/service-chart, whose
+ * bundle is lib/bin/aio-service.js.
+ */
 export function defaultTemplateDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  // Sources: templates/render-service.ts; built: lib/templates/render-service.js.
+  // Sources: templates/render-service.ts; built: lib/<folder>/<file>.js.
   return here.split(sep).at(-2) === 'lib'
     ? join(here, '..', '..', 'templates', 'service')
     : join(here, 'service');
@@ -114,7 +119,7 @@ export function renderService(
 
 /** The first-line marker of a managed file, in the file's comment syntax. */
 export function managedMarker(path: string, version: string): string {
-  const text = `aio: generated from the service template ${version}, do not edit; run aio update to change it`;
+  const text = `aio: generated from the service template ${version}, do not edit; run aio-service update to change it`;
   return /\.(ts|js|json)$/.test(path) ? `// ${text}` : `# ${text}`;
 }
 
@@ -158,7 +163,7 @@ function templateValues(answers: ServiceAnswers, template: ServiceTemplate): Tem
     region: answers.region,
     templateVersion: template.version,
     kitVersion: template.packages['@aio/kit'],
-    platformVersion: template.packages['@aio/platform'],
+    serviceChartVersion: template.packages['@aio/service-chart'],
   };
 }
 

@@ -115,7 +115,7 @@ describe('aio new service', () => {
     };
     expect(await run(io, 'review-digest', flags)).toBe(0);
     expect(io.stderr).toEqual([
-      '✔ wrote 21 files to review-digest (service template 1.1.0)',
+      '✔ wrote 21 files to review-digest (service template 1.2.0)',
       '✔ added services.review-digest to platform.yaml',
       '… git init',
       '✔ git init',

@@ -29,7 +29,7 @@ describe('renderService', () => {
   test('marks every managed file, and no sample file', () => {
     for (const [path, text] of full) {
       const marked =
-        text.includes('do not edit; run aio update') || text.includes('Regenerate with: aio update');
+        text.includes('do not edit; run aio-service update') || text.includes('Regenerate with: aio update');
       expect({ path, marked }).toEqual({ path, marked: isManaged(template, path) });
     }
     expect(full.get('Dockerfile')!.split('\n').slice(0, 2)).toEqual([
@@ -91,11 +91,14 @@ describe('renderService', () => {
     ) as {
       version: string;
     };
-    const platform = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version: string;
-    };
+    const serviceChart = JSON.parse(
+      readFileSync(new URL('../../packages/service-chart/package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
     expect(pkg.dependencies!['@aio/kit']).toBe(`^${kit.version}`);
-    expect(pkg.devDependencies!['@aio/platform']).toBe(`^${platform.version}`);
+    expect(pkg.devDependencies!['@aio/service-chart']).toBe(`^${serviceChart.version}`);
+    // Not the whole toolkit (aws-cdk-lib, Pulumi: 620 MB) for 8 Kubernetes objects.
+    expect(JSON.stringify(pkg)).not.toContain('@aio/platform');
+    expect(full.get('deploy/main.ts')).toContain("from '@aio/service-chart'");
   });
 });
 

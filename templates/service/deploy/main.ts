@@ -1,7 +1,7 @@
 // The Kubernetes manifests of {{name}}, from the platform's ServiceChart: the same library the
-// platform repo synthesizes every service with. `npm run build && npm run synth` writes manifests/.
-import { naming } from '@aio/platform/model';
-import { ServiceChart } from '@aio/platform/charts';
+// platform repo synthesizes every service with, published for service repos as the light
+// @aio/service-chart (cdk8s only). `npm run build && npm run synth` writes manifests/.
+import { naming, ServiceChart } from '@aio/service-chart';
 import { App } from 'cdk8s';
 
 const platform = '{{platform}}';
