@@ -27,6 +27,16 @@ function timed(fn: () => void): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+/**
+ * CPU seconds (user + system) of the finished child processes so far: /proc/self/stat's cutime and
+ * cstime. On the shared machine wall times swing with the load; the CPU a command needs does not.
+ */
+function childCpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  // After "pid (comm) ", field 3 is index 0: cutime and cstime are fields 16 and 17.
+  return (Number(fields[13]) + Number(fields[14])) / 100; // USER_HZ is 100 on Linux
+}
+
 function run(cmd: string, args: string[], cwd: string): void {
   execFileSync(cmd, args, { cwd, stdio: 'pipe', env: { ...process.env, NO_COLOR: '1' } });
 }
@@ -127,10 +137,67 @@ function largest(nodeModules: string, n: number): string {
     .join(', ');
 }
 
+interface InstallFigures {
+  /** node_modules on disk and apparent, MB. */
+  readonly size: number;
+  readonly apparent: number;
+  /** Packages installed (`npm ls --all`). */
+  readonly count: number;
+  readonly largest: string;
+  /** Wall ms of the first install, and wall ms and CPU s of the warm-cache one. */
+  readonly first: number;
+  readonly warm: number;
+  readonly warmCpu: number;
+}
+
 /**
- * Generate, install from tarballs, measure node_modules, install again from the now warm cache,
- * test (and then build and synth), timing each phase. Targets (issue 20): node_modules at most
- * 200 MB, a warm-cache install at most 15 s.
+ * Installs `repo` twice from scratch (no node_modules, no lock file: a freshly generated repo has
+ * none). The first install fills the npm cache with whatever it lacked; the second is the
+ * warm-cache figure a developer sees on a machine that installed any service before.
+ */
+function measureInstall(repo: string): InstallFigures {
+  const nodeModules = join(repo, 'node_modules');
+  const clean = () => {
+    rmSync(nodeModules, { recursive: true, force: true });
+    rmSync(join(repo, 'package-lock.json'), { force: true });
+  };
+  const npmInstall = () => run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], repo);
+  clean();
+  const first = timed(npmInstall);
+  const size = megabytes(nodeModules);
+  const apparent = megabytes(nodeModules, true);
+  // `npm ls` exits 1 on any peer warning; its list is what counts here.
+  const listed = spawnSync('npm', ['ls', '--all', '--parseable'], { cwd: repo, encoding: 'utf8' }).stdout;
+  const count = new Set(listed.split('\n').filter(Boolean)).size - 1;
+  const top = largest(nodeModules, 6);
+  clean();
+  const cpuBefore = childCpuSeconds();
+  const warm = timed(npmInstall);
+  return { size, apparent, count, largest: top, first, warm, warmCpu: childCpuSeconds() - cpuBefore };
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function printInstall(label: string, f: InstallFigures, targets: boolean): void {
+  const verdict = (ok: boolean) => (!targets ? '' : ok ? '; target met' : '; target NOT met');
+  console.log(
+    `${label.padEnd(44)} node_modules ${f.size.toFixed(0)} MB on disk (${f.apparent.toFixed(0)} MB apparent), ` +
+      `${f.count} packages${verdict(f.size <= 200)} (200 MB)`,
+  );
+  console.log(`${''.padEnd(44)}   largest: ${f.largest}`);
+  console.log(
+    `${''.padEnd(44)} npm install, warm cache ${seconds(f.warm)} wall, ${f.warmCpu.toFixed(1)} s CPU ` +
+      `(first install ${seconds(f.first)})${verdict(f.warm <= 15_000)} (15 s)`,
+  );
+}
+
+/**
+ * Generate, install from tarballs (twice: size, then a warm-cache install), test, build and
+ * synth, timing each phase. Targets (issue 20): node_modules at most 200 MB, a warm-cache install
+ * at most 15 s. BASELINE=1 also installs the same repo the way template 1.1 did, with the whole
+ * `@aio/platform` as the dev dependency, in the same run.
  */
 function wholePath(): void {
   const packages = localPackages();
@@ -150,38 +217,22 @@ function wholePath(): void {
     }
   }
   writeFileSync(pkgFile, JSON.stringify(pkg, null, 2));
-  const npmInstall = () => run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], repo);
-  // The first install fills the npm cache with whatever it lacked; the second is the warm-cache
-  // figure a developer sees on a machine that installed any service before (no lock file yet:
-  // a freshly generated repo has none).
-  const firstInstall = timed(npmInstall);
-  const nodeModules = join(repo, 'node_modules');
-  const size = megabytes(nodeModules);
-  const apparent = megabytes(nodeModules, true);
-  // `npm ls` exits 1 on any peer warning; its list is what counts here.
-  const listed = spawnSync('npm', ['ls', '--all', '--parseable'], { cwd: repo, encoding: 'utf8' }).stdout;
-  const count = new Set(listed.split('\n').filter(Boolean)).size - 1;
-  const top = largest(nodeModules, 6);
-  rmSync(nodeModules, { recursive: true, force: true });
-  rmSync(join(repo, 'package-lock.json'), { force: true });
-  const install = timed(npmInstall);
+  console.log(`@aio packages from tarballs: ${tarballs.join(', ')}`);
+  const light = measureInstall(repo);
+  printInstall('generated repo', light, true);
   const test = timed(() => run('npm', ['test'], repo));
   const build = timed(() => run('npm', ['run', 'build'], repo));
   const synth = timed(() => run('npm', ['run', 'synth'], repo));
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  console.log(`@aio packages from tarballs: ${tarballs.join(', ')}`);
   console.log(
-    `node_modules                                 ${size.toFixed(0)} MB on disk (${apparent.toFixed(0)} MB apparent), ` +
-      `${count} packages; target 200 MB: ${verdict(size <= 200)}`,
+    `generate + install + test (postgres+redis)   ${seconds(generate + light.warm + test)} ` +
+      `(generate ${seconds(generate)}, npm install ${seconds(light.warm)}, npm test ${seconds(test)}); ` +
+      `then build ${seconds(build)}, synth ${seconds(synth)}`,
   );
-  console.log(`  largest: ${top}`);
-  console.log(
-    `npm install, warm cache                      ${s(install)} (first install ${s(firstInstall)}); ` +
-      `target 15 s: ${verdict(install <= 15_000)}`,
-  );
-  console.log(
-    `generate + install + test (postgres+redis)   ${s(generate + install + test)} ` +
-      `(generate ${s(generate)}, npm install ${s(install)}, npm test ${s(test)}); then build ${s(build)}, synth ${s(synth)}`,
-  );
+  if (process.env.BASELINE === '1') {
+    const devDependencies = { ...pkg.devDependencies! };
+    delete devDependencies['@aio/service-chart'];
+    devDependencies['@aio/platform'] = `file:${pack(root)}`;
+    writeFileSync(pkgFile, JSON.stringify({ ...pkg, devDependencies }, null, 2));
+    printInstall('baseline: @aio/platform instead (template 1.1)', measureInstall(repo), false);
+  }
 }

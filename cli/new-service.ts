@@ -151,7 +151,7 @@ export async function newServiceCommand(
   if (!platform) {
     io.err(
       `! no platform.yaml here and no --platform: ci.yml and deploy/ use the placeholder AWS account ` +
-        `${answers.account}; set answers.account in .aio/scaffold.json, then run aio update --write`,
+        `${answers.account}; set answers.account in .aio/scaffold.json, then run npx aio-service update --write in the repo`,
     );
   }
   if (flags.install) {

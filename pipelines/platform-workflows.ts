@@ -107,10 +107,11 @@ function pullRequestWorkflow(model: PlatformModel, o: Resolved): Workflow {
           sessionName: `diff-${env.name}`,
         }),
         // --method template: compare templates through the CDK lookup role (read-only); a change
-        // set would need the deploy role.
+        // set would need the deploy role. No stack names: every top-level stack of the env (cdk
+        // diff has no --all; yargs ignored it).
         steps.run(
           `cdk diff ${env.name}`,
-          `set -o pipefail\nmkdir -p cdk-diff\nnpx cdk diff --all -c env=${env.name} --method template --no-color 2>&1 | tee cdk-diff/${env.name}.txt`,
+          `set -o pipefail\nmkdir -p cdk-diff\nnpx cdk diff -c env=${env.name} --method template --no-color 2>&1 | tee cdk-diff/${env.name}.txt`,
         ),
         steps.uploadArtifact(`cdk-diff-${env.name}`, `cdk-diff/${env.name}.txt`, 7),
       ],

@@ -74,7 +74,7 @@ describe('platformWorkflows', () => {
       expect(job.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
       const creds = job.steps.find((s) => s.with?.['role-to-assume']);
       expect(creds?.with?.['role-to-assume']).toBe(`arn:aws:iam::${env.account}:role/allinone-github-diff`);
-      expect(steps(job)).toContain(`npx cdk diff --all -c env=${env.name} --method template`);
+      expect(steps(job)).toContain(`npx cdk diff -c env=${env.name} --method template`);
     }
     expect(pr.jobs.summary!.needs).toEqual(['check', 'diff-dev', 'diff-prod']);
     expect(pr.jobs.summary!.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
