@@ -181,15 +181,16 @@ function seconds(ms: number): string {
 }
 
 function printInstall(label: string, f: InstallFigures, targets: boolean): void {
-  const verdict = (ok: boolean) => (!targets ? '' : ok ? '; target met' : '; target NOT met');
+  const verdict = (ok: boolean, target: string) =>
+    !targets ? '' : `; target ${target}: ${ok ? 'met' : 'NOT met'}`;
   console.log(
     `${label.padEnd(44)} node_modules ${f.size.toFixed(0)} MB on disk (${f.apparent.toFixed(0)} MB apparent), ` +
-      `${f.count} packages${verdict(f.size <= 200)} (200 MB)`,
+      `${f.count} packages${verdict(f.size <= 200, '200 MB')}`,
   );
   console.log(`${''.padEnd(44)}   largest: ${f.largest}`);
   console.log(
     `${''.padEnd(44)} npm install, warm cache ${seconds(f.warm)} wall, ${f.warmCpu.toFixed(1)} s CPU ` +
-      `(first install ${seconds(f.first)})${verdict(f.warm <= 15_000)} (15 s)`,
+      `(first install ${seconds(f.first)})${verdict(f.warm <= 15_000, '15 s')}`,
   );
 }
 

@@ -285,7 +285,7 @@ describe('readmeBlocks', () => {
       { line: 3, text: 'npx aio synth', words: ['npx', 'aio', 'synth'] },
       {
         line: 4,
-        text: `npx aio new service a --owner "team a"  --route '/api/#x' --yes`,
+        text: `npx aio new service a --owner "team a" --route '/api/#x' --yes`,
         words: ['npx', 'aio', 'new', 'service', 'a', '--owner', 'team a', '--route', '/api/#x', '--yes'],
       },
     ]);

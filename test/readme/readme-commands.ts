@@ -53,7 +53,7 @@ export function commandsOf(body: readonly { line: number; text: string }[]): Rea
     const line = body[i]!.line;
     let text = body[i]!.text;
     while (/\\\s*$/.test(text) && i + 1 < body.length)
-      text = text.replace(/\\\s*$/, ' ') + body[++i]!.text.trim();
+      text = text.replace(/\s*\\\s*$/, ' ') + body[++i]!.text.trim();
     for (const part of splitWords(text)) commands.push({ line, ...part });
   }
   return commands;
