@@ -151,7 +151,7 @@ export async function newServiceCommand(
   if (!platform) {
     io.err(
       `! no platform.yaml here and no --platform: ci.yml and deploy/ use the placeholder AWS account ` +
-        `${answers.account}; set answers.account in .aio/scaffold.json, then run npx aio-service update --write in the repo`,
+        `${answers.account}; set answers.account in the repo's .aio/scaffold.json, then run npx aio-service update --write`,
     );
   }
   if (flags.install) {

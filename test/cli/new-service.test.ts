@@ -82,7 +82,7 @@ describe('aio new service', () => {
     expect(await run(io, 'review', { owner: 'team-growth', force: true })).toBe(0);
     // No platform.yaml: the CI and deploy/ placeholders are called out.
     expect(io.stderr.find((l) => l.startsWith('!'))).toMatch(
-      /placeholder AWS account 000000000000;.*aio update --write$/,
+      /placeholder AWS account 000000000000;.*aio-service update --write$/,
     );
     expect(readFileSync(join(cwd, 'review', 'notes.txt'), 'utf8')).toBe('mine');
     expect(existsSync(join(cwd, 'review', '.aio', 'scaffold.json'))).toBe(true);
