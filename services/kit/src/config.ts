@@ -24,6 +24,17 @@ export const serviceConfigSchema = z.object({
    * max_connections (100 on a default server). @default 10
    */
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  /** Time a client has to send the complete request headers (slowloris). @default 10000 */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
+  /** Time a client has to send the complete request, headers and body (slow bodies). @default 30000 */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
+  /**
+   * How long an idle keep-alive connection stays open after a response. Above the 60 s idle timeout of
+   * an AWS load balancer, so the proxy (not this server) closes first. @default 72000
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).default(72_000),
+  /** Open connections this process accepts; more are closed at once. @default 1000 */
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1000),
 });
 
 /** The config type produced by {@link serviceConfigSchema}. */

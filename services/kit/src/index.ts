@@ -4,6 +4,7 @@ export * from './db.js';
 export * from './migrations.js';
 export * from './redis.js';
 export * from './problem.js';
+export * from './request-limits.js';
 export * from './server.js';
 export * from './service.js';
 export * from './idempotency.js';

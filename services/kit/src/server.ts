@@ -3,12 +3,48 @@ import { isSpanContextValid, trace } from '@opentelemetry/api';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { clientErrorHandler, frameworkErrors } from './private/client-errors.js';
+import { kitValidatorCompiler } from './private/validator-compilers.js';
 import { HttpProblem, invalidParams, sendProblem } from './problem.js';
 
 export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** A readiness check: resolves when the dependency answers, throws otherwise. */
 export type ReadinessCheck = () => Promise<unknown>;
+
+/**
+ * Thrown by a readiness check to report a state of its own (`rebuilding`) instead of `failed`.
+ *
+ * `/readyz` shows only these states, never an error message: a message such as
+ * `connect ECONNREFUSED 127.0.0.1:5439` names an address, and is logged instead.
+ */
+export class NotReadyError extends Error {
+  constructor(
+    /** The state `/readyz` shows for the check, e.g. `rebuilding`. */
+    public readonly state: string,
+  ) {
+    super(state);
+    this.name = 'NotReadyError';
+  }
+}
+
+/**
+ * Limits that keep slow or idle clients from pinning a process (slowloris headers, slow bodies, idle
+ * keep-alive connections, too many sockets). {@link runService} fills them from the `HTTP_*` env.
+ *
+ * @see https://nodejs.org/api/http.html#serverheaderstimeout
+ * @see https://fastify.dev/docs/latest/Reference/Server/#requesttimeout
+ */
+export interface HttpLimits {
+  /** Time to receive the complete headers; then 408 and close. @default 10000 */
+  readonly headersTimeoutMs?: number;
+  /** Time to receive the complete request, headers and body; then 408 and close. @default 30000 */
+  readonly requestTimeoutMs?: number;
+  /** Idle time after a response before a keep-alive connection is closed. @default 72000 */
+  readonly keepAliveTimeoutMs?: number;
+  /** Open connections accepted; further ones are closed at once. @default 1000 */
+  readonly maxConnections?: number;
+}
 
 /** Options for {@link createServer}. */
 export interface ServerProps {
@@ -20,6 +56,8 @@ export interface ServerProps {
   readonly readinessTimeoutMs?: number;
   /** Maximum request body size in bytes. @default 1048576 */
   readonly bodyLimit?: number;
+  /** Timeouts and the connection cap. @default - the defaults of each {@link HttpLimits} member */
+  readonly http?: HttpLimits;
 }
 
 /** Flags read by `/readyz`; {@link runService} flips `draining` on SIGTERM. */
@@ -43,15 +81,29 @@ export function serverState(app: FastifyInstance): ServerState {
  * - `GET /readyz`: 200 when every readiness check passes, else 503 naming the failing ones; 503 while draining.
  * - Validation errors become 400 `application/problem+json` with `invalid-params` naming each field;
  *   {@link HttpProblem} becomes a problem document with its status; unknown errors a 500 without internals.
+ *   So do the errors Fastify and Node make themselves (malformed URL or HTTP, timeouts, oversized headers).
  * - Every response carries `x-trace-id` when a span is active.
+ * - Bodies are validated without type coercion; query strings, params and headers are coerced to
+ *   the types their schema declares (see `private/validator-compilers.ts`).
+ * - `content-type: application/json` with an empty body is a request without a body, so bodiless
+ *   operations (commit, release, capture, void) accept what many clients and proxies send.
+ * - Slow or idle clients are dropped ({@link HttpLimits}).
  *
- * Routes declare `schema: { body, params, response }` as JSON Schema; Fastify validates with ajv.
+ * Routes declare `schema: { body, params, querystring, headers, response }` as JSON Schema; shared
+ * fragments with the platform's limits are in `request-limits.ts`.
  *
  * @see https://fastify.dev/docs/latest/Reference/Validation-and-Serialization/
  */
 export function createServer(props: ServerProps): FastifyInstance {
   const checks = props.readinessChecks ?? {};
   const timeoutMs = props.readinessTimeoutMs ?? 2000;
+  const headersTimeout = props.http?.headersTimeoutMs ?? 10_000;
+  const requestTimeout = props.http?.requestTimeoutMs ?? 30_000;
+  if (headersTimeout > requestTimeout) {
+    throw new Error(
+      `HTTP_HEADERS_TIMEOUT_MS (${headersTimeout}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeout}): the headers are part of the request`,
+    );
+  }
   const app = Fastify({
     loggerInstance: props.logger as unknown as FastifyBaseLogger,
     bodyLimit: props.bodyLimit ?? 1_048_576,
@@ -59,11 +111,41 @@ export function createServer(props: ServerProps): FastifyInstance {
       const header = req.headers['x-request-id'];
       return typeof header === 'string' && header.length <= 128 ? header : randomUUID();
     },
-    return503OnClosing: true,
+    // Fastify's own 503 body is application/json: the onRequest hook below answers with a problem.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
+    requestTimeout,
+    keepAliveTimeout: props.http?.keepAliveTimeoutMs ?? 72_000,
+    // Node checks the two timeouts every connectionsCheckingInterval (30 s by default), so a short
+    // timeout needs a shorter interval to mean what it says.
+    http: {
+      headersTimeout,
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),
+    },
+    // Ids up to 128 characters are path parameters; longer ones get a 400 naming them, not a 414.
+    routerOptions: { maxParamLength: 512 },
+    frameworkErrors,
+    clientErrorHandler,
   });
+  app.server.maxConnections = props.http?.maxConnections ?? 1000;
+  app.setValidatorCompiler(kitValidatorCompiler());
   const state: ServerState = { draining: false };
   states.set(app, state);
+
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // No body at all, whatever the content type says: the route's body schema decides if one is needed.
+    if ((body as string).trim() === '') return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    // Requests that arrive on a kept-alive socket after the drain started (Fastify's
+    // return503OnClosing, with a problem body); the probes answer for themselves.
+    const probe = request.url.startsWith('/readyz') || request.url.startsWith('/healthz');
+    if (state.draining && !probe) return sendProblem(reply, 503, 'shutting down');
+  });
 
   // preClose runs when app.close() starts, before the listener stops.
   app.addHook('preClose', async () => {
@@ -105,7 +187,10 @@ export function createServer(props: ServerProps): FastifyInstance {
           await withTimeout(check(), timeoutMs);
           results[name] = 'ok';
         } catch (error) {
-          results[name] = (error as Error).message || 'failed';
+          // The state only: an error message names hosts and ports, so it goes to the log.
+          results[name] =
+            error instanceof NotReadyError ? error.state : error instanceof CheckTimeout ? 'timeout' : 'failed';
+          if (!(error instanceof NotReadyError)) app.log.warn({ err: error, check: name }, 'readiness check failed');
         }
       }),
     );
@@ -118,10 +203,12 @@ export function createServer(props: ServerProps): FastifyInstance {
   return app;
 }
 
+class CheckTimeout extends Error {}
+
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new CheckTimeout(`timed out after ${ms} ms`)), ms);
   });
   try {
     return await Promise.race([promise, timeout]);

@@ -16,7 +16,16 @@ import { currentTracing } from './tracing/start-tracing.js';
  * The config {@link runService} accepts: {@link ServiceConfig}, where a service without a database
  * leaves out `DATABASE_URL` (`serviceConfigSchema.omit({ DATABASE_URL: true })`).
  */
-export type BaseServiceConfig = Omit<ServiceConfig, 'DATABASE_URL'> & { readonly DATABASE_URL?: string };
+export type BaseServiceConfig = Omit<ServiceConfig, 'DATABASE_URL' | HttpLimitVariable> & {
+  readonly DATABASE_URL?: string;
+} & Partial<Pick<ServiceConfig, HttpLimitVariable>>;
+
+/** The env variables of {@link HttpLimits}; a config without them gets the defaults. */
+type HttpLimitVariable =
+  | 'HTTP_HEADERS_TIMEOUT_MS'
+  | 'HTTP_REQUEST_TIMEOUT_MS'
+  | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
+  | 'HTTP_MAX_CONNECTIONS';
 
 /**
  * The pool a service gets: a `Pool` when its config requires `DATABASE_URL`, `Pool | undefined` when
@@ -118,7 +127,16 @@ export async function runService<C extends BaseServiceConfig>(
     };
     const r = redis;
     if (r) checks.redis = () => r.ping();
-    const app = createServer({ logger, readinessChecks: checks });
+    const app = createServer({
+      logger,
+      readinessChecks: checks,
+      http: {
+        ...(config.HTTP_HEADERS_TIMEOUT_MS ? { headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS } : {}),
+        ...(config.HTTP_REQUEST_TIMEOUT_MS ? { requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS } : {}),
+        ...(config.HTTP_KEEP_ALIVE_TIMEOUT_MS ? { keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS } : {}),
+        ...(config.HTTP_MAX_CONNECTIONS ? { maxConnections: config.HTTP_MAX_CONNECTIONS } : {}),
+      },
+    });
     const ctx: ServiceContext<C> = {
       name: props.name,
       config,

@@ -14,7 +14,7 @@ describe('createServer', () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.json()).toMatchObject({
       detail: 'not ready: redis',
-      checks: { db: 'ok', redis: 'connection refused' },
+      checks: { db: 'ok', redis: 'failed' },
     });
     serverState(app).draining = true;
     expect((await app.inject({ method: 'GET', url: '/readyz' })).json()).toMatchObject({
