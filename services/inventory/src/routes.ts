@@ -1,35 +1,44 @@
-import { HttpProblem, keyReusedProblem } from '@aio/kit';
+import {
+  HttpProblem,
+  idempotencyHeadersSchema as headers,
+  keyReusedProblem,
+  linesSchema,
+  quantitySchema,
+  resourceIdSchema,
+  skuSchema,
+  stockLevelSchema,
+} from '@aio/kit';
 import type { FastifyInstance } from '@aio/kit';
 import type { StockLedger } from './stock-ledger.js';
 import type { ReservationItem, StockStore } from './stock-store.js';
 
-const SKU = { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$' } as const;
-const ORDER_ID = { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } as const;
-
-const skuParams = { type: 'object', required: ['sku'], properties: { sku: SKU } } as const;
-const orderParams = { type: 'object', required: ['orderId'], properties: { orderId: ORDER_ID } } as const;
+// The limits are the kit's (request-limits.ts), so the order service refuses the same inputs up front.
+const skuParams = { type: 'object', required: ['sku'], properties: { sku: skuSchema } } as const;
+const orderParams = {
+  type: 'object',
+  required: ['orderId'],
+  properties: { orderId: resourceIdSchema },
+} as const;
 
 const stockBody = {
   type: 'object',
   required: ['available'],
-  properties: { available: { type: 'integer', minimum: 0, maximum: 1_000_000_000 } },
+  additionalProperties: false,
+  properties: { available: stockLevelSchema },
 } as const;
 
 const reserveBody = {
   type: 'object',
   required: ['orderId', 'items'],
+  additionalProperties: false,
   properties: {
-    orderId: ORDER_ID,
-    items: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 50,
-      items: {
-        type: 'object',
-        required: ['sku', 'quantity'],
-        properties: { sku: SKU, quantity: { type: 'integer', minimum: 1, maximum: 100_000 } },
-      },
-    },
+    orderId: resourceIdSchema,
+    items: linesSchema({
+      type: 'object',
+      required: ['sku', 'quantity'],
+      additionalProperties: false,
+      properties: { sku: skuSchema, quantity: quantitySchema },
+    }),
   },
 } as const;
 
@@ -74,7 +83,7 @@ const iso = (ms: number | undefined): string | undefined =>
 export function registerInventoryRoutes(app: FastifyInstance, store: StockStore, ledger: StockLedger): void {
   app.put<{ Params: { sku: string }; Body: { available: number } }>(
     '/stock/:sku',
-    { schema: { params: skuParams, body: stockBody, response: { 200: stockLevels } } },
+    { schema: { params: skuParams, body: stockBody, headers, response: { 200: stockLevels } } },
     async (request) => {
       const { sku } = request.params;
       // The script returns the levels it left: no read after the write.
@@ -100,7 +109,7 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
 
   app.post<{ Body: { orderId: string; items: ReservationItem[] } }>(
     '/reservations',
-    { schema: { body: reserveBody, response: { 200: outcome, 201: outcome, 409: outcome } } },
+    { schema: { body: reserveBody, headers, response: { 200: outcome, 201: outcome, 409: outcome } } },
     async (request, reply) => {
       const { orderId, items } = request.body;
       const outcome = await store.reserve(orderId, items);
@@ -133,7 +142,7 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
 
   app.post<{ Params: { orderId: string } }>(
     '/reservations/:orderId/commit',
-    { schema: { params: orderParams, response: { 200: outcome, 409: outcome } } },
+    { schema: { params: orderParams, headers, response: { 200: outcome, 409: outcome } } },
     async (request, reply) => {
       const { orderId } = request.params;
       const outcome = await store.commit(orderId);
@@ -150,7 +159,7 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
 
   app.post<{ Params: { orderId: string } }>(
     '/reservations/:orderId/release',
-    { schema: { params: orderParams, response: { 200: outcome, 409: outcome } } },
+    { schema: { params: orderParams, headers, response: { 200: outcome, 409: outcome } } },
     async (request, reply) => {
       const { orderId } = request.params;
       const outcome = await store.release(orderId);

@@ -21,4 +21,6 @@ CREATE TABLE orders (
 CREATE INDEX orders_by_customer ON orders (customer_id, created_at DESC);`,
   },
   { id: '002_saga', sql: SAGA_SCHEMA_SQL },
+  // Totals in currencies with three decimals (KWD, BHD...) are stored without rounding.
+  { id: '003_order_total_scale', sql: 'ALTER TABLE orders ALTER COLUMN total TYPE numeric(16, 3)' },
 ];

@@ -1,7 +1,19 @@
 import {
+  currencySchema,
+  customerIdSchema,
+  fromMinorUnits,
   HttpProblem,
+  idempotencyHeadersSchema,
+  invalidField,
   keyReusedProblem,
+  linesSchema,
+  moneySchema,
+  paymentTokenSchema,
+  quantitySchema,
   requestFingerprint,
+  requestLimits,
+  skuSchema,
+  toMinorUnits,
   type SagaEngine,
   type SagaHandle,
   type SagaRecord,
@@ -19,29 +31,42 @@ interface PlaceOrderBody {
   paymentToken: string;
 }
 
+/**
+ * The same limits as inventory's and payment's (the kit's request-limits.ts), so an order they would
+ * refuse is refused here, with a 400 naming the field, instead of ending REJECTED later.
+ */
 const placeOrderSchema = {
   type: 'object',
   required: ['customerId', 'items', 'currency', 'paymentToken'],
+  additionalProperties: false,
   properties: {
-    customerId: { type: 'string', minLength: 1, maxLength: 200 },
-    currency: { type: 'string', pattern: '^[A-Z]{3}$' },
-    paymentToken: { type: 'string', minLength: 1, maxLength: 200 },
-    items: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 100,
-      items: {
-        type: 'object',
-        required: ['sku', 'quantity', 'unitPrice'],
-        properties: {
-          sku: { type: 'string', minLength: 1, maxLength: 100 },
-          quantity: { type: 'integer', minimum: 1 },
-          unitPrice: { type: 'number', minimum: 0 },
-        },
-      },
-    },
+    customerId: customerIdSchema,
+    currency: currencySchema,
+    paymentToken: paymentTokenSchema,
+    items: linesSchema({
+      type: 'object',
+      required: ['sku', 'quantity', 'unitPrice'],
+      additionalProperties: false,
+      properties: { sku: skuSchema, quantity: quantitySchema, unitPrice: moneySchema },
+    }),
   },
 } as const;
+
+/**
+ * The order total from the lines, in minor units so that nothing is rounded: every price must have
+ * at most the currency's decimals, and the total must be an amount payment accepts.
+ */
+function orderTotal(items: readonly OrderItem[], currency: string): number {
+  let totalMinor = 0;
+  for (const [i, item] of items.entries()) {
+    totalMinor += item.quantity * toMinorUnits(item.unitPrice, currency, `items[${i}].unitPrice`);
+  }
+  const total = fromMinorUnits(totalMinor, currency);
+  if (total > requestLimits.amountMax) {
+    throw invalidField('items', `the order total must be at most ${requestLimits.amountMax} ${currency}, got ${total}`);
+  }
+  return total;
+}
 
 /**
  * The public order API: `POST /orders` (with `Prefer: wait=N` to get the outcome in the reply when the
@@ -51,13 +76,13 @@ const placeOrderSchema = {
 export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: SagaEngine): void {
   app.post<{ Body: PlaceOrderBody; Headers: { 'idempotency-key'?: string; prefer?: string } }>(
     '/orders',
-    { schema: { body: placeOrderSchema } },
+    { schema: { body: placeOrderSchema, headers: idempotencyHeadersSchema } },
     async (req, reply) => {
       const key = req.headers['idempotency-key'];
       const preferWaitSeconds = preferredWait(req.headers.prefer);
       const body = req.body;
+      const total = orderTotal(body.items, body.currency);
       const requestHash = requestFingerprint(body);
-      const total = Math.round(body.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0) * 100) / 100;
       const orderId = randomUUID();
       const items = body.items.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice }));
       const input: PlaceOrderInput = {
@@ -125,7 +150,7 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
           type: 'object',
           required: ['customerId'],
           properties: {
-            customerId: { type: 'string', minLength: 1 },
+            customerId: customerIdSchema,
             limit: { type: 'integer', minimum: 1, maximum: 500 },
           },
         },

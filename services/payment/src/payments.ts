@@ -1,4 +1,4 @@
-import { keyReusedProblem, requestFingerprint } from '@aio/kit';
+import { fromMinorUnits, keyReusedProblem, requestFingerprint } from '@aio/kit';
 import type { Pool } from '@aio/kit';
 import type { AuthorizeResult, PaymentProvider } from './psp.js';
 
@@ -253,7 +253,10 @@ export class Payments {
     return {
       orderId,
       status: row.status,
-      amount: row.amount_minor === null ? 0 : Number(row.amount_minor) / 100,
+      amount:
+        row.amount_minor === null || row.currency === null
+          ? 0
+          : fromMinorUnits(Number(row.amount_minor), row.currency),
       currency: row.currency,
       captures: row.captures,
       ...(row.decline_reason ? { reason: row.decline_reason } : {}),

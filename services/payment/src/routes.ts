@@ -1,19 +1,33 @@
-import { HttpProblem } from '@aio/kit';
+import {
+  currencySchema,
+  customerIdSchema,
+  HttpProblem,
+  idempotencyHeadersSchema as headers,
+  moneySchema,
+  paymentTokenSchema,
+  resourceIdSchema,
+  toMinorUnits,
+} from '@aio/kit';
 import type { FastifyInstance } from '@aio/kit';
 import type { AuthorizeInput, Payments } from './payments.js';
 
-const ORDER_ID = { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } as const;
-const orderParams = { type: 'object', required: ['orderId'], properties: { orderId: ORDER_ID } } as const;
+// The limits are the kit's (request-limits.ts), so the order service refuses the same inputs up front.
+const orderParams = {
+  type: 'object',
+  required: ['orderId'],
+  properties: { orderId: resourceIdSchema },
+} as const;
 
 const authorizeBody = {
   type: 'object',
   required: ['orderId', 'customerId', 'amount', 'currency', 'paymentToken'],
+  additionalProperties: false,
   properties: {
-    orderId: ORDER_ID,
-    customerId: { type: 'string', minLength: 1, maxLength: 128 },
-    amount: { type: 'number', exclusiveMinimum: 0, maximum: 10_000_000 },
-    currency: { type: 'string', pattern: '^[A-Z]{3}$' },
-    paymentToken: { type: 'string', minLength: 1, maxLength: 255 },
+    orderId: resourceIdSchema,
+    customerId: customerIdSchema,
+    amount: moneySchema,
+    currency: currencySchema,
+    paymentToken: paymentTokenSchema,
   },
 } as const;
 
@@ -42,14 +56,10 @@ const payment = {
 export function registerPaymentRoutes(app: FastifyInstance, payments: Payments): void {
   app.post<{ Body: AuthorizeInput }>(
     '/payments',
-    { schema: { body: authorizeBody, response: { 201: outcome, 402: outcome, 409: outcome } } },
+    { schema: { body: authorizeBody, headers, response: { 201: outcome, 402: outcome, 409: outcome } } },
     async (request, reply) => {
-      const amountMinor = Math.round(request.body.amount * 100);
-      if (Math.abs(amountMinor - request.body.amount * 100) > 1e-6) {
-        throw new HttpProblem(400, `amount: must have at most 2 decimals, got ${request.body.amount}`, {
-          'invalid-params': [{ name: 'amount', reason: 'must have at most 2 decimals' }],
-        });
-      }
+      // In the currency's minor units (cents, yen, fils); more decimals than it has is a 400.
+      const amountMinor = toMinorUnits(request.body.amount, request.body.currency, 'amount');
       const response = await payments.authorize(request.body, amountMinor);
       return reply.code(response.statusCode).send(response.body);
     },
@@ -57,7 +67,7 @@ export function registerPaymentRoutes(app: FastifyInstance, payments: Payments):
 
   app.post<{ Params: { orderId: string } }>(
     '/payments/:orderId/capture',
-    { schema: { params: orderParams, response: { 200: outcome, 409: outcome } } },
+    { schema: { params: orderParams, headers, response: { 200: outcome, 409: outcome } } },
     async (request, reply) => {
       const response = await payments.capture(request.params.orderId);
       if (!response) throw new HttpProblem(404, `payment for order ${request.params.orderId} not found`);
@@ -67,7 +77,7 @@ export function registerPaymentRoutes(app: FastifyInstance, payments: Payments):
 
   app.post<{ Params: { orderId: string } }>(
     '/payments/:orderId/void',
-    { schema: { params: orderParams, response: { 200: outcome, 409: outcome } } },
+    { schema: { params: orderParams, headers, response: { 200: outcome, 409: outcome } } },
     async (request, reply) => {
       const response = await payments.void(request.params.orderId);
       return reply.code(response.statusCode).send(response.body);
