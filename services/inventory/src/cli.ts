@@ -3,13 +3,12 @@ import { inventoryConfigSchema } from './config.js';
 import { migrations } from './migrations.js';
 
 import { reconcile } from './reconcile.js';
-import { StockLedger } from './stock-ledger.js';
 import { StockStore } from './stock-store.js';
 
 /**
- * `inventory reconcile [--dry-run]`: rebuilds the Redis counters and missing reservation records from
- * Postgres and prints the drift as JSON. Exit 0 when nothing drifted, 3 when it found (and unless
- * --dry-run, repaired) drift, 1 on error.
+ * `inventory reconcile [--dry-run]`: closes orphaned reservations in the ledger, rebuilds the Redis
+ * counters and missing reservation records from Postgres and prints the drift as JSON. Exit 0 when
+ * nothing drifted, 3 when it found (and unless --dry-run, repaired) drift or orphans, 1 on error.
  */
 export async function runCli(argv: readonly string[]): Promise<number> {
   const [command, ...flags] = argv;
@@ -27,9 +26,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       prefix: config.REDIS_KEY_PREFIX,
       retentionSeconds: config.RESERVATION_RETENTION_SECONDS,
     });
-    const report = await reconcile(store, new StockLedger(pool), flags.includes('--dry-run'));
+    const report = await reconcile(store, pool, { dryRun: flags.includes('--dry-run') });
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    return report.drift.length ? 3 : 0;
+    return report.drift.length || report.orphanedReservations.length ? 3 : 0;
   } catch (error) {
     process.stderr.write(`reconcile failed: ${(error as Error).message}\n`);
     return 1;

@@ -88,4 +88,50 @@ BEGIN
 END $$;
 `,
   },
+  {
+    // A RESERVED row moves on with the items it was reserved with, whatever the caller sends: a
+    // release whose Redis record was lost (Redis restarted empty) sends none, and used to leave the
+    // RESERVE entry without its RELEASE, so the units stayed reserved in the ledger for ever.
+    id: '003_transition_books_reserved_items',
+    sql: `
+CREATE OR REPLACE FUNCTION inventory_record_transition(
+  p_order_id text, p_status text, p_items jsonb, p_expires_at timestamptz, p_reason text, p_sku text
+) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_from text := 'NONE';
+  v_items jsonb := p_items;
+  v_kinds text[];
+BEGIN
+  INSERT INTO reservations (order_id, status, items, expires_at, reason, sku)
+  VALUES (p_order_id, p_status, p_items, p_expires_at, p_reason, p_sku)
+  ON CONFLICT (order_id) DO NOTHING;
+  IF NOT FOUND THEN
+    SELECT status, items INTO STRICT v_from, v_items FROM reservations WHERE order_id = p_order_id FOR UPDATE;
+    IF v_from <> 'RESERVED' OR p_status = 'RESERVED' THEN
+      RETURN;
+    END IF;
+    UPDATE reservations SET status = p_status, updated_at = now() WHERE order_id = p_order_id;
+  END IF;
+  IF p_status = 'REJECTED' OR jsonb_array_length(v_items) = 0 THEN
+    RETURN;
+  END IF;
+  v_kinds := CASE WHEN v_from = 'NONE' THEN ARRAY['RESERVE'] ELSE ARRAY[]::text[] END
+    || CASE p_status
+         WHEN 'COMMITTED' THEN ARRAY['COMMIT']
+         WHEN 'RELEASED' THEN ARRAY['RELEASE']
+         WHEN 'EXPIRED' THEN ARRAY['EXPIRE']
+         ELSE ARRAY[]::text[]
+       END;
+  INSERT INTO stock_ledger (sku, order_id, kind, d_available, d_reserved, d_sold)
+  SELECT i.item->>'sku', p_order_id, k.kind,
+         q * CASE k.kind WHEN 'RESERVE' THEN -1 WHEN 'COMMIT' THEN 0 ELSE 1 END,
+         q * CASE k.kind WHEN 'RESERVE' THEN 1 ELSE -1 END,
+         q * CASE k.kind WHEN 'COMMIT' THEN 1 ELSE 0 END
+  FROM unnest(v_kinds) WITH ORDINALITY AS k(kind, kn)
+  CROSS JOIN jsonb_array_elements(v_items) WITH ORDINALITY AS i(item, n)
+  CROSS JOIN LATERAL (SELECT (i.item->>'quantity')::integer AS q) AS quantity
+  ORDER BY k.kn, i.n;
+END $$;
+`,
+  },
 ];

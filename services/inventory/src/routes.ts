@@ -98,6 +98,8 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
     { schema: { params: skuParams, response: { 200: stockLevels } } },
     async (request) => {
       const levels = await store.levels(request.params.sku);
+      if (!levels && !(await store.hasEpoch()))
+        throw new HttpProblem(503, 'inventory is rebuilding its stock counters after Redis lost its data; retry shortly');
       if (!levels)
         throw new HttpProblem(
           404,

@@ -1,4 +1,4 @@
-import type { Pool } from '@aio/kit';
+import type { Pool, PoolClient } from '@aio/kit';
 import type { ReservationItem, ReservationRecord, ReservationStatus, StockLevels } from './stock-store.js';
 
 /** A reservation state change to make durable. */
@@ -10,12 +10,22 @@ export interface Transition {
   readonly sku?: string;
 }
 
+/** Units of one SKU that the ledger holds reserved for an order that is not RESERVED. */
+export interface OrphanedReservation {
+  readonly orderId: string;
+  /** The reservation's status, or NONE when there is no reservation row. */
+  readonly status: string;
+  readonly sku: string;
+  readonly reserved: number;
+}
+
 /**
  * Inventory's durable record in Postgres: reservations, and an append-only ledger whose sums per SKU
  * are the counters (every entry is a delta, so concurrent entries commute and the sums are exact).
  */
 export class StockLedger {
-  constructor(private readonly pool: Pool) {}
+  /** A pool, or one client inside a transaction (reconcile holds a lock across its reads). */
+  constructor(private readonly pool: Pool | PoolClient) {}
 
   /**
    * Records a state reached in Redis. Idempotent, and monotonic: a finished reservation never goes back,
@@ -70,6 +80,47 @@ export class StockLedger {
        GROUP BY p.sku ORDER BY p.sku`,
     );
     return new Map(rows.map((r) => [r.sku, { available: r.available, reserved: r.reserved, sold: r.sold }]));
+  }
+
+  /**
+   * Units the ledger holds reserved for orders that are no longer RESERVED (or have no reservation):
+   * a RESERVE entry that never got its COMMIT, RELEASE or EXPIRE. Versions before migration 003 left
+   * them when a release found no record in Redis.
+   */
+  async orphanedReservations(): Promise<OrphanedReservation[]> {
+    const { rows } = await this.pool.query<OrphanedReservation>(
+      `SELECT l.order_id AS "orderId", coalesce(r.status, 'NONE') AS status, l.sku,
+              sum(l.d_reserved)::int AS reserved
+         FROM stock_ledger l LEFT JOIN reservations r ON r.order_id = l.order_id
+        WHERE l.order_id IS NOT NULL
+        GROUP BY l.order_id, r.status, l.sku
+       HAVING sum(l.d_reserved) <> 0 AND coalesce(r.status, 'NONE') <> 'RESERVED'
+        ORDER BY 1, 3`,
+    );
+    return rows;
+  }
+
+  /**
+   * Appends the entries that close {@link orphanedReservations}: COMMIT for a committed order
+   * (reserved → sold), otherwise the finishing kind of its status (reserved → available).
+   */
+  async closeOrphanedReservations(orphans: readonly OrphanedReservation[]): Promise<void> {
+    if (!orphans.length) return;
+    await this.pool.query(
+      `INSERT INTO stock_ledger (sku, order_id, kind, d_available, d_reserved, d_sold)
+       SELECT o.sku, o.order_id,
+              CASE o.status WHEN 'COMMITTED' THEN 'COMMIT' WHEN 'EXPIRED' THEN 'EXPIRE' ELSE 'RELEASE' END,
+              CASE o.status WHEN 'COMMITTED' THEN 0 ELSE o.reserved END,
+              -o.reserved,
+              CASE o.status WHEN 'COMMITTED' THEN o.reserved ELSE 0 END
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS o(order_id, status, sku, reserved)`,
+      [
+        orphans.map((o) => o.orderId),
+        orphans.map((o) => o.status),
+        orphans.map((o) => o.sku),
+        orphans.map((o) => o.reserved),
+      ],
+    );
   }
 
   /** Reservations changed within `withinSeconds` (RESERVED ones always), for rebuilding Redis records. */

@@ -1,5 +1,7 @@
+import { HttpProblem } from '@aio/kit';
 import type { Redis } from '@aio/kit';
-import { allScripts, finishScript, reserveScript, setStockScript } from './lua/scripts.js';
+import type { LuaScript } from './lua/lua-script.js';
+import { allScripts, finishScript, reserveScript, restoreScript, setStockScript } from './lua/scripts.js';
 
 /** One line of a reservation. */
 export interface ReservationItem {
@@ -60,9 +62,21 @@ export interface ReservationRecord {
   readonly sku?: string;
 }
 
+/** Where a reservation that Redis lost can be read again (the Postgres ledger). */
+export interface DurableReservations {
+  reservation(orderId: string): Promise<ReservationRecord | undefined>;
+}
+
 /** Options for {@link StockStore}. */
 export interface StockStoreProps {
   readonly redis: Redis;
+  /**
+   * Read when a commit, release or expiry finds no record in Redis: a record Postgres has is put
+   * back first, so the finish acts on its items. @default - none (a missing record is unknown)
+   */
+  readonly durable?: DurableReservations;
+  /** Called when a script finds that Redis lost its data (no epoch key). @default - none */
+  readonly onDataLost?: () => void;
   /** Key prefix; `{stock}` follows it. @default inventory: */
   readonly prefix?: string;
   /** Reservation lifetime. @default 900000 */
@@ -84,12 +98,16 @@ export class StockStore {
   public readonly prefix: string;
   public readonly ttlMs: number;
   public readonly retentionSeconds: number;
+  private readonly durable: DurableReservations | undefined;
+  private readonly onDataLost: (() => void) | undefined;
 
   constructor(props: StockStoreProps) {
     this.redis = props.redis;
     this.prefix = `${props.prefix ?? 'inventory:'}{stock}:`;
     this.ttlMs = props.ttlMs ?? 900_000;
     this.retentionSeconds = props.retentionSeconds ?? 604_800;
+    this.durable = props.durable;
+    this.onDataLost = props.onDataLost;
   }
 
   skuKey(sku: string): string {
@@ -102,6 +120,16 @@ export class StockStore {
 
   get deadlinesKey(): string {
     return `${this.prefix}deadlines`;
+  }
+
+  /** Written with the counters when they are built from Postgres; gone when Redis lost its data. */
+  get epochKey(): string {
+    return `${this.prefix}epoch`;
+  }
+
+  /** Whether Redis still holds the data of the last rebuild (the epoch key exists). */
+  async hasEpoch(): Promise<boolean> {
+    return (await this.redis.exists(this.epochKey)) === 1;
   }
 
   /** Loads every script into Redis's cache. */
@@ -118,23 +146,17 @@ export class StockStore {
     requested: readonly ReservationItem[],
     ttlMs = this.ttlMs,
   ): Promise<ReserveOutcome> {
-    const items = mergeItems(requested);
+    const items = requested.length === 1 ? requested : mergeItems(requested);
+    const keys = [this.reservationKey(orderId), this.deadlinesKey, this.epochKey];
     const encoded = encodeItems(items);
-    const [status, expiresAt, sku, fresh, recorded] = await reserveScript.run<
-      [ReservationStatus, string, string, number, string?]
-    >(
-      this.redis,
-      [this.reservationKey(orderId), this.deadlinesKey, ...items.map((i) => this.skuKey(i.sku))],
-      [
-        orderId,
-        0,
-        ttlMs,
-        encoded,
-        this.retentionSeconds,
-        ...items.map((i) => i.quantity),
-        ...items.map((i) => i.sku),
-      ],
-    );
+    const args: (string | number)[] = [orderId, ttlMs, encoded, this.retentionSeconds];
+    for (const i of items) {
+      keys.push(this.skuKey(i.sku));
+      args.push(i.quantity);
+    }
+    const [status, expiresAt, sku, fresh, recorded] = await this.run<
+      [ReservationStatus, string | number, string, number, string?]
+    >(reserveScript, keys, args);
     return {
       status,
       fresh: fresh === 1,
@@ -168,11 +190,14 @@ export class StockStore {
     // Cluster rule: the script may only touch keys it is given, so read the items first; the script
     // re-checks them (STALE) in case the record appeared or changed in between.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const encoded = (await this.redis.hget(this.reservationKey(orderId), 'items')) ?? '';
+      const stored = await this.redis.hget(this.reservationKey(orderId), 'items');
+      // Redis lost the record (a failover, a restart): Postgres may still have it, put it back.
+      if (stored === null && attempt === 0 && (await this.restore(orderId))) continue;
+      const encoded = stored ?? '';
       const items = decodeItems(encoded);
-      const [status, changed] = await finishScript.run<[ReservationStatus | 'NOT_FOUND' | 'STALE', number]>(
-        this.redis,
-        [this.reservationKey(orderId), this.deadlinesKey, ...items.map((i) => this.skuKey(i.sku))],
+      const [status, changed] = await this.run<[ReservationStatus | 'NOT_FOUND' | 'STALE', number]>(
+        finishScript,
+        [this.reservationKey(orderId), this.deadlinesKey, this.epochKey, ...items.map((i) => this.skuKey(i.sku))],
         [orderId, encoded, this.retentionSeconds, target, ...items.map((i) => i.quantity)],
       );
       if (status !== 'STALE') return { status, changed: changed === 1, items };
@@ -180,11 +205,45 @@ export class StockStore {
     throw new Error(`reservation ${orderId} kept changing; retry`);
   }
 
+  /** Writes back the durable record of `orderId` if Redis lacks it; true when it did. */
+  private async restore(orderId: string): Promise<boolean> {
+    const r = await this.durable?.reservation(orderId);
+    if (!r) return false;
+    const restored = await this.run<number>(
+      restoreScript,
+      [this.reservationKey(orderId), this.deadlinesKey, this.epochKey],
+      [
+        orderId,
+        r.status,
+        encodeItems(r.items),
+        r.expiresAt ?? '',
+        r.reason ?? '',
+        r.sku ?? '',
+        this.retentionSeconds,
+      ],
+    );
+    return restored === 1;
+  }
+
+  /**
+   * Runs a script; its `NO_EPOCH` error reply (Redis lost its data) becomes a 503 problem, and
+   * `onDataLost` starts the rebuild.
+   */
+  private async run<T>(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<T> {
+    try {
+      return await script.run<T>(this.redis, keys, args);
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NO_EPOCH')) throw error;
+      this.onDataLost?.();
+      throw new HttpProblem(503, 'inventory is rebuilding its stock counters after Redis lost its data; retry shortly');
+    }
+  }
+
   /** Sets a SKU's available units; returns the change applied (for the ledger) and the levels right after. */
   async setStock(sku: string, available: number): Promise<SetStockOutcome> {
-    const [old, reserved, sold] = await setStockScript.run<[number, number, number]>(
-      this.redis,
-      [this.skuKey(sku)],
+    const [old, reserved, sold] = await this.run<[number, number, number]>(
+      setStockScript,
+      [this.skuKey(sku), this.epochKey],
       [available],
     );
     return {

@@ -25,6 +25,14 @@ async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) 
   return out;
 }
 
+async function waitUntilReady(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await h.call('GET', '/readyz')).status === 200) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('inventory did not become ready again within 10 s');
+}
+
 async function setStock(sku: string, available: number): Promise<void> {
   expect((await h.call('PUT', `/stock/${sku}`, { available })).status).toBe(200);
 }
@@ -84,7 +92,7 @@ describe('POST /reservations under load', () => {
       expect(reservedByOutcome).toBe(100);
     }
     // The Postgres ledger agrees with Redis to the unit.
-    expect((await reconcile(h.store, h.ledger, true)).drift).toEqual([]);
+    expect((await reconcile(h.store, h.service.pool, { dryRun: true })).drift).toEqual([]);
   });
 });
 
@@ -201,7 +209,7 @@ describe('reservation lifecycle', () => {
     expect((await h.call('PUT', '/stock/P1', { available: 10 })).body).toEqual(expected);
     expect((await h.call('GET', '/stock/P1')).body).toEqual(expected);
     expect((await h.call('PUT', '/stock/P1', { available: 10 })).body).toEqual(expected);
-    const { drift } = await reconcile(h.store, h.ledger, true);
+    const { drift } = await reconcile(h.store, h.service.pool, { dryRun: true });
     expect(drift.filter((d) => d.sku === 'P1')).toEqual([]);
   });
 
@@ -257,7 +265,7 @@ describe('expiry', () => {
       "SELECT count(*)::int AS n FROM stock_ledger WHERE kind = 'EXPIRE'",
     );
     expect(entries.rows[0].n).toBe(60);
-    expect((await reconcile(h.store, h.ledger, true)).drift).toEqual([]);
+    expect((await reconcile(h.store, h.service.pool, { dryRun: true })).drift).toEqual([]);
   });
 
   test('commit past the deadline expires the reservation itself when no sweeper ran', async () => {
@@ -286,7 +294,7 @@ describe('Redis failures', () => {
     expect(await h.store.levels('S1')).toEqual({ available: 9, reserved: 0, sold: 1 });
   });
 
-  test('reconcile restores exact counters and live reservations after the keys are lost', async () => {
+  test('rebuilds exact counters and live reservations by itself after its keys are lost', async () => {
     await setStock('R1', 10);
     await h.call('POST', '/reservations', { orderId: 'loss-1', items: [{ sku: 'R1', quantity: 3 }] });
     await h.call('POST', '/reservations', { orderId: 'loss-2', items: [{ sku: 'R1', quantity: 2 }] });
@@ -297,19 +305,59 @@ describe('Redis failures', () => {
     // FLUSHDB for our prefix only: the Redis database is shared with other suites.
     const keys = await h.redis.keys(`${h.prefix}*`);
     await h.redis.unlink(...keys);
-    expect(await h.store.levels('R1')).toBeUndefined();
-
-    const report = await reconcile(h.store, h.ledger);
-    expect(report.drift.map((d) => d.sku)).toEqual(expect.arrayContaining(['A', 'R1']));
-    for (const [sku, levels] of before) expect(await h.store.levels(sku)).toEqual(levels);
-    expect((await reconcile(h.store, h.ledger, true)).drift).toEqual([]);
+    // Until the rebuild, nothing is answered from the empty Redis: no 404, no INSUFFICIENT_STOCK.
+    const early = await h.call('POST', '/reservations', { orderId: 'loss-3', items: [{ sku: 'R1', quantity: 1 }] });
+    expect([201, 503]).toContain(early.status);
+    await waitUntilReady();
+    for (const [sku, levels] of before) {
+      const expected = sku === 'R1' && early.status === 201 ? { available: 4, reserved: 4, sold: 5 } : levels;
+      expect(await h.store.levels(sku)).toEqual(expected);
+    }
+    expect((await reconcile(h.store, h.service.pool, { dryRun: true })).drift).toEqual([]);
     // The live reservation came back with its deadline, and replays stay idempotent.
     expect((await h.call('POST', '/reservations/loss-1/commit')).status).toBe(200);
     expect(
       (await h.call('POST', '/reservations', { orderId: 'loss-2', items: [{ sku: 'R1', quantity: 2 }] })).body
         .status,
     ).toBe('COMMITTED');
+    await h.call('POST', '/reservations/loss-3/release');
     expect(await h.store.levels('R1')).toEqual({ available: 5, reserved: 0, sold: 5 });
+  });
+
+  test('a release whose Redis record is gone takes its items from Postgres, so the ledger balances', async () => {
+    await setStock('G1', 10);
+    await h.call('POST', '/reservations', { orderId: 'gone-1', items: [{ sku: 'G1', quantity: 4 }] });
+    // A failover that dropped this one record (the epoch and the counters survived).
+    await h.redis.unlink(h.store.reservationKey('gone-1'));
+    const res = await h.call('POST', '/reservations/gone-1/release');
+    expect(res.body).toMatchObject({ status: 'RELEASED' });
+    expect(await h.store.levels('G1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect((await h.ledger.counters()).get('G1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect(await h.ledger.orphanedReservations()).toEqual([]);
+  });
+
+  test('reconcile reports and closes units reserved with no live reservation behind them', async () => {
+    await setStock('O1', 10);
+    // What versions before migration 003 left: a RESERVE entry whose reservation was released without
+    // its RELEASE entry (a release that found no record in Redis).
+    await h.service.pool.query(
+      `INSERT INTO reservations (order_id, status, items) VALUES ('orphan-1', 'RELEASED', '[{"sku":"O1","quantity":6}]');
+       INSERT INTO stock_ledger (sku, order_id, kind, d_available, d_reserved, d_sold) VALUES ('O1', 'orphan-1', 'RESERVE', -6, 6, 0)`,
+    );
+    const dry = await reconcile(h.store, h.service.pool, { dryRun: true });
+    expect(dry.orphanedReservations).toEqual([{ orderId: 'orphan-1', status: 'RELEASED', sku: 'O1', reserved: 6 }]);
+    expect(dry.drift).toContainEqual({
+      sku: 'O1',
+      expected: { available: 4, reserved: 6, sold: 0 },
+      actual: { available: 10, reserved: 0, sold: 0 },
+    });
+    const fixed = await reconcile(h.store, h.service.pool);
+    expect(fixed.orphanedReservations).toHaveLength(1);
+    expect((await h.ledger.counters()).get('O1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect(await h.store.levels('O1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+    const again = await reconcile(h.store, h.service.pool, { dryRun: true });
+    expect(again.orphanedReservations).toEqual([]);
+    expect(again.drift).toEqual([]);
   });
 
   test('the reconcile CLI reports drift with exit 3, repairs it, then exits 0', async () => {
