@@ -60,18 +60,34 @@ export async function reconcile(
   const dryRun = options.dryRun ?? false;
   return withTransaction(pool, async (client) => {
     await client.query('LOCK TABLE reservations, stock_ledger IN SHARE ROW EXCLUSIVE MODE');
-    const empty = { skus: 0, drift: [], orphanedReservations: [], missingReservations: 0, restoredReservations: 0 };
-    if (options.onlyIfEpochMissing && (await store.hasEpoch())) return { ...empty, applied: false, skipped: true };
+    const empty = {
+      skus: 0,
+      drift: [],
+      orphanedReservations: [],
+      missingReservations: 0,
+      restoredReservations: 0,
+    };
+    if (options.onlyIfEpochMissing && (await store.hasEpoch()))
+      return { ...empty, applied: false, skipped: true };
     const ledger = new StockLedger(client);
     const orphans = await ledger.orphanedReservations();
     if (!dryRun) await ledger.closeOrphanedReservations(orphans);
     const counters = await ledger.counters();
     const reservations = await ledger.recentReservations(store.retentionSeconds);
-    const [levels, present] = await readRedis(store, [...counters.keys()], reservations.map((r) => r.orderId));
+    const [levels, present] = await readRedis(
+      store,
+      [...counters.keys()],
+      reservations.map((r) => r.orderId),
+    );
     const drift: Drift[] = [];
     for (const [i, [sku, expected]] of [...counters].entries()) {
       const actual = levels[i];
-      if (!actual || actual.available !== expected.available || actual.reserved !== expected.reserved || actual.sold !== expected.sold) {
+      if (
+        !actual ||
+        actual.available !== expected.available ||
+        actual.reserved !== expected.reserved ||
+        actual.sold !== expected.sold
+      ) {
         drift.push({ sku, expected, ...(actual ? { actual } : {}) });
       }
     }

@@ -99,7 +99,10 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
     async (request) => {
       const levels = await store.levels(request.params.sku);
       if (!levels && !(await store.hasEpoch()))
-        throw new HttpProblem(503, 'inventory is rebuilding its stock counters after Redis lost its data; retry shortly');
+        throw new HttpProblem(
+          503,
+          'inventory is rebuilding its stock counters after Redis lost its data; retry shortly',
+        );
       if (!levels)
         throw new HttpProblem(
           404,

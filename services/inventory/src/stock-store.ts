@@ -197,7 +197,12 @@ export class StockStore {
       const items = decodeItems(encoded);
       const [status, changed] = await this.run<[ReservationStatus | 'NOT_FOUND' | 'STALE', number]>(
         finishScript,
-        [this.reservationKey(orderId), this.deadlinesKey, this.epochKey, ...items.map((i) => this.skuKey(i.sku))],
+        [
+          this.reservationKey(orderId),
+          this.deadlinesKey,
+          this.epochKey,
+          ...items.map((i) => this.skuKey(i.sku)),
+        ],
         [orderId, encoded, this.retentionSeconds, target, ...items.map((i) => i.quantity)],
       );
       if (status !== 'STALE') return { status, changed: changed === 1, items };
@@ -229,13 +234,20 @@ export class StockStore {
    * Runs a script; its `NO_EPOCH` error reply (Redis lost its data) becomes a 503 problem, and
    * `onDataLost` starts the rebuild.
    */
-  private async run<T>(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<T> {
+  private async run<T>(
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<T> {
     try {
       return await script.run<T>(this.redis, keys, args);
     } catch (error) {
       if (!String((error as Error).message).startsWith('NO_EPOCH')) throw error;
       this.onDataLost?.();
-      throw new HttpProblem(503, 'inventory is rebuilding its stock counters after Redis lost its data; retry shortly');
+      throw new HttpProblem(
+        503,
+        'inventory is rebuilding its stock counters after Redis lost its data; retry shortly',
+      );
     }
   }
 

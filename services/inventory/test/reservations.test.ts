@@ -306,7 +306,10 @@ describe('Redis failures', () => {
     const keys = await h.redis.keys(`${h.prefix}*`);
     await h.redis.unlink(...keys);
     // Until the rebuild, nothing is answered from the empty Redis: no 404, no INSUFFICIENT_STOCK.
-    const early = await h.call('POST', '/reservations', { orderId: 'loss-3', items: [{ sku: 'R1', quantity: 1 }] });
+    const early = await h.call('POST', '/reservations', {
+      orderId: 'loss-3',
+      items: [{ sku: 'R1', quantity: 1 }],
+    });
     expect([201, 503]).toContain(early.status);
     await waitUntilReady();
     for (const [sku, levels] of before) {
@@ -345,7 +348,9 @@ describe('Redis failures', () => {
        INSERT INTO stock_ledger (sku, order_id, kind, d_available, d_reserved, d_sold) VALUES ('O1', 'orphan-1', 'RESERVE', -6, 6, 0)`,
     );
     const dry = await reconcile(h.store, h.service.pool, { dryRun: true });
-    expect(dry.orphanedReservations).toEqual([{ orderId: 'orphan-1', status: 'RELEASED', sku: 'O1', reserved: 6 }]);
+    expect(dry.orphanedReservations).toEqual([
+      { orderId: 'orphan-1', status: 'RELEASED', sku: 'O1', reserved: 6 },
+    ]);
     expect(dry.drift).toContainEqual({
       sku: 'O1',
       expected: { available: 4, reserved: 6, sold: 0 },

@@ -107,7 +107,12 @@ export function currencyDecimals(currency: string): number {
  * `field` (and `currencyField` for an unknown currency) when the amount has more decimals than the
  * currency, e.g. `items[0].unitPrice: must have at most 2 decimals for USD, got 0.004`.
  */
-export function toMinorUnits(amount: number, currency: string, field: string, currencyField = 'currency'): number {
+export function toMinorUnits(
+  amount: number,
+  currency: string,
+  field: string,
+  currencyField = 'currency',
+): number {
   if (!knownCurrencies.has(currency)) {
     throw invalidField(currencyField, `must be an ISO 4217 currency code, got ${JSON.stringify(currency)}`);
   }

@@ -189,8 +189,13 @@ export function createServer(props: ServerProps): FastifyInstance {
         } catch (error) {
           // The state only: an error message names hosts and ports, so it goes to the log.
           results[name] =
-            error instanceof NotReadyError ? error.state : error instanceof CheckTimeout ? 'timeout' : 'failed';
-          if (!(error instanceof NotReadyError)) app.log.warn({ err: error, check: name }, 'readiness check failed');
+            error instanceof NotReadyError
+              ? error.state
+              : error instanceof CheckTimeout
+                ? 'timeout'
+                : 'failed';
+          if (!(error instanceof NotReadyError))
+            app.log.warn({ err: error, check: name }, 'readiness check failed');
         }
       }),
     );

@@ -133,7 +133,9 @@ export async function runService<C extends BaseServiceConfig>(
       http: {
         ...(config.HTTP_HEADERS_TIMEOUT_MS ? { headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS } : {}),
         ...(config.HTTP_REQUEST_TIMEOUT_MS ? { requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS } : {}),
-        ...(config.HTTP_KEEP_ALIVE_TIMEOUT_MS ? { keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS } : {}),
+        ...(config.HTTP_KEEP_ALIVE_TIMEOUT_MS
+          ? { keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS }
+          : {}),
         ...(config.HTTP_MAX_CONNECTIONS ? { maxConnections: config.HTTP_MAX_CONNECTIONS } : {}),
       },
     });

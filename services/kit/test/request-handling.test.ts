@@ -56,7 +56,12 @@ afterAll(async () => {
 });
 
 const put = (available: unknown) =>
-  app.inject({ method: 'PUT', url: '/stock/A', payload: JSON.stringify({ available }), headers: { 'content-type': 'application/json' } });
+  app.inject({
+    method: 'PUT',
+    url: '/stock/A',
+    payload: JSON.stringify({ available }),
+    headers: { 'content-type': 'application/json' },
+  });
 
 /** Sends raw bytes and returns the raw response (for requests fetch refuses to make). */
 function raw(request: string): Promise<string> {
@@ -126,7 +131,11 @@ describe('createServer request handling', () => {
       expect(res.statusCode).toBe(400);
       expect(res.json()['invalid-params'][0].name).toBe('idempotency-key');
     }
-    const ok = await app.inject({ method: 'POST', url: '/bodiless', headers: { 'idempotency-key': 'k'.repeat(255) } });
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/bodiless',
+      headers: { 'idempotency-key': 'k'.repeat(255) },
+    });
     expect(ok.statusCode).toBe(200);
   });
 
@@ -142,7 +151,11 @@ describe('createServer request handling', () => {
     });
     expect(badJson.status).toBe(400);
     expect(badJson.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const media = await fetch(`${url}/stock/A`, { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: '<x/>' });
+    const media = await fetch(`${url}/stock/A`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: '<x/>',
+    });
     expect(media.status).toBe(415);
     expect(media.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });

@@ -63,7 +63,10 @@ function orderTotal(items: readonly OrderItem[], currency: string): number {
   }
   const total = fromMinorUnits(totalMinor, currency);
   if (total > requestLimits.amountMax) {
-    throw invalidField('items', `the order total must be at most ${requestLimits.amountMax} ${currency}, got ${total}`);
+    throw invalidField(
+      'items',
+      `the order total must be at most ${requestLimits.amountMax} ${currency}, got ${total}`,
+    );
   }
   return total;
 }
