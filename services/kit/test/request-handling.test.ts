@@ -143,7 +143,9 @@ describe('createServer request handling', () => {
     const badUrl = await fetch(`${url}/stock/%E0%A4%A`);
     expect(badUrl.status).toBe(400);
     expect(badUrl.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(((await badUrl.json()) as { detail: string }).detail).toBe('the url has a malformed percent-encoding');
+    expect(((await badUrl.json()) as { detail: string }).detail).toBe(
+      'the url has a malformed percent-encoding',
+    );
     const badJson = await fetch(`${url}/stock/A`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
