@@ -102,6 +102,8 @@ function luaVariant(redis: Redis[], prefix: string, ledger?: () => StockLedger):
     name: ledger ? '(e) Lua + Postgres ledger write (the service path, no HTTP)' : '(a) Lua reserve script',
     setStock: async (n) => {
       round++;
+      // The service writes the epoch when it builds the counters from Postgres; the bench has no rebuild.
+      await store.redis.set(store.epochKey, 'bench');
       await store.setStock('HOT', n);
       await store.redis.hset(store.skuKey('HOT'), 'reserved', 0);
     },
