@@ -49,6 +49,8 @@ export class RedisRecovery {
     if (await this.store.hasEpoch()) return;
     try {
       const report = await reconcile(this.store, this.pool, { onlyIfEpochMissing: true });
+      // A new server has an empty script cache too: load it now rather than on NOSCRIPT fallbacks.
+      await this.store.loadScripts();
       if (!report.skipped) {
         this.logger.warn(
           { skus: report.skus, restoredReservations: report.restoredReservations },
