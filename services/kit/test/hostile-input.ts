@@ -8,7 +8,7 @@ import { expect } from 'vitest';
  */
 
 /** How many cases each endpoint's property runs: enough to meet every kind of bad field, quick. */
-export const CASES = Number(process.env.AIO_PROPERTY_CASES ?? 60);
+export const CASES = Number(process.env.AIO_PROPERTY_CASES ?? 80);
 
 /** Counts the cases that ran, per suite, for the report. */
 export const casesRun = { count: 0 };
