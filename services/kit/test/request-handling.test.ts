@@ -6,6 +6,7 @@ import {
   idempotencyHeadersSchema,
   NotReadyError,
   quantitySchema,
+  serverState,
   skuSchema,
   toMinorUnits,
 } from '../src/index.js';
@@ -169,6 +170,20 @@ describe('createServer request handling', () => {
     const garbage = await raw('NOT HTTP AT ALL\r\n\r\n');
     expect(garbage).toMatch(/^HTTP\/1\.1 400/);
     expect(garbage).toMatch(/"status":400/);
+  });
+
+  test('answers a body over the limit and requests during the drain with problem documents', async () => {
+    const small = createServer({ logger, bodyLimit: 64 });
+    small.post('/echo', async (request) => ({ got: request.body }));
+    const big = await small.inject({ method: 'POST', url: '/echo', payload: { text: 'x'.repeat(100) } });
+    expect(big.statusCode).toBe(413);
+    expect(big.headers['content-type']).toMatch(/^application\/problem\+json/);
+    serverState(small).draining = true;
+    const draining = await small.inject({ method: 'POST', url: '/echo', payload: {} });
+    expect(draining.statusCode).toBe(503);
+    expect(draining.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(draining.json()).toMatchObject({ detail: 'shutting down' });
+    await small.close();
   });
 
   test('/readyz names each dependency and its state, never an address', async () => {
