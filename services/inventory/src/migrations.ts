@@ -92,11 +92,14 @@ END $$;
     // A RESERVED row moves on with the items it was reserved with, whatever the caller sends: a
     // release whose Redis record was lost (Redis restarted empty) sends none, and used to leave the
     // RESERVE entry without its RELEASE, so the units stayed reserved in the ledger for ever.
+    // It also returns the state it found (NONE when it inserted the row): a reserve that Redis
+    // decided afresh for an order Postgres already had means Redis lost that record.
     id: '003_transition_books_reserved_items',
     sql: `
-CREATE OR REPLACE FUNCTION inventory_record_transition(
+DROP FUNCTION inventory_record_transition(text, text, jsonb, timestamptz, text, text);
+CREATE FUNCTION inventory_record_transition(
   p_order_id text, p_status text, p_items jsonb, p_expires_at timestamptz, p_reason text, p_sku text
-) RETURNS void LANGUAGE plpgsql AS $$
+) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   v_from text := 'NONE';
   v_items jsonb := p_items;
@@ -108,12 +111,12 @@ BEGIN
   IF NOT FOUND THEN
     SELECT status, items INTO STRICT v_from, v_items FROM reservations WHERE order_id = p_order_id FOR UPDATE;
     IF v_from <> 'RESERVED' OR p_status = 'RESERVED' THEN
-      RETURN;
+      RETURN v_from;
     END IF;
     UPDATE reservations SET status = p_status, updated_at = now() WHERE order_id = p_order_id;
   END IF;
   IF p_status = 'REJECTED' OR jsonb_array_length(v_items) = 0 THEN
-    RETURN;
+    RETURN v_from;
   END IF;
   v_kinds := CASE WHEN v_from = 'NONE' THEN ARRAY['RESERVE'] ELSE ARRAY[]::text[] END
     || CASE p_status
@@ -131,6 +134,7 @@ BEGIN
   CROSS JOIN jsonb_array_elements(v_items) WITH ORDINALITY AS i(item, n)
   CROSS JOIN LATERAL (SELECT (i.item->>'quantity')::integer AS q) AS quantity
   ORDER BY k.kn, i.n;
+  RETURN v_from;
 END $$;
 `,
   },

@@ -117,16 +117,21 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
     { schema: { body: reserveBody, headers, response: { 200: outcome, 201: outcome, 409: outcome } } },
     async (request, reply) => {
       const { orderId, items } = request.body;
-      const outcome = await store.reserve(orderId, items);
+      let outcome = await store.reserve(orderId, items);
       if (outcome.conflict) throw keyReusedProblem(`reservation ${orderId}`, orderId);
       if (outcome.status !== 'REJECTED' || outcome.fresh) {
-        await ledger.record({
+        const before = await ledger.record({
           orderId,
           status: outcome.status,
           items: outcome.items,
           ...(outcome.expiresAt ? { expiresAt: outcome.expiresAt } : {}),
           ...(outcome.sku ? { sku: outcome.sku } : {}),
         });
+        // Decided afresh, yet Postgres knew the order: Redis lost its record. The durable one wins.
+        if (outcome.fresh && before !== 'NONE') {
+          outcome = await store.replaceWithDurable(orderId, outcome);
+          if (outcome.conflict) throw keyReusedProblem(`reservation ${orderId}`, orderId);
+        }
       }
       switch (outcome.status) {
         case 'RESERVED':

@@ -36,16 +36,22 @@ export class StockLedger {
    * NONE → RESERVED: RESERVE; NONE → COMMITTED/RELEASED/EXPIRED: RESERVE then the finishing entry;
    * RESERVED → COMMITTED: COMMIT; RESERVED → RELEASED: RELEASE; RESERVED → EXPIRED: EXPIRE; REJECTED and
    * anything from a finished state: none. Concurrent duplicates serialize on the reservation row.
+   *
+   * @returns the state the reservation had in Postgres before (NONE when this call inserted it)
    */
-  async record(t: Transition): Promise<void> {
-    await this.pool.query('SELECT inventory_record_transition($1, $2, $3::jsonb, $4, $5, $6)', [
-      t.orderId,
-      t.status,
-      JSON.stringify(t.items),
-      t.expiresAt ? new Date(t.expiresAt) : null,
-      t.status === 'REJECTED' ? 'INSUFFICIENT_STOCK' : null,
-      t.sku ?? null,
-    ]);
+  async record(t: Transition): Promise<ReservationStatus | 'NONE'> {
+    const { rows } = await this.pool.query<{ from: ReservationStatus | 'NONE' }>(
+      'SELECT inventory_record_transition($1, $2, $3::jsonb, $4, $5, $6) AS "from"',
+      [
+        t.orderId,
+        t.status,
+        JSON.stringify(t.items),
+        t.expiresAt ? new Date(t.expiresAt) : null,
+        t.status === 'REJECTED' ? 'INSUFFICIENT_STOCK' : null,
+        t.sku ?? null,
+      ],
+    );
+    return rows[0]!.from;
   }
 
   /**

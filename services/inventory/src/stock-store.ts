@@ -1,7 +1,14 @@
 import { HttpProblem } from '@aio/kit';
 import type { Redis } from '@aio/kit';
 import type { LuaScript } from './lua/lua-script.js';
-import { allScripts, finishScript, reserveScript, restoreScript, setStockScript } from './lua/scripts.js';
+import {
+  allScripts,
+  finishScript,
+  forgetScript,
+  reserveScript,
+  restoreScript,
+  setStockScript,
+} from './lua/scripts.js';
 
 /** One line of a reservation. */
 export interface ReservationItem {
@@ -166,6 +173,25 @@ export class StockStore {
       ...(expiresAt ? { expiresAt: Number(expiresAt) } : {}),
       ...(sku ? { sku } : {}),
     };
+  }
+
+  /**
+   * Undoes a reserve that Redis decided afresh for an order Postgres already had (Redis had lost the
+   * record), puts the durable record back, and answers the reserve again from it (a replay).
+   */
+  async replaceWithDurable(orderId: string, fresh: ReserveOutcome): Promise<ReserveOutcome> {
+    const keys = [
+      this.reservationKey(orderId),
+      this.deadlinesKey,
+      ...fresh.items.map((i) => this.skuKey(i.sku)),
+    ];
+    await this.run(forgetScript, keys, [
+      orderId,
+      encodeItems(fresh.items),
+      ...fresh.items.map((i) => i.quantity),
+    ]);
+    await this.restore(orderId);
+    return this.reserve(orderId, fresh.items);
   }
 
   /** Reserved → sold. An expired reservation is expired instead (status EXPIRED). */

@@ -339,6 +339,27 @@ describe('Redis failures', () => {
     expect(await h.ledger.orphanedReservations()).toEqual([]);
   });
 
+  test('a reserve retried after Redis lost its record replays the durable one and holds the units once', async () => {
+    await setStock('G2', 10);
+    const first = await h.call('POST', '/reservations', {
+      orderId: 'gone-2',
+      items: [{ sku: 'G2', quantity: 3 }],
+    });
+    expect(first.status).toBe(201);
+    await h.redis.unlink(h.store.reservationKey('gone-2'));
+    const retry = await h.call('POST', '/reservations', {
+      orderId: 'gone-2',
+      items: [{ sku: 'G2', quantity: 3 }],
+    });
+    expect(retry.status).toBe(201);
+    expect(retry.body.expiresAt).toBe(first.body.expiresAt);
+    expect(await h.store.levels('G2')).toEqual({ available: 7, reserved: 3, sold: 0 });
+    expect((await h.ledger.counters()).get('G2')).toEqual({ available: 7, reserved: 3, sold: 0 });
+    expect((await h.call('POST', '/reservations/gone-2/commit')).status).toBe(200);
+    expect(await h.store.levels('G2')).toEqual({ available: 7, reserved: 0, sold: 3 });
+    expect((await h.ledger.counters()).get('G2')).toEqual({ available: 7, reserved: 0, sold: 3 });
+  });
+
   test('reconcile reports and closes units reserved with no live reservation behind them', async () => {
     await setStock('O1', 10);
     // What versions before migration 003 left: a RESERVE entry whose reservation was released without

@@ -116,6 +116,29 @@ return 1`,
 );
 
 /**
+ * Takes back a reservation that this service just decided afresh although Postgres already had the
+ * order (Redis had lost its record): gives a RESERVED one's units back and deletes the record, so
+ * that the durable one can be restored. Acts only while the record still holds `encodedItems`.
+ *
+ * KEYS: reservation, deadlines, sku1..skuN. ARGV: orderId, encodedItems, qty1..qtyN. Returns 1 when done.
+ */
+export const forgetScript = new LuaScript(
+  'forget',
+  `local r = redis.call('HMGET', KEYS[1], 'status', 'items')
+if r[2] ~= ARGV[2] or (r[1] ~= 'RESERVED' and r[1] ~= 'REJECTED') then return 0 end
+if r[1] == 'RESERVED' then
+  for i = 1, #KEYS - 2 do
+    local q = tonumber(ARGV[2 + i])
+    redis.call('HINCRBY', KEYS[i + 2], 'reserved', -q)
+    redis.call('HINCRBY', KEYS[i + 2], 'available', q)
+  end
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+redis.call('DEL', KEYS[1])
+return 1`,
+);
+
+/**
  * Sets a SKU's available units. KEYS: sku, epoch. ARGV: available. Returns { previous available, reserved,
  * sold }: the previous count so the ledger records a delta that commutes with concurrent reservations,
  * the others so the caller has the levels without another round trip. Error reply `NO_EPOCH` on an
@@ -130,4 +153,4 @@ return {tonumber(l[1] or '0'), tonumber(l[2] or '0'), tonumber(l[3] or '0')}`,
 );
 
 /** Every inventory script, for loading at start. */
-export const allScripts = [reserveScript, finishScript, restoreScript, setStockScript];
+export const allScripts = [reserveScript, finishScript, restoreScript, forgetScript, setStockScript];
