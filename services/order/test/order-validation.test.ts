@@ -10,7 +10,8 @@ import {
   isProblem,
   send,
 } from '../../kit/test/hostile-input.js';
-import { call, sleep, startStack, type Stack } from './stack.js';
+import type { Stack } from '@aio/stack';
+import { call, sleep, startSagaStack } from './order-client.js';
 
 /**
  * The order service refuses up front, with a 400 naming the field, what inventory or payment would
@@ -22,10 +23,10 @@ let stack: Stack;
 let db: pg.Client;
 
 beforeAll(async () => {
-  stack = await startStack({ label: 'order_validation', orderEnv: { SAGA_POLL_MS: '200' } });
+  stack = await startSagaStack('order_validation', { order: { SAGA_POLL_MS: '200' } });
   for (const sku of SKUS)
-    await call(`${stack.inventory.url}/stock/${sku}`, 'PUT', { available: 1_000_000_000 });
-  db = new pg.Client({ connectionString: stack.dbs.order.url });
+    await call(`${stack.process('inventory').url}/stock/${sku}`, 'PUT', { available: 1_000_000_000 });
+  db = new pg.Client({ connectionString: stack.database('order').url });
   await db.connect();
 }, 90_000);
 
@@ -93,7 +94,7 @@ describe('POST /orders validates up front', () => {
     'refuses %s with a 400 naming the field, and stores nothing',
     async (_, mutate, name, headers = {}) => {
       const before = await orders();
-      const answer = await send(`${stack.orders[0]!.url}/orders`, 'POST', mutate(valid()), headers);
+      const answer = await send(`${stack.process('order').url}/orders`, 'POST', mutate(valid()), headers);
       expect(answer.status).toBe(400);
       expect(answer.type).toMatch(/^application\/problem\+json/);
       expect(answer.body['invalid-params'].map((p: { name: string }) => p.name)).toContain(name);
@@ -102,7 +103,7 @@ describe('POST /orders validates up front', () => {
   );
 
   test('stores the exact total in the currency’s decimals', async () => {
-    const answer = await send(`${stack.orders[0]!.url}/orders`, 'POST', {
+    const answer = await send(`${stack.process('order').url}/orders`, 'POST', {
       ...valid(),
       items: [
         { sku: 'OV-1', quantity: 3, unitPrice: 0.1 },
@@ -159,7 +160,7 @@ describe('POST /orders bodies (property)', () => {
       fc.asyncProperty(payload, async (sent) => {
         casesRun.count++;
         const before = await orders();
-        const answer = await send(`${stack.orders[0]!.url}/orders`, 'POST', sent);
+        const answer = await send(`${stack.process('order').url}/orders`, 'POST', sent);
         expectNoServerError(answer, sent);
         if (isProblem(answer)) {
           expect(await orders()).toBe(before);

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startOwnRedisServer, type OwnRedisServer } from '@aio/kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { call, orderBody, sleep, startStack, waitTerminal, type Stack } from './stack.js';
+import type { Stack } from '@aio/stack';
+import { call, orderBody, sleep, startSagaStack, waitTerminal } from './order-client.js';
 
 /**
  * Redis loss: orders run through the saga while inventory's Redis (a redis-server of this test's
@@ -23,15 +24,14 @@ let stack: Stack;
 
 beforeAll(async () => {
   redis = await startOwnRedisServer();
-  stack = await startStack({
-    label: 'redis_loss',
-    inventoryEnv: { REDIS_URL: redis.url, SWEEP_INTERVAL_MS: '200' },
-    orderEnv: { SAGA_POLL_MS: '200', DB_POOL_MAX: '6' },
+  stack = await startSagaStack('redis_loss', {
+    inventory: { REDIS_URL: redis.url, SWEEP_INTERVAL_MS: '200' },
+    order: { SAGA_POLL_MS: '200', DB_POOL_MAX: '6' },
   });
   for (const sku of SKUS) {
-    expect((await call(`${stack.inventory.url}/stock/${sku}`, 'PUT', { available: INITIAL })).status).toBe(
-      200,
-    );
+    expect(
+      (await call(`${stack.process('inventory').url}/stock/${sku}`, 'PUT', { available: INITIAL })).status,
+    ).toBe(200);
   }
 }, 90_000);
 
@@ -64,19 +64,19 @@ describe('inventory when Redis loses its data', () => {
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < ORDERS) {
           const i = next++;
-          const res = await call(`${stack.orders[0]!.url}/orders`, 'POST', order(i), {
+          const res = await call(`${stack.process('order').url}/orders`, 'POST', order(i), {
             'idempotency-key': `rl-${i}`,
           });
           expect(res.status).toBe(202);
           placed.push({ id: res.body.orderId, i });
-          await waitTerminal(() => stack.orders[0]!.url, res.body.orderId, 120_000);
+          await waitTerminal(() => stack.process('order').url, res.body.orderId, 120_000);
         }
       }),
     );
     await killer;
     expect(events).toHaveLength(2);
 
-    const db = new pg.Client({ connectionString: stack.dbs.order.url });
+    const db = new pg.Client({ connectionString: stack.database('order').url });
     await db.connect();
     const orders = (
       await db.query<{
@@ -95,7 +95,7 @@ describe('inventory when Redis loses its data', () => {
     // Declines are the only rejections: none for stock, none because inventory answered from an empty Redis.
     expect(wrong).toEqual([]);
 
-    const inventoryDb = new pg.Client({ connectionString: stack.dbs.inventory.url });
+    const inventoryDb = new pg.Client({ connectionString: stack.database('inventory').url });
     await inventoryDb.connect();
     const ledger = new Map(
       (
@@ -107,7 +107,7 @@ describe('inventory when Redis loses its data', () => {
     );
     await inventoryDb.end();
     for (const sku of SKUS) {
-      const stock = (await call(`${stack.inventory.url}/stock/${sku}`)).body;
+      const stock = (await call(`${stack.process('inventory').url}/stock/${sku}`)).body;
       const approvedUnits = orders
         .filter((o) => o.status === 'APPROVED')
         .flatMap((o) => o.items)
@@ -134,9 +134,9 @@ describe('inventory when Redis loses its data', () => {
       {
         env: {
           PATH: process.env.PATH,
-          DATABASE_URL: stack.dbs.inventory.url,
+          DATABASE_URL: stack.database('inventory').url,
           REDIS_URL: redis.url,
-          REDIS_KEY_PREFIX: stack.inventory.env.REDIS_KEY_PREFIX!,
+          REDIS_KEY_PREFIX: stack.process('inventory').env.REDIS_KEY_PREFIX!,
         },
         encoding: 'utf8',
         timeout: 30_000,
