@@ -5,6 +5,7 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { clientErrorHandler, frameworkErrors } from './private/client-errors.js';
 import { kitValidatorCompiler } from './private/validator-compilers.js';
+import { registerContract } from './contract.js';
 import { HttpProblem, invalidParams, sendProblem } from './problem.js';
 
 export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -58,6 +59,15 @@ export interface ServerProps {
   readonly bodyLimit?: number;
   /** Timeouts and the connection cap. @default - the defaults of each {@link HttpLimits} member */
   readonly http?: HttpLimits;
+  /**
+   * The service's name: every response carries `x-served-by: <name>`, so anyone can see which side
+   * of a migrated path answered, and it titles the route contract at `GET /openapi.json`.
+   *
+   * @default 'service'
+   */
+  readonly name?: string;
+  /** The contract's `info.version`. @default '0.0.0' */
+  readonly version?: string;
 }
 
 /** Flags read by `/readyz`; {@link runService} flips `draining` on SIGTERM. */
@@ -82,7 +92,9 @@ export function serverState(app: FastifyInstance): ServerState {
  * - Validation errors become 400 `application/problem+json` with `invalid-params` naming each field;
  *   {@link HttpProblem} becomes a problem document with its status; unknown errors a 500 without internals.
  *   So do the errors Fastify and Node make themselves (malformed URL or HTTP, timeouts, oversized headers).
- * - Every response carries `x-trace-id` when a span is active.
+ * - Every response carries `x-trace-id` when a span is active, and `x-served-by: <name>`.
+ * - `GET /openapi.json`: the route contract, OpenAPI 3.1 from the route schemas; routes with
+ *   `config: { public: true }` are marked `x-aio-public` (see {@link registerContract}).
  * - Bodies are validated without type coercion; query strings, params and headers are coerced to
  *   the types their schema declares (see `private/validator-compilers.ts`).
  * - `content-type: application/json` with an empty body is a request without a body, so bodiless
@@ -131,6 +143,8 @@ export function createServer(props: ServerProps): FastifyInstance {
   app.setValidatorCompiler(kitValidatorCompiler());
   const state: ServerState = { draining: false };
   states.set(app, state);
+  const servedBy = props.name ?? 'service';
+  registerContract(app, { title: servedBy, version: props.version ?? '0.0.0' });
 
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
@@ -154,6 +168,7 @@ export function createServer(props: ServerProps): FastifyInstance {
   app.addHook('onSend', async (_req, reply) => {
     const ctx = trace.getActiveSpan()?.spanContext();
     if (ctx && isSpanContextValid(ctx)) void reply.header('x-trace-id', ctx.traceId);
+    void reply.header('x-served-by', servedBy);
     // A keep-alive socket would hold server.close() open after its in-flight request finished.
     if (state.draining) void reply.header('connection', 'close');
   });

@@ -130,6 +130,7 @@ export async function runService<C extends BaseServiceConfig>(
     const app = createServer({
       logger,
       readinessChecks: checks,
+      name: props.name,
       http: {
         ...(config.HTTP_HEADERS_TIMEOUT_MS ? { headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS } : {}),
         ...(config.HTTP_REQUEST_TIMEOUT_MS ? { requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS } : {}),

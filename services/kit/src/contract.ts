@@ -1,0 +1,120 @@
+import { fastifySwagger } from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The operation is part of the public API: the gateway may route it. Operator endpoints
+     * (stock writes, `/sagas*`, `/metrics`, `/openapi.json`) leave it unset.
+     *
+     * @default false
+     */
+    public?: boolean;
+    /**
+     * A single-resource read whose last path parameter is an id this service mints, and the id's
+     * regular expression (unanchored). The gateway sends such reads to the service at every weight,
+     * so what a customer created on the service stays readable after a rollback.
+     *
+     * @default - not an own-id read
+     */
+    ownIds?: string;
+  }
+}
+
+/** Where every kit service serves its route contract. Never routed at the edge. */
+export const OPENAPI_PATH = '/openapi.json';
+
+/** The OpenAPI extension that marks an operation public, on each operation object. */
+export const PUBLIC_EXTENSION = 'x-aio-public';
+
+/** The OpenAPI extension carrying an own-id read's id pattern (route `config.ownIds`). */
+export const OWN_IDS_EXTENSION = 'x-aio-own-ids';
+
+/** One operation of a route contract, as the synth gate and the local gateway read it. */
+export interface ContractOperation {
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** OpenAPI path template, e.g. `/orders/{orderId}`. */
+  readonly path: string;
+  /** Marked public by the service. */
+  readonly public: boolean;
+  /** The id pattern of an own-id read (see `config.ownIds`). */
+  readonly ownIds?: string;
+}
+
+/** The subset of an OpenAPI 3.1 document the platform reads. */
+export interface OpenApiDocument {
+  readonly openapi: string;
+  readonly info: { readonly title: string; readonly version: string };
+  readonly paths: Record<string, Record<string, Record<string, unknown>>>;
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+
+/** The operations of an OpenAPI document, sorted by path then method. */
+export function contractOperations(doc: OpenApiDocument): ContractOperation[] {
+  const ops: ContractOperation[] = [];
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const [method, op] of Object.entries(item)) {
+      if (!METHODS.includes(method)) continue;
+      const ownIds = op[OWN_IDS_EXTENSION];
+      ops.push({
+        method: method.toUpperCase(),
+        path,
+        public: op[PUBLIC_EXTENSION] === true,
+        ...(typeof ownIds === 'string' ? { ownIds } : {}),
+      });
+    }
+  }
+  return ops.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
+}
+
+/** Fastify's `/orders/:orderId` as the OpenAPI template `/orders/{orderId}`. */
+export function openApiPath(url: string): string {
+  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+/**
+ * Registers @fastify/swagger (OpenAPI 3.1 from the route schemas) and `GET /openapi.json`, which
+ * serves the document with each operation marked {@link PUBLIC_EXTENSION} when its route has
+ * `config: { public: true }`. Call before any route is added: swagger collects routes as they are
+ * declared, so it is called synchronously (no `await app.register`).
+ *
+ * @see https://github.com/fastify/fastify-swagger#usage
+ */
+export function registerContract(app: FastifyInstance, info: { title: string; version: string }): void {
+  const marks = new Map<string, Record<string, unknown>>();
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.public) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const extensions = {
+      [PUBLIC_EXTENSION]: true,
+      ...(route.config.ownIds ? { [OWN_IDS_EXTENSION]: route.config.ownIds } : {}),
+    };
+    for (const m of methods) marks.set(`${m.toUpperCase()} ${openApiPath(route.url)}`, extensions);
+  });
+  // The plugin's own function, called on the root instance: `app.register` would install its
+  // onRoute hook only once the app loads, after the routes it must see were declared.
+  fastifySwagger(app, { openapi: { openapi: '3.1.0', info } }, (error?: Error) => {
+    if (error) throw error;
+  });
+  let cached: OpenApiDocument | undefined;
+  app.get(OPENAPI_PATH, { logLevel: 'warn' }, async () => {
+    cached ??= markPublic(app.swagger() as unknown as OpenApiDocument, marks);
+    return cached;
+  });
+}
+
+function markPublic(
+  doc: OpenApiDocument,
+  marks: ReadonlyMap<string, Record<string, unknown>>,
+): OpenApiDocument {
+  const paths: OpenApiDocument['paths'] = {};
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    paths[path] = {};
+    for (const [method, op] of Object.entries(item)) {
+      paths[path][method] = { ...op, ...marks.get(`${method.toUpperCase()} ${path}`) };
+    }
+  }
+  return { ...doc, paths };
+}

@@ -1,0 +1,181 @@
+import { HttpProblem, withTransaction } from '@aio/kit';
+import type { FastifyInstance } from '@aio/kit';
+import type { Pool } from 'pg';
+import { legacyId } from './ids.js';
+
+interface OrderItem {
+  sku: string;
+  quantity: number;
+  unitPrice: number;
+}
+interface PlaceOrderBody {
+  customerId: string;
+  items: OrderItem[];
+  currency: string;
+  paymentToken: string;
+}
+
+const SKU = { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$' } as const;
+
+const placeOrderSchema = {
+  type: 'object',
+  required: ['customerId', 'items', 'currency', 'paymentToken'],
+  properties: {
+    customerId: { type: 'string', minLength: 1, maxLength: 200 },
+    currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+    paymentToken: { type: 'string', minLength: 1, maxLength: 200 },
+    items: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100,
+      items: {
+        type: 'object',
+        required: ['sku', 'quantity', 'unitPrice'],
+        properties: {
+          sku: SKU,
+          quantity: { type: 'integer', minimum: 1, maximum: 100_000 },
+          unitPrice: { type: 'number', minimum: 0 },
+        },
+      },
+    },
+  },
+} as const;
+
+interface OrderRow {
+  order_id: string;
+  customer_id: string;
+  status: string;
+  rejection_reason: string | null;
+  items: OrderItem[];
+  total: string;
+  currency: string;
+}
+
+const view = (r: OrderRow) => ({
+  orderId: r.order_id,
+  customerId: r.customer_id,
+  status: r.status,
+  ...(r.rejection_reason ? { rejectionReason: r.rejection_reason } : {}),
+  items: r.items,
+  total: Number(r.total),
+  currency: r.currency,
+});
+
+/**
+ * The legacy order and stock API: `POST /api/orders` decides at once (stock taken in the same
+ * transaction, no saga: the "before" the order service replaces), `GET /api/orders/:orderId`,
+ * `GET /api/orders?customerId=`, `GET /api/stock/:sku`, and the operator's `PUT /api/stock/:sku`.
+ */
+export function registerOrderRoutes(app: FastifyInstance, pool: Pool): void {
+  app.post<{ Body: PlaceOrderBody }>(
+    '/api/orders',
+    { config: { public: true }, schema: { body: placeOrderSchema } },
+    async (req, reply) => {
+      const { customerId, items, currency } = req.body;
+      const total = Math.round(items.reduce((s, i) => s + i.quantity * i.unitPrice, 0) * 100) / 100;
+      const row = await withTransaction(pool, async (client) => {
+        let short: string | undefined;
+        await client.query('SAVEPOINT take_stock');
+        // sorted, so two orders over the same SKUs lock them in one order
+        for (const item of [...items].sort((a, b) => a.sku.localeCompare(b.sku))) {
+          const { rowCount } = await client.query(
+            'UPDATE stock SET available = available - $2 WHERE sku = $1 AND available >= $2',
+            [item.sku, item.quantity],
+          );
+          if (rowCount === 0) {
+            short = item.sku;
+            break;
+          }
+        }
+        // all or nothing: a short SKU gives back what the earlier items took
+        if (short) await client.query('ROLLBACK TO SAVEPOINT take_stock');
+        const { rows } = await client.query<OrderRow>(
+          `INSERT INTO orders (customer_id, status, rejection_reason, items, total, currency)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+          [
+            customerId,
+            short ? 'REJECTED' : 'APPROVED',
+            short ? `INSUFFICIENT_STOCK:${short}` : null,
+            JSON.stringify(items),
+            total,
+            currency,
+          ],
+        );
+        return rows[0]!;
+      });
+      void reply.header('location', `/api/orders/${row.order_id}`);
+      return reply.code(201).send(view(row));
+    },
+  );
+
+  app.get<{ Params: { orderId: string } }>(
+    '/api/orders/:orderId',
+    { config: { public: true } },
+    async (req) => {
+      const id = legacyId('order', req.params.orderId);
+      const { rows } = await pool.query<OrderRow>('SELECT * FROM orders WHERE order_id = $1', [id]);
+      if (!rows[0]) throw new HttpProblem(404, `no order ${id}`);
+      return view(rows[0]);
+    },
+  );
+
+  app.get<{ Querystring: { customerId: string; limit?: number } }>(
+    '/api/orders',
+    {
+      config: { public: true },
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['customerId'],
+          properties: {
+            customerId: { type: 'string', minLength: 1 },
+            limit: { type: 'integer', minimum: 1, maximum: 500 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const { rows } = await pool.query<OrderRow>(
+        'SELECT * FROM orders WHERE customer_id = $1 ORDER BY order_id DESC LIMIT $2',
+        [req.query.customerId, req.query.limit ?? 100],
+      );
+      return { orders: rows.map(view) };
+    },
+  );
+
+  const skuParams = { type: 'object', required: ['sku'], properties: { sku: SKU } } as const;
+  app.get<{ Params: { sku: string } }>(
+    '/api/stock/:sku',
+    { config: { public: true }, schema: { params: skuParams } },
+    async (req) => {
+      const { rows } = await pool.query<{ available: number }>('SELECT available FROM stock WHERE sku = $1', [
+        req.params.sku,
+      ]);
+      if (!rows[0]) throw new HttpProblem(404, `sku ${req.params.sku} has no stock record`);
+      return { sku: req.params.sku, available: rows[0].available };
+    },
+  );
+
+  // Operator only: never public, so no route reaches it from the edge.
+  app.put<{ Params: { sku: string }; Body: { available: number } }>(
+    '/api/stock/:sku',
+    {
+      schema: {
+        params: skuParams,
+        body: {
+          type: 'object',
+          required: ['available'],
+          properties: { available: { type: 'integer', minimum: 0, maximum: 1_000_000_000 } },
+        },
+      },
+    },
+    async (req) => {
+      await pool.query(
+        `INSERT INTO stock (sku, available) VALUES ($1, $2)
+         ON CONFLICT (sku) DO UPDATE SET available = EXCLUDED.available`,
+        [req.params.sku, req.body.available],
+      );
+      return { sku: req.params.sku, available: req.body.available };
+    },
+  );
+}
