@@ -40,7 +40,11 @@ export const APPLY_STAGES: readonly ApplyStage[] = [
     file: '04-workloads.yaml',
     kinds: ['Service', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'],
   },
-  { wave: 5, file: '05-gateway.yaml', kinds: ['ReferenceGrant', 'Gateway', 'KongPlugin', 'HTTPRoute'] },
+  {
+    wave: 5,
+    file: '05-gateway.yaml',
+    kinds: ['ReferenceGrant', 'Gateway', 'KongClusterPlugin', 'KongPlugin', 'HTTPRoute'],
+  },
 ];
 
 /** Where objects of a kind no stage lists go (the schema gate rejects them anyway). */

@@ -3,11 +3,21 @@ import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { naming } from '../model/naming.js';
 import type { PlatformModel } from '../model/platform-model.js';
+import { planGateway } from '../model/route-contracts.js';
 import { ValidationError } from '../model/validation-error.js';
-import { Gateway, GatewayClass, HttpRoute, ReferenceGrant } from './crds/gateway-api.js';
+import {
+  Gateway,
+  GatewayClass,
+  HttpRoute,
+  ReferenceGrant,
+  type HttpRouteMatch,
+  type HttpRouteSpecRule,
+} from './crds/gateway-api.js';
+import { KongPlugin } from './crds/kong-plugin.js';
 import { ServiceEntry } from './crds/istio-networking.js';
 import { AuthorizationPolicy, PeerAuthentication } from './crds/istio-security.js';
 import { GatewayTls } from './gateway-tls.js';
+import { COHORT_HEADER, cohortRegex, EdgeCohort, OWNER_HEADER } from './edge-cohort.js';
 import { EdgePlugins } from './kong-plugins.js';
 import { MESH_NAMESPACE_LABELS, PSS_RESTRICTED_LABELS } from './private/labels.js';
 import { SERVICE_PORT } from './service-chart.js';
@@ -16,10 +26,16 @@ import { SERVICE_PORT } from './service-chart.js';
 export interface GatewayRouteProps {
   /** The new service. */
   readonly service: string;
-  /** Path prefix. */
+  /** Public path prefix. */
   readonly path: string;
-  /** Percent to the new service; the rest goes to the monolith. */
+  /** The prefix the service receives instead of `path` (URLRewrite). @default - path, unchanged */
+  readonly servicePath?: string;
+  /** Percent of customers (buckets 0..weight-1) sent to the service; the rest go to the monolith. */
   readonly weight: number;
+  /** Methods of the service's public operations under the path (from its route contract). */
+  readonly methods: readonly string[];
+  /** Anchored path regexes of reads of ids the service minted: they reach it at every weight. @default [] */
+  readonly ownIdPaths?: readonly string[];
 }
 
 /** Props of a {@link GatewayChart}. */
@@ -51,7 +67,16 @@ export interface GatewayChartProps extends ChartProps {
   readonly createGatewayNamespace?: boolean;
   /** Kong's proxy container ports (plaintext, TLS). @default ['8000', '8443'] */
   readonly kongProxyPorts?: readonly string[];
+  /**
+   * The monolith's non-public operations (method, anchored path regex): the edge answers them 404.
+   *
+   * @default []
+   */
+  readonly monolithOperatorOps?: readonly { readonly method: string; readonly path: string }[];
 }
+
+/** Name of the HTTPRoute that answers 404 for the monolith's operator endpoints. */
+export const OPERATOR_ROUTE = 'monolith-operator-paths';
 
 /** The HTTPRoute name of a migrated path: `order` + `/api/orders` → `order-api-orders`. */
 export function routeName(service: string, path: string): string {
@@ -77,9 +102,11 @@ export class GatewayChart extends Chart {
   public static propsFromModel(model: PlatformModel, envName: string): GatewayChartProps {
     const g = model.spec.gateway;
     const env = model.environment(envName);
+    const plan = planGateway(model);
     return {
       hosts: g.hosts,
-      routes: model.routes(),
+      routes: plan.routes,
+      monolithOperatorOps: plan.monolithOperatorOps,
       monolith: model.spec.legacy.monolith,
       rateLimitPerMinute: g.rateLimit.perMinute,
       rateLimitBy: g.rateLimit.by,
@@ -191,33 +218,76 @@ export class GatewayChart extends Chart {
       otlpTracesEndpoint: `${props.otlpEndpoint ?? naming.otlpHttpEndpoint('observability')}/v1/traces`,
     });
 
+    const ownIdPaths: Record<string, string[]> = {};
+    for (const r of routes) {
+      if (r.ownIdPaths?.length) (ownIdPaths[r.service] ??= []).push(...r.ownIdPaths);
+    }
+    new EdgeCohort(this, 'Cohort', { ownIdPaths });
     const byName = new Map<string, HttpRoute>();
     const monolithRef = { name: naming.monolithService, namespace: legacyNs, port: monolith.port };
-    const route = (
-      cid: string,
-      name: string,
-      path: string,
-      backendRefs: HttpRoute['spec']['rules'][number]['backendRefs'],
-    ) =>
+    const route = (cid: string, name: string, rules: HttpRouteSpecRule[], plugins: string) =>
       byName.set(
         name,
         new HttpRoute(this, cid, {
-          metadata: { name, namespace: kongNs, annotations: { 'konghq.com/plugins': plugins.annotation } },
-          spec: {
-            parentRefs: [{ name: gatewayName }],
-            hostnames: props.hosts,
-            rules: [{ matches: [{ path: { type: 'PathPrefix', value: path } }], backendRefs }],
+          metadata: {
+            name,
+            namespace: kongNs,
+            // KIC strips the matched prefix unless told not to; rewrites are explicit URLRewrite filters
+            annotations: { 'konghq.com/plugins': plugins, 'konghq.com/strip-path': 'false' },
           },
+          spec: { parentRefs: [{ name: gatewayName }], hostnames: props.hosts, rules },
         }),
       );
     for (const r of routes) {
-      const name = routeName(r.service, r.path);
-      route(`Route-${name}`, name, r.path, [
-        { name: r.service, namespace: naming.namespace(r.service), port: SERVICE_PORT, weight: r.weight },
-        { ...monolithRef, weight: 100 - r.weight },
-      ]);
+      route(
+        `Route-${routeName(r.service, r.path)}`,
+        routeName(r.service, r.path),
+        migratedRules(r, monolithRef),
+        plugins.annotation,
+      );
     }
-    route('CatchAll', 'monolith-catch-all', '/', [{ ...monolithRef, weight: 100 }]);
+    const operatorOps = props.monolithOperatorOps ?? [];
+    if (operatorOps.length > 0) {
+      const notFound = new KongPlugin(this, 'OperatorNotFound', {
+        metadata: { name: 'operator-not-found', namespace: kongNs },
+        plugin: 'request-termination',
+        config: {
+          status_code: 404,
+          content_type: 'application/problem+json',
+          body: JSON.stringify({
+            type: 'about:blank',
+            title: 'Not Found',
+            status: 404,
+            detail: 'no such route',
+          }),
+        },
+      });
+      route(
+        'OperatorPaths',
+        OPERATOR_ROUTE,
+        [
+          {
+            matches: operatorOps.map((o) => ({
+              path: { type: 'RegularExpression', value: o.path },
+              method: o.method,
+            })),
+            backendRefs: [{ ...monolithRef, weight: 100 }],
+          },
+        ],
+        `${plugins.annotation},${notFound.metadata.name}`,
+      );
+    }
+    route(
+      'CatchAll',
+      'monolith-catch-all',
+      [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+          backendRefs: [{ ...monolithRef, weight: 100 }],
+        },
+      ],
+      plugins.annotation,
+    );
     this.routes = byName;
 
     // Routes live in Kong's namespace; their backends' namespaces must grant the reference.
@@ -234,4 +304,56 @@ export class GatewayChart extends Chart {
       });
     }
   }
+}
+
+/**
+ * The rules of one migrated path, by precedence: own-id reads to the service (whatever the weight),
+ * the cohort's public methods to the service (prefix rewritten to `servicePath`), and the same
+ * methods to the monolith unchanged for everyone else. Other methods fall through to the catch-all.
+ */
+function migratedRules(
+  r: GatewayRouteProps,
+  monolithRef: { name: string; namespace: string; port: number },
+): HttpRouteSpecRule[] {
+  const serviceRef = {
+    name: r.service,
+    namespace: naming.namespace(r.service),
+    port: SERVICE_PORT,
+    weight: 100,
+  };
+  const servicePath = r.servicePath ?? r.path;
+  const filters =
+    servicePath === r.path
+      ? []
+      : [
+          {
+            type: 'URLRewrite' as const,
+            urlRewrite: { path: { type: 'ReplacePrefixMatch' as const, replacePrefixMatch: servicePath } },
+          },
+        ];
+  const prefix = { type: 'PathPrefix' as const, value: r.path };
+  const rules: HttpRouteSpecRule[] = [];
+  if ((r.ownIdPaths ?? []).length > 0) {
+    rules.push({
+      matches: [{ path: prefix, method: 'GET', headers: [{ name: OWNER_HEADER, value: r.service }] }],
+      ...(filters.length ? { filters } : {}),
+      backendRefs: [serviceRef],
+    });
+  }
+  const cohort = cohortRegex(r.weight);
+  if (cohort) {
+    const matches: HttpRouteMatch[] = r.methods.map((method) => ({
+      path: prefix,
+      method,
+      headers: [{ type: 'RegularExpression', name: COHORT_HEADER, value: cohort }],
+    }));
+    rules.push({ matches, ...(filters.length ? { filters } : {}), backendRefs: [serviceRef] });
+  }
+  if (r.weight < 100) {
+    rules.push({
+      matches: r.methods.map((method) => ({ path: prefix, method })),
+      backendRefs: [{ ...monolithRef, weight: 100 }],
+    });
+  }
+  return rules;
 }

@@ -10,3 +10,4 @@ export { naming } from './naming.js';
 export * from './dns-name.js';
 export * from './route-path.js';
 export { PlatformSourceEditor, type SourceMapping, type SourceValue } from './platform-source-editor.js';
+export * from './route-contracts.js';

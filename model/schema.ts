@@ -84,6 +84,13 @@ const legacySchema = z.strictObject({
       host: z.string().regex(HOSTNAME, 'must be a DNS host name'),
       port: z.number().int().min(1).max(65535, 'must be a port from 1 to 65535'),
       protocol: z.enum(['http', 'https']).default('http'),
+      contract: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "The monolith's route contract (OpenAPI 3.x, public operations marked x-aio-public), relative to this file; default services/monolith/openapi.json",
+        ),
     })
     .describe('The legacy monolith: every path not migrated, and the rest of every weighted path, goes here'),
 });
@@ -175,7 +182,16 @@ const routeSchema = z.strictObject({
     .int('must be an integer from 0 to 100')
     .min(0, 'must be an integer from 0 to 100')
     .max(100, 'must be an integer from 0 to 100')
-    .describe('Percent of this path sent to the new service; the rest goes to the monolith'),
+    .describe(
+      'Percent of customers (stable buckets 0..99) sent to the new service; the rest go to the monolith',
+    ),
+  servicePath: z
+    .string()
+    .regex(ROUTE_PATH, "must start with '/' and use only URL path characters")
+    .optional()
+    .describe(
+      'The prefix the service serves this path under: the gateway rewrites `path` to it (URLRewrite ReplacePrefixMatch). Default: the path itself, unchanged',
+    ),
 });
 
 const resourcesSchema = z.strictObject({
@@ -220,6 +236,13 @@ const serviceSchema = z.strictObject({
   cache: z.enum(['redis', 'none'], { error: "must be 'redis' or 'none'" }).default('none'),
   calls: z.array(serviceName).default([]).describe('Services this one may call; everything else is denied'),
   routes: z.array(routeSchema).default([]),
+  contract: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The service's route contract (its GET /openapi.json), relative to this file; default services/<name>/openapi.json",
+    ),
   env: z
     .record(z.string().regex(ENV_VAR, 'must be an UPPER_SNAKE environment variable name'), z.string())
     .default({})

@@ -63,11 +63,33 @@ export interface HttpBackendRef {
   readonly weight: number;
 }
 
-/** One rule of an `HTTPRoute`. */
+/** A header condition of an `HTTPRoute` match. */
+export interface HttpHeaderMatch {
+  /** @default 'Exact' */
+  readonly type?: 'Exact' | 'RegularExpression';
+  readonly name: string;
+  readonly value: string;
+}
+
+/** One match of an `HTTPRoute` rule: all of its conditions hold. */
+export interface HttpRouteMatch {
+  readonly path: { readonly type: 'PathPrefix' | 'Exact' | 'RegularExpression'; readonly value: string };
+  readonly method?: string;
+  readonly headers?: readonly HttpHeaderMatch[];
+}
+
+/** A `URLRewrite` filter that replaces the matched path prefix. */
+export interface HttpUrlRewriteFilter {
+  readonly type: 'URLRewrite';
+  readonly urlRewrite: {
+    readonly path: { readonly type: 'ReplacePrefixMatch'; readonly replacePrefixMatch: string };
+  };
+}
+
+/** One rule of an `HTTPRoute`: any of its matches selects it. */
 export interface HttpRouteSpecRule {
-  readonly matches: readonly {
-    readonly path: { readonly type: 'PathPrefix' | 'Exact'; readonly value: string };
-  }[];
+  readonly matches: readonly HttpRouteMatch[];
+  readonly filters?: readonly HttpUrlRewriteFilter[];
   readonly backendRefs: readonly HttpBackendRef[];
 }
 

@@ -32,3 +32,39 @@ export class KongPlugin extends ApiObject {
     this.plugin = props.plugin;
   }
 }
+
+/** Props of a {@link KongClusterPlugin}. */
+export interface KongClusterPluginProps {
+  /** Object metadata (cluster-scoped: no namespace). */
+  readonly metadata: ApiObjectMetadata;
+  /** The Kong plugin name, e.g. `pre-function`. */
+  readonly plugin: string;
+  /** The plugin's configuration. @default - the plugin's defaults */
+  readonly config?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Kong `KongClusterPlugin` (configuration.konghq.com/v1). With the label `global: "true"` it runs on
+ * every request, and only a global plugin runs in Kong's rewrite phase, before the router picks a
+ * route. The schema gate checks it against `charts/schemas/kong-plugin.schema.json`.
+ *
+ * @see https://developer.konghq.com/kubernetes-ingress-controller/reference/custom-resources/#kongclusterplugin
+ */
+export class KongClusterPlugin extends ApiObject {
+  public static readonly GVK = {
+    apiVersion: 'configuration.konghq.com/v1',
+    kind: 'KongClusterPlugin',
+  } as const;
+  /** The plugin name. */
+  public readonly plugin: string;
+
+  constructor(scope: Construct, id: string, props: KongClusterPluginProps) {
+    super(scope, id, {
+      ...KongClusterPlugin.GVK,
+      metadata: props.metadata,
+      plugin: props.plugin,
+      ...(props.config ? { config: props.config } : {}),
+    });
+    this.plugin = props.plugin;
+  }
+}

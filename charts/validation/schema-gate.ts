@@ -111,7 +111,10 @@ export async function validateSchemas(objects: readonly KubeObject[]): Promise<G
   const findings: GateFinding[] = [];
   for (const o of objects) {
     const id = objectId(o);
-    if (o.apiVersion === 'configuration.konghq.com/v1' && o.kind === 'KongPlugin') {
+    if (
+      o.apiVersion === 'configuration.konghq.com/v1' &&
+      (o.kind === 'KongPlugin' || o.kind === 'KongClusterPlugin')
+    ) {
       const validate = kongPluginValidator();
       if (!validate(o)) {
         for (const e of validate.errors ?? []) {

@@ -1,41 +1,94 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
-import { GatewayChart, GatewayTls, routeName } from '../../charts/index.js';
+import { GatewayChart, GatewayTls } from '../../charts/index.js';
 import { at, find, referenceModel, synth } from './helpers.js';
 
 const model = referenceModel();
 const objects = synth(new GatewayChart(Testing.app(), 'gw', GatewayChart.propsFromModel(model, 'dev')));
-type Backend = { name: string; namespace: string; port: number; weight: number };
-const backends = (name: string) =>
-  at<Backend[]>(find(objects, 'HTTPRoute', name, 'kong'), 'spec', 'rules', 0, 'backendRefs');
 
 describe('GatewayChart', () => {
-  test('splits each migrated path by weight between the service and the monolith', () => {
-    expect(backends('order-api-orders')).toEqual([
-      { name: 'order', namespace: 'order', port: 80, weight: 25 },
-      { name: 'monolith', namespace: 'legacy', port: 8080, weight: 75 },
+  test('a weight selects customer buckets: own-id reads, the cohort to the service, the rest to the monolith', () => {
+    const rules = at<Record<string, unknown>[]>(
+      find(objects, 'HTTPRoute', 'order-api-orders', 'kong'),
+      'spec',
+      'rules',
+    );
+    const rewrite = [
+      {
+        type: 'URLRewrite',
+        urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/orders' } },
+      },
+    ];
+    const order = [{ name: 'order', namespace: 'order', port: 80, weight: 100 }];
+    const prefix = { type: 'PathPrefix', value: '/api/orders' };
+    expect(rules).toEqual([
+      {
+        matches: [{ path: prefix, method: 'GET', headers: [{ name: 'x-aio-owner', value: 'order' }] }],
+        filters: rewrite,
+        backendRefs: order,
+      },
+      {
+        matches: ['GET', 'POST'].map((method) => ({
+          path: prefix,
+          method,
+          headers: [{ type: 'RegularExpression', name: 'x-aio-cohort', value: '^([0-9]|1[0-9]|2[0-4])$' }],
+        })),
+        filters: rewrite,
+        backendRefs: order,
+      },
+      {
+        matches: ['GET', 'POST'].map((method) => ({ path: prefix, method })),
+        backendRefs: [{ name: 'monolith', namespace: 'legacy', port: 8080, weight: 100 }],
+      },
     ]);
-    expect(backends('notification-api-notifications').map((b) => b.weight)).toEqual([50, 50]);
-    expect(backends('inventory-api-stock').map((b) => b.weight)).toEqual([100, 0]);
-    for (const row of model.routes()) {
-      const route = find(objects, 'HTTPRoute', routeName(row.service, row.path), 'kong');
-      expect(at(route, 'spec', 'rules')).toHaveLength(1);
-      expect(at(route, 'spec', 'rules', 0, 'matches')).toEqual([
-        { path: { type: 'PathPrefix', value: row.path } },
-      ]);
+    // weight 100: no monolith rule; every route forwards the path as written unless it rewrites it
+    const stock = at<unknown[]>(find(objects, 'HTTPRoute', 'inventory-api-stock', 'kong'), 'spec', 'rules');
+    expect(stock).toHaveLength(1);
+    for (const r of objects.filter((o) => o.kind === 'HTTPRoute')) {
+      expect(at(r, 'metadata', 'annotations', 'konghq.com/strip-path')).toBe('false');
     }
   });
 
-  test("takes its routes from the model's typed routes() view, not the display table", () => {
-    const routes = GatewayChart.propsFromModel(model, 'dev').routes;
-    expect(routes).toEqual(model.routes());
-    expect(routes).toContainEqual({
-      service: 'order',
-      path: '/api/orders',
-      weight: 25,
-      monolithWeight: 75,
-      cohort: { firstBucket: 0, lastBucket: 24 },
+  test('the cohort header and the owner header are computed by a global pre-function before routing', () => {
+    const cohort = find(objects, 'KongClusterPlugin', 'aio-cohort');
+    expect(at(cohort, 'metadata', 'labels')).toEqual({ global: 'true' });
+    expect(at(cohort, 'plugin')).toBe('pre-function');
+    const owners = JSON.parse(
+      at<string>(cohort, 'metadata', 'annotations', 'aio.dev/own-id-paths'),
+    ) as Record<string, string[]>;
+    expect(Object.keys(owners).sort()).toEqual(['notification', 'order', 'review']);
+    expect(new RegExp(owners.order![0]!).test('/api/orders/0f8fad5b-d9cb-469f-a165-70867728950e')).toBe(true);
+    expect(new RegExp(owners.order![0]!).test('/api/orders/1001')).toBe(false);
+    expect(at<string[]>(cohort, 'config', 'rewrite')[0]).toContain("set_header('x-aio-cohort'");
+  });
+
+  test('the monolith operator endpoints answer 404 at the edge', () => {
+    const route = find(objects, 'HTTPRoute', 'monolith-operator-paths', 'kong');
+    expect(at<string>(route, 'metadata', 'annotations', 'konghq.com/plugins')).toMatch(
+      /,operator-not-found$/,
+    );
+    expect(at(route, 'spec', 'rules', 0, 'matches')).toContainEqual({
+      method: 'PUT',
+      path: { type: 'RegularExpression', value: '^/api/stock/[^/]+$' },
     });
+    expect(at(find(objects, 'KongPlugin', 'operator-not-found', 'kong'), 'config', 'status_code')).toBe(404);
+  });
+
+  test("takes its routes from the model's typed routes() view, not the display table", () => {
+    const routes = GatewayChart.propsFromModel(model, 'dev').routes!;
+    expect(routes.map((r) => ({ service: r.service, path: r.path }))).toEqual(
+      model.routes().map((r) => ({ service: r.service, path: r.path })),
+    );
+    routes.forEach((r, i) => expect(r).toMatchObject(model.routes()[i]!));
+    expect(routes).toContainEqual(
+      expect.objectContaining({
+        service: 'order',
+        path: '/api/orders',
+        weight: 25,
+        monolithWeight: 75,
+        cohort: { firstBucket: 0, lastBucket: 24 },
+      }),
+    );
   });
 
   test('sends everything else to the monolith, an ExternalName Service in legacy', () => {
@@ -66,8 +119,8 @@ describe('GatewayChart', () => {
 
   test('every route uses the edge plugins; OpenTelemetry propagates W3C trace context', () => {
     for (const r of objects.filter((o) => o.kind === 'HTTPRoute')) {
-      expect(at(r, 'metadata', 'annotations', 'konghq.com/plugins')).toBe(
-        'rate-limiting,correlation-id,request-size-limiting,opentelemetry',
+      expect(at(r, 'metadata', 'annotations', 'konghq.com/plugins')).toMatch(
+        /^rate-limiting,correlation-id,request-size-limiting,opentelemetry(,operator-not-found)?$/,
       );
     }
     expect(at(find(objects, 'KongPlugin', 'rate-limiting', 'kong'), 'config', 'minute')).toBe(1200);
@@ -107,7 +160,7 @@ describe('GatewayChart', () => {
   test('throws on a weight outside 0..100', () => {
     const props = {
       ...GatewayChart.propsFromModel(model, 'dev'),
-      routes: [{ service: 'order', path: '/x', weight: 101 }],
+      routes: [{ service: 'order', path: '/x', weight: 101, methods: ['GET'] }],
     };
     expect(() => new GatewayChart(Testing.app(), 'gw', props)).toThrow(
       "route /x: 'weight' must be an integer from 0 to 100, got 101",

@@ -30,43 +30,11 @@ export const PUBLIC_EXTENSION = 'x-aio-public';
 /** The OpenAPI extension carrying an own-id read's id pattern (route `config.ownIds`). */
 export const OWN_IDS_EXTENSION = 'x-aio-own-ids';
 
-/** One operation of a route contract, as the synth gate and the local gateway read it. */
-export interface ContractOperation {
-  /** Upper-case HTTP method. */
-  readonly method: string;
-  /** OpenAPI path template, e.g. `/orders/{orderId}`. */
-  readonly path: string;
-  /** Marked public by the service. */
-  readonly public: boolean;
-  /** The id pattern of an own-id read (see `config.ownIds`). */
-  readonly ownIds?: string;
-}
-
-/** The subset of an OpenAPI 3.1 document the platform reads. */
+/** The subset of an OpenAPI 3.1 document the kit writes (the platform reads it in model/route-contracts.ts). */
 export interface OpenApiDocument {
   readonly openapi: string;
   readonly info: { readonly title: string; readonly version: string };
   readonly paths: Record<string, Record<string, Record<string, unknown>>>;
-}
-
-const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
-
-/** The operations of an OpenAPI document, sorted by path then method. */
-export function contractOperations(doc: OpenApiDocument): ContractOperation[] {
-  const ops: ContractOperation[] = [];
-  for (const [path, item] of Object.entries(doc.paths ?? {})) {
-    for (const [method, op] of Object.entries(item)) {
-      if (!METHODS.includes(method)) continue;
-      const ownIds = op[OWN_IDS_EXTENSION];
-      ops.push({
-        method: method.toUpperCase(),
-        path,
-        public: op[PUBLIC_EXTENSION] === true,
-        ...(typeof ownIds === 'string' ? { ownIds } : {}),
-      });
-    }
-  }
-  return ops.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
 }
 
 /** Fastify's `/orders/:orderId` as the OpenAPI template `/orders/{orderId}`. */

@@ -1,0 +1,106 @@
+import { Construct } from 'constructs';
+import { KongClusterPlugin } from './crds/kong-plugin.js';
+
+/** The first-party cookie that names a customer until the identity issue gives the gateway a token. */
+export const CUSTOMER_COOKIE = 'aio_customer';
+/** The request header the edge sets to the customer's bucket, 0 to 99. Client values are overwritten. */
+export const COHORT_HEADER = 'x-aio-cohort';
+/** The request header the edge sets to the service whose id a read names. Client values are removed. */
+export const OWNER_HEADER = 'x-aio-owner';
+/** Annotation of the cohort plugin: JSON `{ service: [anchored path regex, ...] }` of own-id reads. */
+export const OWN_ID_PATHS_ANNOTATION = 'aio.dev/own-id-paths';
+/** Name of the cohort plugin. */
+export const COHORT_PLUGIN_NAME = 'aio-cohort';
+
+/**
+ * The regular expression over {@link COHORT_HEADER} values that selects buckets `0 .. weight-1`,
+ * e.g. 25 → `^([0-9]|1[0-9]|2[0-4])$`. Raising the weight only adds buckets, so customers only
+ * ever move from the monolith to the service.
+ *
+ * @returns undefined for weight 0 (no bucket)
+ */
+export function cohortRegex(weight: number): string | undefined {
+  if (weight <= 0) return undefined;
+  if (weight >= 100) return '^[0-9]{1,2}$';
+  const tens = Math.floor(weight / 10);
+  const units = weight % 10;
+  const parts: string[] = [tens >= 1 ? '[0-9]' : `[0-${units - 1}]`];
+  if (tens >= 2) parts.push(tens === 2 ? '1[0-9]' : `[1-${tens - 1}][0-9]`);
+  if (tens >= 1 && units > 0) parts.push(units === 1 ? `${tens}0` : `${tens}[0-${units - 1}]`);
+  return parts.length === 1 ? `^${parts[0]}$` : `^(${parts.join('|')})$`;
+}
+
+/** Props of {@link EdgeCohort}. */
+export interface EdgeCohortProps {
+  /** Own-id reads by service: anchored regexes over the request path. @default {} */
+  readonly ownIdPaths?: Readonly<Record<string, readonly string[]>>;
+  /** Cookie lifetime in seconds. @default 31536000 (a year) */
+  readonly cookieMaxAgeSeconds?: number;
+}
+
+const luaString = (s: string) => `[==[${s}]==]`;
+
+/**
+ * The edge computation behind sticky cohorts, as a global Kong `pre-function` (KongClusterPlugin
+ * labelled `global: "true"`). In Kong's rewrite phase, which runs before the router and only for
+ * global plugins, it:
+ *
+ * 1. reads the customer from the {@link CUSTOMER_COOKIE} cookie, or mints one from
+ *    `ngx.var.request_id` and sets the cookie on the response (header_filter phase);
+ * 2. sets {@link COHORT_HEADER} to `crc32(customer) % 100`, overwriting any client value;
+ * 3. sets {@link OWNER_HEADER} to the service whose own-id pattern the path matches, else removes it.
+ *
+ * HTTPRoute rules then match on those headers (Gateway API header matches), so a route's weight
+ * selects buckets, not requests. The local gateway (`dev/local-gateway.ts`) computes the same two
+ * headers in nginx from the {@link OWN_ID_PATHS_ANNOTATION} annotation.
+ *
+ * @see https://developer.konghq.com/plugins/pre-function/
+ * @see https://gateway-api.sigs.k8s.io/reference/spec/#httpheadermatch
+ */
+export class EdgeCohort extends Construct {
+  /** The KongClusterPlugin. */
+  public readonly plugin: KongClusterPlugin;
+
+  constructor(scope: Construct, id: string, props: EdgeCohortProps = {}) {
+    super(scope, id);
+    const owners = props.ownIdPaths ?? {};
+    const maxAge = props.cookieMaxAgeSeconds ?? 31_536_000;
+    const ownerChecks = Object.entries(owners)
+      .flatMap(([svc, regexes]) =>
+        regexes.map(
+          (re) => `if not owner and ngx.re.find(path, ${luaString(re)}, 'jo') then owner = '${svc}' end`,
+        ),
+      )
+      .join('\n');
+    const rewrite = [
+      `local id = ngx.var.cookie_${CUSTOMER_COOKIE}`,
+      `if not id or #id > 64 or not ngx.re.find(id, '^[A-Za-z0-9-]+$', 'jo') then`,
+      `  id = ngx.var.request_id`,
+      `  ngx.ctx.aio_new_customer = id`,
+      `end`,
+      `kong.service.request.set_header('${COHORT_HEADER}', tostring(ngx.crc32_long(id) % 100))`,
+      `local path = kong.request.get_path()`,
+      `local owner`,
+      ownerChecks,
+      `if owner then kong.service.request.set_header('${OWNER_HEADER}', owner) else kong.service.request.clear_header('${OWNER_HEADER}') end`,
+    ]
+      .filter(Boolean)
+      .join('\n');
+    const headerFilter = [
+      `local id = ngx.ctx.aio_new_customer`,
+      `if id then kong.response.add_header('Set-Cookie', '${CUSTOMER_COOKIE}=' .. id .. '; Path=/; Max-Age=${maxAge}; HttpOnly; Secure; SameSite=Lax') end`,
+    ].join('\n');
+    this.plugin = new KongClusterPlugin(this, 'Plugin', {
+      metadata: {
+        name: COHORT_PLUGIN_NAME,
+        labels: { global: 'true' },
+        annotations: {
+          'kubernetes.io/ingress.class': 'kong',
+          [OWN_ID_PATHS_ANNOTATION]: JSON.stringify(owners),
+        },
+      },
+      plugin: 'pre-function',
+      config: { rewrite: [rewrite], header_filter: [headerFilter] },
+    });
+  }
+}
