@@ -1,0 +1,261 @@
+import { createHash } from 'node:crypto';
+import type { KubeObject } from './apply-order.js';
+import type { HttpRouteMatch, HttpRouteSpec } from './crds/gateway-api.js';
+import {
+  COHORT_HEADER,
+  COHORT_PLUGIN_NAME,
+  CUSTOMER_COOKIE,
+  OWN_ID_PATHS_ANNOTATION,
+  OWNER_HEADER,
+} from './edge-cohort.js';
+
+/** Options of {@link renderNginxConfig}. */
+export interface NginxGatewayOptions {
+  /** The gateway's objects: HTTPRoutes, KongPlugins and the cohort KongClusterPlugin. */
+  readonly objects: readonly KubeObject[];
+  /** Local address (`host:port`) of each backend, by `namespace/name` of its backendRef. */
+  readonly upstreams: Readonly<Record<string, string>>;
+  /** Port to listen on (127.0.0.1). */
+  readonly port: number;
+  /** Directory for the pid file, logs and temp files (nginx's `-p` prefix). */
+  readonly dir: string;
+}
+
+/** Response header carrying the hash of the config that served the request (reloads wait for it). */
+export const CONFIG_HEADER = 'x-aio-gateway-config';
+
+interface Entry {
+  readonly key: string;
+  /** nginx upstream name, or `aio_terminate` / `aio_missing:<ref>`. */
+  readonly backend: string;
+  /** Upstream URI expression. */
+  readonly uri: string;
+  readonly rank: readonly number[];
+}
+
+const esc = (s: string) => s.replace(/[.*+?^$()|[\]{}\\]/g, '\\$&');
+const unanchor = (re: string) => re.replace(/^\^/, '').replace(/\$$/, '');
+const nginxString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const upstreamName = (ref: string) => `aio_${ref.replace(/[^A-Za-z0-9]+/g, '_')}`;
+
+/**
+ * Renders an nginx config that applies the synthesized gateway with Kong's semantics, for `aio dev`
+ * and the tests: nginx is the engine Kong runs on, and Kong itself cannot be installed here.
+ *
+ * - **Cohorts.** The customer is the {@link CUSTOMER_COOKIE} cookie, minted from `$request_id` and set
+ *   on the first response, as the `aio-cohort` pre-function does in Kong. The bucket is
+ *   `split_clients` over it in 100 slices of 1 % (MurmurHash2, where Kong uses CRC32: both are
+ *   stable per customer and uniform, but a customer's bucket differs between the two).
+ * - **Owner.** {@link OWNER_HEADER} is set from the plugin's {@link OWN_ID_PATHS_ANNOTATION}.
+ * - **Rules.** Every HTTPRoute match becomes one regex over `method cohort owner path`, in Gateway
+ *   API precedence order (Exact, then RegularExpression, then the longest PathPrefix; then a method;
+ *   then the most header matches); the first that matches picks the backend. `URLRewrite
+ *   ReplacePrefixMatch` rewrites the prefix; nothing else is stripped (`konghq.com/strip-path: "false"`).
+ * - **Plugins.** `rate-limiting` (`limit_req`, per IP, the minute budget as burst), `request-size-limiting`
+ *   (`client_max_body_size`, 413), `correlation-id` (kept or `$request_id`, echoed), and
+ *   `request-termination` (its status and body). `opentelemetry` is not emulated: `traceparent`
+ *   passes through unchanged.
+ *
+ * Hostnames are ignored: the local gateway serves one host.
+ *
+ * @throws Error for a route construct it cannot render (a header match on another header)
+ * @see https://nginx.org/en/docs/http/ngx_http_split_clients_module.html
+ * @see https://nginx.org/en/docs/http/ngx_http_map_module.html
+ */
+export function renderNginxConfig(options: NginxGatewayOptions): string {
+  const { objects, dir } = options;
+  const plugins = new Map<string, KubeObject>();
+  for (const o of objects) if (o.kind === 'KongPlugin') plugins.set(o.metadata.name!, o);
+  const cohort = objects.find(
+    (o) => o.kind === 'KongClusterPlugin' && o.metadata.name === COHORT_PLUGIN_NAME,
+  );
+  const annotations = (cohort?.metadata.annotations ?? {}) as Record<string, string>;
+  const owners = JSON.parse(annotations[OWN_ID_PATHS_ANNOTATION] ?? '{}') as Record<string, string[]>;
+
+  const routes = objects.filter((o) => o.kind === 'HTTPRoute');
+  const entries: Entry[] = [];
+  const pluginSets = new Set<string>();
+  let termination: Record<string, unknown> | undefined;
+  const used = new Set<string>();
+  for (const route of routes) {
+    const names = String((route.metadata.annotations as Record<string, string>)?.['konghq.com/plugins'] ?? '')
+      .split(',')
+      .filter(Boolean);
+    const terminator = names.map((n) => plugins.get(n)).find((p) => p?.plugin === 'request-termination');
+    if (terminator) termination = terminator.config as Record<string, unknown>;
+    pluginSets.add(names.filter((n) => plugins.get(n) !== terminator).join(','));
+    const spec = route.spec as HttpRouteSpec;
+    for (const rule of spec.rules) {
+      const ref = rule.backendRefs.find((b) => b.weight > 0) ?? rule.backendRefs[0]!;
+      const refKey = `${ref.namespace ?? route.metadata.namespace}/${ref.name}`;
+      let backend = terminator ? 'aio_terminate' : upstreamName(refKey);
+      if (!terminator) {
+        if (options.upstreams[refKey]) used.add(refKey);
+        else backend = `aio_missing:${refKey}`;
+      }
+      const rewrite = rule.filters?.find((f) => f.type === 'URLRewrite')?.urlRewrite.path.replacePrefixMatch;
+      for (const m of rule.matches) entries.push(entry(m, backend, rewrite));
+    }
+  }
+  if (pluginSets.size > 1) {
+    throw new Error(
+      `the local gateway applies one plugin set to every route; found ${[...pluginSets].join(' | ')}`,
+    );
+  }
+  const pluginNames = [...pluginSets][0]?.split(',').filter(Boolean) ?? [];
+  const config = (name: string) =>
+    pluginNames.map((n) => plugins.get(n)).find((p) => p?.plugin === name)?.config as
+      Record<string, unknown> | undefined;
+  entries.sort((a, b) => compareRank(a.rank, b.rank));
+
+  const rate = config('rate-limiting');
+  const size = config('request-size-limiting');
+  const correlation = config('correlation-id');
+  const corrHeader = String(correlation?.header_name ?? 'X-Correlation-ID');
+  const corrVar = `$http_${corrHeader.toLowerCase().replace(/-/g, '_')}`;
+  const sizeMb = Number(size?.allowed_payload_size ?? 0) * unitMb(String(size?.size_unit ?? 'megabytes'));
+
+  const keyMap = (variable: string, value: (e: Entry) => string, fallback: string) =>
+    [
+      `  map "$request_method $aio_cohort $aio_owner $uri" ${variable} {`,
+      `    default ${fallback};`,
+      ...entries.map((e) => `    ${nginxString(`~${e.key}`)} ${nginxString(value(e))};`),
+      '  }',
+    ].join('\n');
+  const cookieOk = '~^[A-Za-z0-9-]{1,64}$';
+  const body = [
+    `worker_processes 1;`,
+    `pid ${dir}/nginx.pid;`,
+    `error_log ${dir}/error.log warn;`,
+    `events { worker_connections 1024; }`,
+    `http {`,
+    `  access_log off;`,
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${dir}/${t};`),
+    `  server_tokens off;`,
+    `  map $cookie_${CUSTOMER_COOKIE} $aio_customer { ${nginxString(cookieOk)} $cookie_${CUSTOMER_COOKIE}; default $request_id; }`,
+    `  map $cookie_${CUSTOMER_COOKIE} $aio_set_cookie { ${nginxString(cookieOk)} ''; default '${CUSTOMER_COOKIE}=$request_id; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax'; }`,
+    `  split_clients "$aio_customer" $aio_cohort {`,
+    ...Array.from({ length: 99 }, (_, b) => `    1% ${b};`),
+    `    * 99;`,
+    `  }`,
+    `  map $uri $aio_owner {`,
+    `    default -;`,
+    ...Object.entries(owners).flatMap(([svc, res]) =>
+      res.map((re) => `    ${nginxString(`~${re}`)} ${svc};`),
+    ),
+    `  }`,
+    `  map $aio_owner $aio_owner_header { - ''; default $aio_owner; }`,
+    `  map ${corrVar} $aio_correlation { '' $request_id; default ${corrVar}; }`,
+    keyMap('$aio_backend', (e) => e.backend, 'aio_missing:none'),
+    keyMap('$aio_upstream_uri', (e) => e.uri, '$request_uri'),
+    ...[...used]
+      .sort()
+      .map((ref) =>
+        [
+          `  upstream ${upstreamName(ref)} {`,
+          `    server ${options.upstreams[ref]};`,
+          `    keepalive 64;`,
+          `  }`,
+        ].join('\n'),
+      ),
+    ...(rate
+      ? [`  limit_req_zone $binary_remote_addr zone=aio_rate:1m rate=${Number(rate.minute)}r/m;`]
+      : []),
+    `  server {`,
+    `    listen 127.0.0.1:${options.port};`,
+    `    client_max_body_size ${sizeMb > 0 ? `${sizeMb}m` : '0'};`,
+    ...(rate
+      ? [`    limit_req zone=aio_rate burst=${Number(rate.minute)} nodelay;`, `    limit_req_status 429;`]
+      : []),
+    `    error_page 413 = @aio_413;`,
+    `    error_page 429 = @aio_429;`,
+    `    location @aio_413 { default_type application/json; return 413 '{"message":"Request size limit exceeded"}'; }`,
+    `    location @aio_429 { default_type application/json; return 429 '{"message":"API rate limit exceeded"}'; }`,
+    `    location / {`,
+    `      add_header Set-Cookie $aio_set_cookie always;`,
+    `      add_header ${CONFIG_HEADER} '@@HASH@@' always;`,
+    ...(correlation?.echo_downstream ? [`      add_header ${corrHeader} $aio_correlation always;`] : []),
+    `      if ($aio_backend = aio_terminate) {`,
+    `        add_header ${CONFIG_HEADER} '@@HASH@@' always;`,
+    `        return ${Number(termination?.status_code ?? 404)} ${nginxString(String(termination?.body ?? termination?.message ?? ''))};`,
+    `      }`,
+    `      if ($aio_backend ~ ^aio_missing:(.*)$) {`,
+    `        add_header ${CONFIG_HEADER} '@@HASH@@' always;`,
+    `        return 503 '{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"no local process for $1"}';`,
+    `      }`,
+    ...(termination?.content_type ? [`      default_type ${String(termination.content_type)};`] : []),
+    `      proxy_http_version 1.1;`,
+    `      proxy_set_header Connection '';`,
+    `      proxy_set_header ${COHORT_HEADER} $aio_cohort;`,
+    `      proxy_set_header ${OWNER_HEADER} $aio_owner_header;`,
+    `      proxy_set_header ${corrHeader} $aio_correlation;`,
+    `      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`,
+    `      proxy_pass http://$aio_backend$aio_upstream_uri;`,
+    `    }`,
+    `  }`,
+    `}`,
+    '',
+  ].join('\n');
+  const hash = createHash('sha256').update(body).digest('hex').slice(0, 12);
+  return body.replaceAll('@@HASH@@', hash);
+}
+
+/** The hash a config announces in {@link CONFIG_HEADER}. */
+export function configHash(config: string): string {
+  return new RegExp(`${CONFIG_HEADER} '([0-9a-f]+)'`).exec(config)?.[1] ?? '';
+}
+
+function unitMb(unit: string): number {
+  return unit === 'bytes' ? 1 / 1_048_576 : unit === 'kilobytes' ? 1 / 1024 : 1;
+}
+
+function entry(m: HttpRouteMatch, backend: string, rewrite: string | undefined): Entry {
+  let path: string;
+  let rest = false;
+  let rank: number[];
+  switch (m.path.type) {
+    case 'Exact':
+      path = esc(m.path.value);
+      rank = [0, -m.path.value.length];
+      break;
+    case 'RegularExpression':
+      path = unanchor(m.path.value);
+      rank = [1, 0];
+      break;
+    default: {
+      const prefix = m.path.value.replace(/\/$/, '');
+      // whole segments: /api/orders matches /api/orders and /api/orders/..., not /api/ordersx
+      path = `${esc(prefix)}(?<aio_rest>/.*)?`;
+      rest = true;
+      rank = [2, -prefix.length];
+    }
+  }
+  let cohort = '\\S+';
+  let owner = '\\S+';
+  for (const h of m.headers ?? []) {
+    const value = h.type === 'RegularExpression' ? `(?:${unanchor(h.value)})` : esc(h.value);
+    if (h.name.toLowerCase() === COHORT_HEADER) cohort = value;
+    else if (h.name.toLowerCase() === OWNER_HEADER) owner = value;
+    else
+      throw new Error(`the local gateway matches only ${COHORT_HEADER} and ${OWNER_HEADER}, not ${h.name}`);
+  }
+  const method = m.method ? esc(m.method) : '\\S+';
+  rank.push(m.method ? 0 : 1, -(m.headers?.length ?? 0));
+  let uri = '$request_uri';
+  if (rewrite !== undefined) {
+    if (!rest) throw new Error('URLRewrite ReplacePrefixMatch needs a PathPrefix match (Gateway API)');
+    const base = rewrite.replace(/\/$/, '');
+    if (base === '')
+      throw new Error('the local gateway cannot rewrite a prefix to /; rewrite it to a prefix');
+    uri = `${base}$aio_rest$is_args$args`;
+  }
+  return { key: `^${method} ${cohort} ${owner} ${path}$`, backend, uri, rank };
+}
+
+function compareRank(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

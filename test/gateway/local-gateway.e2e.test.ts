@@ -1,0 +1,272 @@
+import {
+  createTestDatabase,
+  deleteRedisKeys,
+  freePort,
+  TEST_REDIS_URL,
+  testRedisPrefix,
+  waitForHealthy,
+  type TestDatabase,
+} from '@aio/kit/testing';
+import { Testing } from 'cdk8s';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { GatewayChart, type KubeObject } from '../../charts/index.js';
+import { startLocalGateway, type LocalGateway } from '../../cli/local-gateway.js';
+import { loadPlatform, PlatformModel, type PlatformSpec } from '../../model/index.js';
+
+// The fixture platform routes /api/orders (order, weight varied here) and /api/stock (inventory),
+// with the kit services' route contracts. Real processes: the monolith, order and inventory on
+// their own databases, and nginx rendered from the synthesized gateway objects.
+const ROOT = join(import.meta.dirname, '../..');
+const FIXTURE = fileURLToPath(new URL('../fixtures/strangler/platform.yaml', import.meta.url));
+const base = loadPlatform(FIXTURE);
+
+/** The gateway objects of the fixture with every route at `weight`. */
+function gatewayObjects(weight: number): KubeObject[] {
+  const spec = structuredClone(base.spec) as PlatformSpec;
+  for (const svc of Object.values(spec.services)) for (const r of svc.routes) r.weight = weight;
+  const model = new PlatformModel(spec, base.file);
+  return Testing.synth(
+    new GatewayChart(Testing.app(), 'gw', GatewayChart.propsFromModel(model, 'dev')),
+  ) as KubeObject[];
+}
+
+interface Proc {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly db: TestDatabase;
+}
+const procs: Proc[] = [];
+const redisPrefix = testRedisPrefix('gateway');
+let gateway: LocalGateway;
+
+async function startService(name: string, env: Record<string, string> = {}): Promise<Proc> {
+  const db = await createTestDatabase(`gw_${name}`);
+  const port = await freePort();
+  let log = '';
+  const child = spawn(process.execPath, [join(ROOT, 'services', name, 'dist/main.js')], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'warn',
+      OTEL_SDK_DISABLED: 'true',
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const proc = { url: `http://127.0.0.1:${port}`, child, db };
+  procs.push(proc);
+  await waitForHealthy(proc.url, { child, name, hint: log });
+  return proc;
+}
+
+beforeAll(async () => {
+  const [monolith, inventory] = await Promise.all([
+    startService('monolith'),
+    startService('inventory', {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: redisPrefix,
+      SWEEP_INTERVAL_MS: '0',
+    }),
+  ]);
+  // order's saga fails fast against a closed payment port; the tests need its API, not approvals
+  const order = await startService('order', {
+    INVENTORY_URL: inventory.url,
+    PAYMENT_URL: 'http://127.0.0.1:9',
+  });
+  const hostPort = (u: string) => u.replace('http://', '');
+  gateway = await startLocalGateway({
+    objects: gatewayObjects(25),
+    port: await freePort(),
+    upstreams: {
+      'legacy/monolith': hostPort(monolith.url),
+      'order/order': hostPort(order.url),
+      'inventory/inventory': hostPort(inventory.url),
+    },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+  await Promise.all(
+    procs.map(async (p) => {
+      if (p.child.exitCode === null) {
+        const exit = once(p.child, 'exit');
+        p.child.kill('SIGTERM');
+        await exit;
+      }
+      await p.db.drop();
+    }),
+  );
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(TEST_REDIS_URL);
+  await deleteRedisKeys(redis, redisPrefix);
+  await redis.quit();
+});
+
+interface Answer {
+  readonly status: number;
+  readonly servedBy: string | null;
+  readonly body: Record<string, unknown>;
+  readonly cookie?: string;
+}
+
+/** One request through the gateway as `customer` (a cookie value), or as a first visit. */
+async function call(method: string, path: string, customer?: string, body?: unknown): Promise<Answer> {
+  const headers: Record<string, string> = {};
+  if (customer) headers.cookie = `aio_customer=${customer}`;
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  // a connection per request (agent: false): a reload never leaves a pooled socket on an old worker
+  const res = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>(
+    (resolve, reject) => {
+      const req = http.request(`${gateway.url}${path}`, { method, headers, agent: false }, (r) => {
+        let text = '';
+        r.setEncoding('utf8');
+        r.on('data', (d: string) => (text += d));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, text }));
+      });
+      req.on('error', reject);
+      req.end(payload);
+    },
+  );
+  const text = res.text;
+  const cookie = /aio_customer=([A-Za-z0-9-]+)/.exec(String(res.headers['set-cookie'] ?? ''))?.[1];
+  return {
+    status: res.status,
+    servedBy: (res.headers['x-served-by'] as string | undefined) ?? null,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    ...(cookie ? { cookie } : {}),
+  };
+}
+
+/** A new customer: the cookie the gateway sets on the first visit, and the side that served it. */
+async function newCustomer(): Promise<{ id: string; side: string }> {
+  const a = await call('GET', '/api/orders?customerId=probe');
+  expect(a.cookie).toBeDefined();
+  return { id: a.cookie!, side: a.servedBy! };
+}
+
+/** A customer on `side` at the current weight. */
+async function customerOn(side: string): Promise<string> {
+  for (let i = 0; i < 500; i++) {
+    const c = await newCustomer();
+    if (c.side === side) return c.id;
+  }
+  throw new Error(`no customer reached ${side} in 500 tries`);
+}
+
+const ORDER = {
+  customerId: 'c-1',
+  items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 5 }],
+  currency: 'EUR',
+  paymentToken: 'tok_visa',
+};
+
+/** Every public operation the fixture routes: each must reach a handler, not the "no route" 404. */
+const OPERATIONS: [string, string, unknown?][] = [
+  ['GET', '/api/orders?customerId=c-1'],
+  ['POST', '/api/orders', ORDER],
+  ['GET', '/api/orders/1000'],
+  ['GET', '/api/stock/SKU-1'],
+];
+
+function expectHandled(a: Answer, side: string, what: string): void {
+  expect(a.servedBy, what).toBe(side);
+  expect(String(a.body.detail ?? ''), what).not.toMatch(/^no route for/);
+  expect(a.status, what).toBeLessThan(500);
+}
+
+describe('local gateway (nginx from the synthesized objects) in front of the monolith and the services', () => {
+  test('every routed operation reaches a handler on each backend at weights 0, 25 and 100', async () => {
+    const sides = { '/api/orders': 'order', '/api/stock': 'inventory' } as Record<string, string>;
+    for (const weight of [0, 25, 100]) {
+      await gateway.reload(gatewayObjects(weight));
+      const targets = weight === 0 ? ['monolith'] : weight === 100 ? ['service'] : ['monolith', 'service'];
+      for (const target of targets) {
+        for (const [method, path, body] of OPERATIONS) {
+          const service = sides[path.split('/').slice(0, 3).join('/').split('?')[0]!]!;
+          const side = target === 'monolith' ? 'monolith' : service;
+          const customer =
+            weight === 25 ? await customerOn(side === 'monolith' ? 'monolith' : 'order') : undefined;
+          // at 25, stock also splits by the same bucket: the customer on order's side is on inventory's
+          const a = await call(method, path, customer, body);
+          expectHandled(a, side, `${method} ${path} at weight ${weight} (${target})`);
+        }
+      }
+    }
+  });
+
+  test('an unmatched path reaches the monolith; operator paths answer 404 through the gateway', async () => {
+    await gateway.reload(gatewayObjects(100));
+    const unmatched = await call('GET', '/api/unknown/thing');
+    expect(unmatched.servedBy).toBe('monolith');
+    expect(unmatched.status).toBe(404);
+    const operator: [string, string, unknown?][] = [
+      ['PUT', '/api/stock/SKU-1', { available: 5 }],
+      ['PUT', '/stock/SKU-1', { available: 5 }],
+      ['GET', '/sagas'],
+      ['POST', '/sagas/x/retry'],
+      ['GET', '/metrics'],
+      ['GET', '/openapi.json'],
+      ['GET', '/healthz'],
+      ['GET', '/readyz'],
+      ['POST', '/reservations', { orderId: 'x', items: [{ sku: 'SKU-1', quantity: 1 }] }],
+    ];
+    for (const [method, path, body] of operator) {
+      const a = await call(method, path, undefined, body);
+      expect(a.status, `${method} ${path}`).toBe(404);
+      expect(a.servedBy === null || a.servedBy === 'monolith', `${method} ${path}`).toBe(true);
+    }
+  });
+
+  test('at 25, 400 customers split 25 ± 6 %, stick to one side, and 25 → 50 moves nobody back', async () => {
+    await gateway.reload(gatewayObjects(25));
+    const customers = await Promise.all(Array.from({ length: 400 }, () => newCustomer()));
+    expect(new Set(customers.map((c) => c.id)).size).toBe(400);
+    const onService = customers.filter((c) => c.side === 'order');
+    const share = onService.length / customers.length;
+    expect(share).toBeGreaterThanOrEqual(0.19);
+    expect(share).toBeLessThanOrEqual(0.31);
+    for (const c of customers) {
+      for (const path of ['/api/orders?customerId=x', '/api/orders/1000', '/api/orders?customerId=y']) {
+        const a = await call('GET', path, c.id);
+        expect(a.servedBy, `customer ${c.id}, ${path}`).toBe(c.side);
+      }
+    }
+    await gateway.reload(gatewayObjects(50));
+    let moved = 0;
+    for (const c of customers) {
+      const a = await call('GET', '/api/orders?customerId=x', c.id);
+      if (c.side === 'order') expect(a.servedBy, `customer ${c.id} moved back`).toBe('order');
+      if (c.side === 'monolith' && a.servedBy === 'order') moved++;
+    }
+    expect(moved).toBeGreaterThan(0);
+  });
+
+  test('an order created on the service stays readable by its creator after the weight goes to 0', async () => {
+    await gateway.reload(gatewayObjects(25));
+    const customer = await customerOn('order');
+    const created = await call('POST', '/api/orders', customer, ORDER);
+    expect(created.servedBy).toBe('order');
+    expect(created.status).toBe(202);
+    const orderId = String(created.body.orderId);
+    await gateway.reload(gatewayObjects(0));
+    const read = await call('GET', `/api/orders/${orderId}`, customer);
+    expect(read.status).toBe(200);
+    expect(read.servedBy).toBe('order');
+    expect(read.body.orderId).toBe(orderId);
+    // and the monolith's own ids still reach the monolith
+    const legacy = await call('POST', '/api/orders', customer, ORDER);
+    expect(legacy.servedBy).toBe('monolith');
+    const legacyRead = await call('GET', `/api/orders/${String(legacy.body.orderId)}`, customer);
+    expect([legacyRead.status, legacyRead.servedBy]).toEqual([200, 'monolith']);
+  });
+});
