@@ -46,7 +46,8 @@ const luaString = (s: string) => `[==[${s}]==]`;
  * global plugins, it:
  *
  * 1. reads the customer from the {@link CUSTOMER_COOKIE} cookie, or mints one from
- *    `ngx.var.request_id` and sets the cookie on the response (header_filter phase);
+ *    `ngx.var.request_id` and sets the cookie on the response (header_filter phase, through
+ *    `kong.ctx.plugin`);
  * 2. sets {@link COHORT_HEADER} to `crc32(customer) % 100`, overwriting any client value;
  * 3. sets {@link OWNER_HEADER} to the service whose own-id pattern the path matches, else removes it.
  *
@@ -76,7 +77,7 @@ export class EdgeCohort extends Construct {
       `local id = ngx.var.cookie_${CUSTOMER_COOKIE}`,
       `if not id or #id > 64 or not ngx.re.find(id, '^[A-Za-z0-9-]+$', 'jo') then`,
       `  id = ngx.var.request_id`,
-      `  ngx.ctx.aio_new_customer = id`,
+      `  kong.ctx.plugin.new_customer = id`,
       `end`,
       `kong.service.request.set_header('${COHORT_HEADER}', tostring(ngx.crc32_long(id) % 100))`,
       `local path = kong.request.get_path()`,
@@ -87,7 +88,7 @@ export class EdgeCohort extends Construct {
       .filter(Boolean)
       .join('\n');
     const headerFilter = [
-      `local id = ngx.ctx.aio_new_customer`,
+      `local id = kong.ctx.plugin.new_customer`,
       `if id then kong.response.add_header('Set-Cookie', '${CUSTOMER_COOKIE}=' .. id .. '; Path=/; Max-Age=${maxAge}; HttpOnly; Secure; SameSite=Lax') end`,
     ].join('\n');
     this.plugin = new KongClusterPlugin(this, 'Plugin', {

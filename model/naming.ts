@@ -40,6 +40,12 @@ export const naming = {
   gatewayNamespace: 'kong',
   /** Kong's ServiceAccount: its identity in Istio AuthorizationPolicies. */
   gatewayServiceAccount: 'kong-gateway',
+  /**
+   * Globals beyond Kong's PDK that the gateway's cohort function (`charts/edge-cohort.ts`) uses:
+   * Kong runs serverless code in its Lua sandbox, and the AWS layer lists these in Kong's
+   * `untrusted_lua_sandbox_environment`.
+   */
+  gatewayLuaSandboxGlobals: ['ngx.var', 'ngx.re.find', 'ngx.crc32_long'] as readonly string[],
   /** Namespace and Service name that stand for the legacy monolith inside the cluster. */
   monolithNamespace: 'legacy',
   monolithService: 'monolith',

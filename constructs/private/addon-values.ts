@@ -22,6 +22,8 @@ export function kongValues(props: ClusterAddonsProps, replicas: number): Record<
       database: 'off',
       tracing_instrumentations: 'all',
       tracing_sampling_rate: (props.tracingSamplingPercent ?? 10) / 100,
+      // the gateway's cohort function (charts/edge-cohort.ts) runs in Kong's Lua sandbox
+      untrusted_lua_sandbox_environment: naming.gatewayLuaSandboxGlobals.join(','),
     },
     ingressController: { enabled: true, installCRDs: false },
     deployment: { serviceAccount: { create: true, name: naming.gatewayServiceAccount } },
