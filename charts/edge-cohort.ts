@@ -9,6 +9,8 @@ export const COHORT_HEADER = 'x-aio-cohort';
 export const OWNER_HEADER = 'x-aio-owner';
 /** Annotation of the cohort plugin: JSON `{ service: [anchored path regex, ...] }` of own-id reads. */
 export const OWN_ID_PATHS_ANNOTATION = 'aio.dev/own-id-paths';
+/** The {@link OWNER_HEADER} value for ids the monolith minted. */
+export const MONOLITH_OWNER = 'monolith';
 /** Name of the cohort plugin. */
 export const COHORT_PLUGIN_NAME = 'aio-cohort';
 

@@ -17,7 +17,7 @@ import { KongPlugin } from './crds/kong-plugin.js';
 import { ServiceEntry } from './crds/istio-networking.js';
 import { AuthorizationPolicy, PeerAuthentication } from './crds/istio-security.js';
 import { GatewayTls } from './gateway-tls.js';
-import { COHORT_HEADER, cohortRegex, EdgeCohort, OWNER_HEADER } from './edge-cohort.js';
+import { COHORT_HEADER, cohortRegex, EdgeCohort, MONOLITH_OWNER, OWNER_HEADER } from './edge-cohort.js';
 import { EdgePlugins } from './kong-plugins.js';
 import { MESH_NAMESPACE_LABELS, PSS_RESTRICTED_LABELS } from './private/labels.js';
 import { SERVICE_PORT } from './service-chart.js';
@@ -36,6 +36,8 @@ export interface GatewayRouteProps {
   readonly methods: readonly string[];
   /** Anchored path regexes of reads of ids the service minted: they reach it at every weight. @default [] */
   readonly ownIdPaths?: readonly string[];
+  /** The same for ids the monolith minted: they stay on the monolith at every weight. @default [] */
+  readonly monolithOwnIdPaths?: readonly string[];
 }
 
 /** Props of a {@link GatewayChart}. */
@@ -222,6 +224,12 @@ export class GatewayChart extends Chart {
     for (const r of routes) {
       if (r.ownIdPaths?.length) (ownIdPaths[r.service] ??= []).push(...r.ownIdPaths);
     }
+    for (const r of routes) {
+      const legacy = (r.monolithOwnIdPaths ?? []).filter(
+        (p) => !(ownIdPaths[MONOLITH_OWNER] ?? []).includes(p),
+      );
+      if (legacy.length) (ownIdPaths[MONOLITH_OWNER] ??= []).push(...legacy);
+    }
     new EdgeCohort(this, 'Cohort', { ownIdPaths });
     const byName = new Map<string, HttpRoute>();
     const monolithRef = { name: naming.monolithService, namespace: legacyNs, port: monolith.port };
@@ -307,9 +315,9 @@ export class GatewayChart extends Chart {
 }
 
 /**
- * The rules of one migrated path, by precedence: own-id reads to the service (whatever the weight),
- * the cohort's public methods to the service (prefix rewritten to `servicePath`), and the same
- * methods to the monolith unchanged for everyone else. Other methods fall through to the catch-all.
+ * The rules of one migrated path, by precedence: own-id reads to the side that minted the id
+ * (whatever the weight), the cohort's public methods to the service (prefix rewritten to
+ * `servicePath`), and the same methods to the monolith unchanged for everyone else. Other methods fall through to the catch-all.
  */
 function migratedRules(
   r: GatewayRouteProps,
@@ -341,6 +349,13 @@ function migratedRules(
     });
   }
   const cohort = cohortRegex(r.weight);
+  if (cohort && (r.monolithOwnIdPaths ?? []).length > 0) {
+    // a moved customer's reads of what the monolith created stay on the monolith
+    rules.push({
+      matches: [{ path: prefix, method: 'GET', headers: [{ name: OWNER_HEADER, value: MONOLITH_OWNER }] }],
+      backendRefs: [{ ...monolithRef, weight: 100 }],
+    });
+  }
   if (cohort) {
     const matches: HttpRouteMatch[] = r.methods.map((method) => ({
       path: prefix,

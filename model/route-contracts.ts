@@ -65,6 +65,8 @@ export interface RoutePlan extends RouteModel {
   readonly methods: readonly string[];
   /** Anchored regexes of public paths that are reads of ids the service minted. */
   readonly ownIdPaths: readonly string[];
+  /** The same for ids the monolith minted: those reads stay on the monolith at every weight. */
+  readonly monolithOwnIdPaths: readonly string[];
 }
 
 /** What the gateway routes, derived from platform.yaml and the route contracts. */
@@ -188,14 +190,8 @@ export function planGateway(model: PlatformModel): GatewayPlan {
         ...r,
         servicePath,
         methods,
-        ownIdPaths: publicOps
-          .filter((o) => o.ownIds && o.method === 'GET')
-          .map((o) => {
-            const publicTemplate = r.path.replace(/\/$/, '') + underPrefix(o.path, servicePath)!;
-            const regex = templateRegex(publicTemplate);
-            // the last segment is the id: its pattern replaces the generic segment
-            return regex.replace(/\[\^\/\]\+\$$/, `(?:${o.ownIds})$`);
-          }),
+        ownIdPaths: ownIdPaths(publicOps, servicePath, r.path),
+        monolithOwnIdPaths: ownIdPaths(monolith?.filter((m) => m.public) ?? [], r.path, r.path),
       });
     });
   }
@@ -207,6 +203,19 @@ export function planGateway(model: PlatformModel): GatewayPlan {
       .filter((o) => !o.public)
       .map((o) => ({ method: o.method, path: templateRegex(o.path) })),
   };
+}
+
+/**
+ * Anchored regexes over public paths for the own-id reads among `ops` under `prefix` (served at
+ * `publicPath`): the last segment, the id, must match the operation's `ownIds` pattern.
+ */
+function ownIdPaths(ops: readonly ContractOperation[], prefix: string, publicPath: string): string[] {
+  return ops
+    .filter((o) => o.ownIds && o.method === 'GET' && underPrefix(o.path, prefix) !== undefined)
+    .map((o) => {
+      const regex = templateRegex(publicPath.replace(/\/$/, '') + underPrefix(o.path, prefix)!);
+      return regex.replace(/\[\^\/\]\+\$$/, `(?:${o.ownIds})$`);
+    });
 }
 
 /** Positions errors in platform.yaml when the model was read from a file that still parses. */

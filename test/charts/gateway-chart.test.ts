@@ -28,6 +28,10 @@ describe('GatewayChart', () => {
         backendRefs: order,
       },
       {
+        matches: [{ path: prefix, method: 'GET', headers: [{ name: 'x-aio-owner', value: 'monolith' }] }],
+        backendRefs: [{ name: 'monolith', namespace: 'legacy', port: 8080, weight: 100 }],
+      },
+      {
         matches: ['GET', 'POST'].map((method) => ({
           path: prefix,
           method,
@@ -43,7 +47,7 @@ describe('GatewayChart', () => {
     ]);
     // weight 100: no monolith rule; every route forwards the path as written unless it rewrites it
     const stock = at<unknown[]>(find(objects, 'HTTPRoute', 'inventory-api-stock', 'kong'), 'spec', 'rules');
-    expect(stock).toHaveLength(1);
+    expect(stock).toHaveLength(1); // stock reads name SKUs, not minted ids: no owner rules
     for (const r of objects.filter((o) => o.kind === 'HTTPRoute')) {
       expect(at(r, 'metadata', 'annotations', 'konghq.com/strip-path')).toBe('false');
     }
@@ -56,7 +60,8 @@ describe('GatewayChart', () => {
     const owners = JSON.parse(
       at<string>(cohort, 'metadata', 'annotations', 'aio.dev/own-id-paths'),
     ) as Record<string, string[]>;
-    expect(Object.keys(owners).sort()).toEqual(['notification', 'order', 'review']);
+    expect(Object.keys(owners).sort()).toEqual(['monolith', 'notification', 'order', 'review']);
+    expect(owners.monolith!.some((re) => new RegExp(re).test('/api/orders/1001'))).toBe(true);
     expect(new RegExp(owners.order![0]!).test('/api/orders/0f8fad5b-d9cb-469f-a165-70867728950e')).toBe(true);
     expect(new RegExp(owners.order![0]!).test('/api/orders/1001')).toBe(false);
     expect(at<string[]>(cohort, 'config', 'rewrite')[0]).toContain("set_header('x-aio-cohort'");

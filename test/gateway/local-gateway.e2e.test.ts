@@ -174,7 +174,8 @@ const ORDER = {
 const OPERATIONS: [string, string, unknown?][] = [
   ['GET', '/api/orders?customerId=c-1'],
   ['POST', '/api/orders', ORDER],
-  ['GET', '/api/orders/1000'],
+  // a read by id goes to the side whose ids it has: each side is asked for one of its own shape
+  ['GET', '/api/orders/{id}'],
   ['GET', '/api/stock/SKU-1'],
 ];
 
@@ -197,7 +198,8 @@ describe('local gateway (nginx from the synthesized objects) in front of the mon
           const customer =
             weight === 25 ? await customerOn(side === 'monolith' ? 'monolith' : 'order') : undefined;
           // at 25, stock also splits by the same bucket: the customer on order's side is on inventory's
-          const a = await call(method, path, customer, body);
+          const byId = side === 'monolith' ? '1000' : '0f8fad5b-d9cb-469f-a165-70867728950e';
+          const a = await call(method, path.replace('{id}', byId), customer, body);
           expectHandled(a, side, `${method} ${path} at weight ${weight} (${target})`);
         }
       }
@@ -236,7 +238,11 @@ describe('local gateway (nginx from the synthesized objects) in front of the mon
     expect(share).toBeGreaterThanOrEqual(0.19);
     expect(share).toBeLessThanOrEqual(0.31);
     for (const c of customers) {
-      for (const path of ['/api/orders?customerId=x', '/api/orders/1000', '/api/orders?customerId=y']) {
+      for (const path of [
+        '/api/orders?customerId=x',
+        '/api/orders?customerId=y&limit=5',
+        '/api/orders?customerId=z',
+      ]) {
         const a = await call('GET', path, c.id);
         expect(a.servedBy, `customer ${c.id}, ${path}`).toBe(c.side);
       }
@@ -251,7 +257,17 @@ describe('local gateway (nginx from the synthesized objects) in front of the mon
     expect(moved).toBeGreaterThan(0);
   });
 
-  test('an order created on the service stays readable by its creator after the weight goes to 0', async () => {
+  test('orders stay readable by their creator across moves: service orders after a rollback to 0, legacy orders after 100', async () => {
+    // before the move: a legacy order, which must stay readable once the customer is moved
+    await gateway.reload(gatewayObjects(0));
+    const early = await customerOn('monolith');
+    const before = await call('POST', '/api/orders', early, ORDER);
+    expect(before.servedBy).toBe('monolith');
+    await gateway.reload(gatewayObjects(100));
+    const old = await call('GET', `/api/orders/${String(before.body.orderId)}`, early);
+    expect([old.status, old.servedBy, old.body.orderId]).toEqual([200, 'monolith', before.body.orderId]);
+    expect((await call('GET', '/api/orders?customerId=c-1', early)).servedBy).toBe('order');
+
     await gateway.reload(gatewayObjects(25));
     const customer = await customerOn('order');
     const created = await call('POST', '/api/orders', customer, ORDER);

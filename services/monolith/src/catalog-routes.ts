@@ -1,7 +1,7 @@
 import { HttpProblem } from '@aio/kit';
 import type { FastifyInstance } from '@aio/kit';
 import type { Pool } from 'pg';
-import { legacyId } from './ids.js';
+import { LEGACY_ID_PATTERN, legacyId } from './ids.js';
 
 const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max }) as const;
 
@@ -80,7 +80,7 @@ export function registerCatalogRoutes(app: FastifyInstance, pool: Pool): void {
   );
   app.get<{ Params: { reviewId: string } }>(
     '/api/reviews/:reviewId',
-    { config: { public: true } },
+    { config: { public: true, ownIds: LEGACY_ID_PATTERN } },
     async (req) => {
       const id = legacyId('review', req.params.reviewId);
       const { rows } = await pool.query<ReviewRow>('SELECT * FROM reviews WHERE review_id = $1', [id]);
@@ -136,7 +136,7 @@ export function registerCatalogRoutes(app: FastifyInstance, pool: Pool): void {
   );
   app.get<{ Params: { notificationId: string } }>(
     '/api/notifications/:notificationId',
-    { config: { public: true } },
+    { config: { public: true, ownIds: LEGACY_ID_PATTERN } },
     async (req) => {
       const id = legacyId('notification', req.params.notificationId);
       const { rows } = await pool.query<NotificationRow>(

@@ -2,9 +2,11 @@ import { HttpProblem } from '@aio/kit';
 
 /**
  * The monolith's ids: decimal sequence numbers. The services mint UUIDs, so an id says which side
- * created it, and the gateway sends single-resource reads of service ids to the service.
+ * created it: the gateway sends single-resource reads of service ids to the service, and of these
+ * ids to the monolith, whatever the customer's cohort (`config.ownIds`).
  */
-const LEGACY_ID = /^[0-9]{1,18}$/;
+export const LEGACY_ID_PATTERN = '[0-9]{1,18}';
+const LEGACY_ID = new RegExp(`^${LEGACY_ID_PATTERN}$`);
 
 /**
  * The id as the database key, or a 404 naming the resource: an id of another shape (a service's

@@ -1,7 +1,7 @@
 import { HttpProblem, withTransaction } from '@aio/kit';
 import type { FastifyInstance } from '@aio/kit';
 import type { Pool } from 'pg';
-import { legacyId } from './ids.js';
+import { LEGACY_ID_PATTERN, legacyId } from './ids.js';
 
 interface OrderItem {
   sku: string;
@@ -110,7 +110,7 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool): void {
 
   app.get<{ Params: { orderId: string } }>(
     '/api/orders/:orderId',
-    { config: { public: true } },
+    { config: { public: true, ownIds: LEGACY_ID_PATTERN } },
     async (req) => {
       const id = legacyId('order', req.params.orderId);
       const { rows } = await pool.query<OrderRow>('SELECT * FROM orders WHERE order_id = $1', [id]);
