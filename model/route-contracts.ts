@@ -100,6 +100,7 @@ const sameTemplate = (a: string, b: string) =>
  *
  * Contracts are read relative to platform.yaml: `services.<svc>.contract`, default
  * `services/<svc>/openapi.json`; `legacy.monolith.contract`, default `services/monolith/openapi.json`.
+ * A service without a contract whose routes are all at weight 0 (just scaffolded) gets no rules.
  *
  * @throws ValidationErrors with one positioned error per problem
  */
@@ -107,12 +108,18 @@ export function planGateway(model: PlatformModel): GatewayPlan {
   const base = dirname(resolve(model.file));
   const problems: ValidationError[] = [];
   const at = locator(model);
-  const load = (file: string, field: FieldPath, owner: string): ContractOperation[] | undefined => {
+  const load = (
+    file: string,
+    field: FieldPath,
+    owner: string,
+    optional = false,
+  ): ContractOperation[] | undefined => {
     const full = resolve(base, file);
     try {
       return contractOperations(JSON.parse(readFileSync(full, 'utf8')));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
+      if (optional && code === 'ENOENT') return undefined;
       const why = code === 'ENOENT' ? 'not found' : (err as Error).message;
       problems.push(
         at(
@@ -132,10 +139,13 @@ export function planGateway(model: PlatformModel): GatewayPlan {
   const routes: RoutePlan[] = [];
   for (const svc of model.services) {
     if (svc.routes.length === 0) continue;
+    // A just-scaffolded service (all routes at weight 0, no contract yet) moves nobody: no rules.
+    const idle = svc.routes.every((r) => r.weight === 0) && !svc.contract;
     const ops = load(
       svc.contract ?? `services/${svc.name}/openapi.json`,
       ['services', svc.name, ...(svc.contract ? ['contract'] : [])],
       svc.name,
+      idle,
     );
     if (!ops) continue;
     svc.routes.forEach((spec, i) => {

@@ -95,8 +95,8 @@ describe('aio pipelines', () => {
     writeFileSync(
       join(work, 'platform.yaml'),
       readFileSync(join(work, 'platform.yaml'), 'utf8').replace(
-        '{ path: /api/orders, weight: 25 }',
-        '{ path: /api/orders, weight: 50 }',
+        '{ path: /api/orders, servicePath: /orders, weight: 25 }',
+        '{ path: /api/orders, servicePath: /orders, weight: 50 }',
       ),
     );
     writeFileSync(join(work, 'after.json'), (await aio(work, 'routes', '--json')).stdout);
