@@ -40,6 +40,9 @@ export async function synthCommand(io: CliIo, opts: SynthCommandOptions): Promis
     throw new UsageError(`--env must be one of ${[...known, 'all'].join(', ')}, got '${opts.env}'`);
   }
   const envs = opts.env === 'all' ? known : [opts.env];
+  // the route contracts gate first: it needs no synthesis and fails in a second, not after CloudFormation
+  const { planGateway } = await import('../model/route-contracts.js');
+  planGateway(model);
   const { abs: outDir, shown } = platformPath(io, opts.out);
   io.err(`synth: ${model.file} → ${shown}/ (${envs.join(', ')})`);
 

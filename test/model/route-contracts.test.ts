@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { cohortRegex } from '../../charts/index.js';
@@ -51,6 +53,28 @@ describe('route contracts gate (planGateway)', () => {
         /the monolith keeps 75% of customers but its contract has no public GET \/api\/orders\/orders,/,
       ),
     );
+  });
+});
+
+describe('aio synth', () => {
+  test('exits 1 with the positioned gate error before synthesizing anything', () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(import.meta.dirname, '../../lib/bin/aio.js'),
+        'synth',
+        '-f',
+        fixture('no-rewrite.yaml'),
+        '--out',
+        '/nonexistent/out',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(
+      /no-rewrite\.yaml:83:9: services\.order\.routes\[0\]: route \/api\/orders: order serves no public operation/,
+    );
+    expect(run.stderr).not.toMatch(/cloudformation/);
   });
 });
 
