@@ -24,6 +24,9 @@ export interface NginxGatewayOptions {
 /** Response header carrying the hash of the config that served the request (reloads wait for it). */
 export const CONFIG_HEADER = 'x-aio-gateway-config';
 
+/** The local gateway's own liveness path (answered by nginx, never routed; no Kong equivalent). */
+export const GATEWAY_HEALTH_PATH = '/.aio/gateway/healthz';
+
 interface Entry {
   readonly key: string;
   /** nginx upstream name, or `aio_terminate` / `aio_missing:<ref>`. */

@@ -4,7 +4,12 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '../charts/apply-order.js';
-import { CONFIG_HEADER, configHash, renderNginxConfig } from '../charts/nginx-gateway.js';
+import {
+  CONFIG_HEADER,
+  configHash,
+  GATEWAY_HEALTH_PATH,
+  renderNginxConfig,
+} from '../charts/nginx-gateway.js';
 
 /** Options of {@link startLocalGateway}. */
 export interface LocalGatewayOptions {
@@ -75,7 +80,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         throw new Error(`nginx exited (${child.exitCode}): ${stderr.trim() || errorLog(dir)}`);
       }
       try {
-        const res = await fetch(`${url}/`, { headers: { connection: 'close' } });
+        const res = await fetch(`${url}${GATEWAY_HEALTH_PATH}`, { headers: { connection: 'close' } });
         await res.arrayBuffer();
         if (res.headers.get(CONFIG_HEADER) === hash) return;
       } catch {

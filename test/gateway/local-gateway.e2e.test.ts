@@ -8,7 +8,9 @@ import {
   type TestDatabase,
 } from '@aio/kit/testing';
 import { Testing } from 'cdk8s';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +43,7 @@ interface Proc {
   readonly db: TestDatabase;
 }
 const procs: Proc[] = [];
+const urls: Record<string, string> = {};
 const redisPrefix = testRedisPrefix('gateway');
 let gateway: LocalGateway;
 
@@ -81,6 +84,7 @@ beforeAll(async () => {
     INVENTORY_URL: inventory.url,
     PAYMENT_URL: 'http://127.0.0.1:9',
   });
+  Object.assign(urls, { monolith: monolith.url, order: order.url, inventory: inventory.url });
   const hostPort = (u: string) => u.replace('http://', '');
   gateway = await startLocalGateway({
     objects: gatewayObjects(25),
@@ -284,5 +288,74 @@ describe('local gateway (nginx from the synthesized objects) in front of the mon
     expect(legacy.servedBy).toBe('monolith');
     const legacyRead = await call('GET', `/api/orders/${String(legacy.body.orderId)}`, customer);
     expect([legacyRead.status, legacyRead.servedBy]).toEqual([200, 'monolith']);
+  });
+});
+
+describe('the gateway process of aio dev', () => {
+  test('aio route while it runs takes effect without a restart; a refused change keeps the routes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aio-gw-process-'));
+    const file = join(dir, 'platform.yaml');
+    // the fixture with absolute contract paths, so it works from the temp directory
+    writeFileSync(file, readFileSync(FIXTURE, 'utf8').replaceAll('../../../services/', `${ROOT}/services/`));
+    const port = await freePort();
+    let log = '';
+    const child = spawn(process.execPath, [join(ROOT, 'lib/bin/local-gateway.js')], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: String(port),
+        AIO_PLATFORM_FILE: file,
+        MONOLITH_URL: urls.monolith!,
+        ORDER_URL: urls.order!,
+        INVENTORY_URL: urls.inventory!,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      for (let i = 0; !log.includes('gateway: http://') && i < 400; i++)
+        await new Promise((r) => setTimeout(r, 25));
+      expect(log).toContain(`gateway: ${url}`);
+      const servedBy = async (customer: string) =>
+        (
+          await fetch(`${url}/api/orders?customerId=x`, {
+            headers: { cookie: `aio_customer=${customer}`, connection: 'close' },
+          })
+        ).headers.get('x-served-by');
+      // a customer on the monolith at 25 (nginx buckets are stable, so one found now stays there)
+      let customer = '';
+      for (let i = 0; i < 200 && !customer; i++) {
+        const id = `c${i}`;
+        if ((await servedBy(id)) === 'monolith') customer = id;
+      }
+      expect(customer).not.toBe('');
+      const aio = (...args: string[]) =>
+        spawnSync(process.execPath, [join(ROOT, 'lib/bin/aio.js'), ...args, '-f', file], {
+          encoding: 'utf8',
+        });
+      expect(aio('route', 'order', '/api/orders', '--weight', '100').status).toBe(0);
+      let now = '';
+      for (let i = 0; i < 200 && now !== 'order'; i++) {
+        now = (await servedBy(customer)) ?? '';
+        if (now !== 'order') await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(now).toBe('order');
+      for (let i = 0; i < 200 && !log.includes('gateway: reloaded'); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      expect(log).toContain('gateway: reloaded');
+      // a change the gate refuses is logged and changes nothing
+      writeFileSync(file, readFileSync(file, 'utf8').replace('servicePath: /orders, ', ''));
+      for (let i = 0; i < 200 && !log.includes('was refused'); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      expect(log).toMatch(
+        /kept the previous routes; .*was refused:\n.*order serves no public operation under \/api\/orders/,
+      );
+      expect(await servedBy(customer)).toBe('order');
+    } finally {
+      const exit = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exit;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
