@@ -154,7 +154,7 @@ export function planGateway(model: PlatformModel): GatewayPlan {
         .routes()
         .find((m) => m.service === svc.name && m.path === normalizeRoutePath(spec.path))!;
       const servicePath = spec.servicePath ? normalizeRoutePath(spec.servicePath) : r.path;
-      const received = r.servicePath
+      const received = spec.servicePath
         ? `${r.path} is rewritten to ${servicePath}`
         : `${r.path} is forwarded as is`;
       const under = ops.filter((o) => underPrefix(o.path, servicePath) !== undefined);
