@@ -38,14 +38,15 @@ async function route(service: string, path: string, opts: Partial<RouteCommandOp
   }
 }
 
-const ORDER_LINE = '- { path: /api/orders, weight: 25 } # 25% to the new service, 75% still to the monolith';
+const ORDER_LINE =
+  '- { path: /api/orders, servicePath: /orders, weight: 25 } # 25% to the new service, 75% still to the monolith';
 
 describe('aio route', () => {
   test('changes only the weight, removes the comment that states the old split, and prints before/after', async () => {
     const r = await route('order', '/api/orders', '50');
     expect(r.code).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(
-      FIXTURE.replace(ORDER_LINE, '- { path: /api/orders, weight: 50 }'),
+      FIXTURE.replace(ORDER_LINE, '- { path: /api/orders, servicePath: /orders, weight: 50 }'),
     );
     expect(r.out).toMatch(
       /before:\n[\s\S]*\/api\/orders\s+order\s+25%\s+75%[\s\S]*after:\n[\s\S]*\/api\/orders\s+order\s+50%\s+50%/,
@@ -57,9 +58,17 @@ describe('aio route', () => {
   });
 
   test('keeps a comment beside the weight that states no split', async () => {
-    writeFileSync(file, FIXTURE.replace(ORDER_LINE, '- { path: /api/orders, weight: 25 } # phase 2 pilot'));
+    writeFileSync(
+      file,
+      FIXTURE.replace(
+        ORDER_LINE,
+        '- { path: /api/orders, servicePath: /orders, weight: 25 } # phase 2 pilot',
+      ),
+    );
     expect((await route('order', '/api/orders', '60')).code).toBe(0);
-    expect(readFileSync(file, 'utf8')).toContain('- { path: /api/orders, weight: 60 } # phase 2 pilot');
+    expect(readFileSync(file, 'utf8')).toContain(
+      '- { path: /api/orders, servicePath: /orders, weight: 60 } # phase 2 pilot',
+    );
   });
 
   test('removes a stale comment beside a block-style weight too', async () => {
@@ -77,7 +86,7 @@ describe('aio route', () => {
     expect((await route('order', '/api/orders', '100')).code).toBe(0);
     expect((await route('order', '/api/orders', '25')).code).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(
-      FIXTURE.replace(ORDER_LINE, '- { path: /api/orders, weight: 25 }'),
+      FIXTURE.replace(ORDER_LINE, '- { path: /api/orders, servicePath: /orders, weight: 25 }'),
     );
   });
 

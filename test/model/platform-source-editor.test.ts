@@ -32,12 +32,12 @@ describe('PlatformSourceEditor', () => {
     editor.setRouteWeight('inventory', '/api/stock/', 40);
     expect(editor.text).toBe(
       PLATFORM_FIXTURE_YAML.replace(
-        '- { path: /api/stock, weight: 100 }',
-        '- { path: /api/stock, weight: 40 }',
+        '- { path: /api/stock, servicePath: /stock, weight: 100 }',
+        '- { path: /api/stock, servicePath: /stock, weight: 40 }',
       ),
     );
     expect(parsePlatform(editor.text).service('inventory').routes).toEqual([
-      { path: '/api/stock', weight: 40 },
+      { path: '/api/stock', servicePath: '/stock', weight: 40 },
     ]);
   });
 

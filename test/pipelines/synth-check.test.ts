@@ -22,10 +22,19 @@ async function aio(cwd: string, ...args: string[]) {
 function smallPlatform(): string {
   const spec = parse(PLATFORM_FIXTURE_YAML) as {
     environments: Record<string, unknown>;
+    legacy: { monolith: Record<string, unknown> };
     services: Record<string, unknown>;
   };
   spec.environments = { dev: spec.environments.dev };
-  spec.services = { review: { ...(spec.services.review as object), database: 'none' } };
+  // written to a temp directory: the route contracts by absolute path
+  spec.legacy.monolith.contract = join(ROOT, 'services/monolith/openapi.json');
+  spec.services = {
+    review: {
+      ...(spec.services.review as object),
+      database: 'none',
+      contract: join(ROOT, 'contracts/review.openapi.json'),
+    },
+  };
   return stringify(spec);
 }
 
