@@ -33,7 +33,7 @@ export function registerDev(program: Command, io: CliIo, done: (code: number) =>
   const dev = program
     .command('dev')
     .description(
-      'run the local stack (order, inventory, payment) against Postgres and Redis; Ctrl-C stops it',
+      'run the local stack (the gateway, the monolith, order, inventory, payment) against Postgres and Redis; Ctrl-C stops it',
     )
     .option('--base-port <port>', 'port of order; the other processes use the next ones', '8080')
     .option(
@@ -42,7 +42,7 @@ export function registerDev(program: Command, io: CliIo, done: (code: number) =>
       process.env.AIO_DEV_PG_URL ?? 'postgres://postgres@127.0.0.1:5432',
     )
     .option('--redis-url <url>', 'Redis server', process.env.AIO_DEV_REDIS_URL ?? 'redis://127.0.0.1:6379')
-    .option('--db-prefix <name>', 'databases are <name>_order, <name>_inventory, <name>_payment', 'aio')
+    .option('--db-prefix <name>', 'databases are <name>_<process>, e.g. <name>_order', 'aio')
     .option('--redis-prefix <prefix>', "prefix of the stack's Redis keys (<prefix><process>:)", 'aio:dev:')
     .option('--no-seed', 'do not seed demo stock')
     .option('--reset', "drop the local databases and the stack's Redis keys (its prefix only) first")
@@ -199,12 +199,21 @@ function readyLine(stack: Stack, table: readonly ProcessEntry[]) {
 
 function banner(stack: Stack): string {
   const url = (name: string) => stack.process(name).url;
+  const gateway = stack.processes.find((p) => p.entry.role === 'gateway');
   return [
+    ...(gateway
+      ? [`gateway: ${gateway.url}  (the public API as the edge routes it; aio route applies while this runs)`]
+      : []),
     'aio dev: the local stack is up',
     ...stack.processes.map((p) => `  ${p.name.padEnd(10)} ${p.url}`),
     '  order: POST /orders, GET /orders/:id, GET /sagas?stuck=true; inventory: GET /stock/:sku; payment: GET /payments/:orderId',
     `try: curl -s -XPOST ${url('order')}/orders -H 'content-type: application/json' -H 'idempotency-key: demo-1' \\`,
     `       -d '{"customerId":"c1","currency":"EUR","paymentToken":"tok_visa","items":[{"sku":"DEMO-MUG","quantity":1,"unitPrice":9.5}]}'`,
+    ...(gateway
+      ? [
+          `through the gateway: curl -si -c /tmp/aio.jar -b /tmp/aio.jar '${gateway.url}/api/orders?customerId=c1' | grep -i x-served-by`,
+        ]
+      : []),
     'press Ctrl-C to stop',
   ].join('\n');
 }

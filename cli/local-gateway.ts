@@ -33,7 +33,7 @@ export interface LocalGateway {
   readonly dir: string;
   /** Applies new objects without a restart: renders, tests (`nginx -t`), reloads, and waits until it serves them. */
   reload(objects: readonly KubeObject[]): Promise<void>;
-  /** Graceful stop (SIGQUIT), then removes a temp directory it made. */
+  /** Stops nginx (SIGTERM: nginx's fast shutdown), then removes a temp directory it made. */
   stop(): Promise<void>;
 }
 
@@ -74,6 +74,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const child: ChildProcess = spawn(bin, nginxArgs(dir, confFile), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  // nginx is its own process: never leave it running when this one ends, however it ends
+  const orphanGuard = () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', orphanGuard);
+  child.once('exit', () => process.off('exit', orphanGuard));
   const served = async () => {
     for (let i = 0; i < 400; i++) {
       if (child.exitCode !== null) {
@@ -82,7 +88,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       try {
         const res = await fetch(`${url}${GATEWAY_HEALTH_PATH}`, { headers: { connection: 'close' } });
         await res.arrayBuffer();
-        if (res.headers.get(CONFIG_HEADER) === hash) return;
+        if (res.ok && res.headers.get(CONFIG_HEADER) === hash) return;
       } catch {
         // not listening yet
       }
@@ -104,8 +110,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     async stop() {
       if (child.exitCode === null) {
         const exit = once(child, 'exit');
-        child.kill('SIGQUIT');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
         await exit;
         clearTimeout(timer);
       }

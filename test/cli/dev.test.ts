@@ -42,7 +42,7 @@ async function portFree(port: number): Promise<boolean> {
 
 afterAll(async () => {
   await admin(async (c) => {
-    for (const s of ['order', 'inventory', 'payment'])
+    for (const s of ['order', 'inventory', 'payment', 'monolith'])
       await c.query(`DROP DATABASE IF EXISTS ${dbPrefix}_${s} WITH (FORCE)`);
   });
   const redis = new Redis(TEST_REDIS_URL);
@@ -65,7 +65,7 @@ describe('aio dev', () => {
     await redis.set(outside, 'kept');
 
     let base = 20000 + Math.floor(Math.random() * 20000);
-    while (!(await Promise.all([0, 1, 2].map((i) => portFree(base + i)))).every(Boolean)) base += 3;
+    while (!(await Promise.all([0, 1, 2, 3, 4].map((i) => portFree(base + i)))).every(Boolean)) base += 5;
     const args = ['--db-prefix', dbPrefix, '--redis-prefix', redisPrefix];
     const child = spawn(
       process.execPath,
@@ -88,8 +88,8 @@ describe('aio dev', () => {
     }
     const url = (port: number) => `http://127.0.0.1:${port}`;
     expect(JSON.parse(stdout)).toEqual({
-      gateway: null,
-      monolith: null,
+      gateway: url(base + 4),
+      monolith: url(base + 3),
       services: { order: url(base), inventory: url(base + 1), payment: url(base + 2) },
     });
     expect(stderr).toContain(`dropped database ${dbPrefix}_inventory`);
@@ -116,12 +116,25 @@ describe('aio dev', () => {
       }),
     });
     expect(((await placed.json()) as { status: string }).status).toBe('APPROVED');
+    // through the gateway (the live platform.yaml's routes, whatever their weights): a public read
+    // reaches a handler on one side, operator paths are closed
+    const viaGateway = await fetch(`${url(base + 4)}/api/stock/DEMO-MUG`);
+    expect(viaGateway.status).toBeLessThan(500);
+    expect(['inventory', 'monolith']).toContain(viaGateway.headers.get('x-served-by'));
+    expect((await fetch(`${url(base + 4)}/unmatched`)).headers.get('x-served-by')).toBe('monolith');
+    expect((await fetch(`${url(base + 4)}/api/stock/DEMO-MUG`, { method: 'PUT' })).status).toBe(404);
 
     child.kill('SIGINT');
     const [code] = await exited;
     expect(code, stderr).toBe(0);
     expect(stderr).toContain('stopped');
-    expect(await Promise.all([0, 1, 2].map((i) => portFree(base + i)))).toEqual([true, true, true]);
+    expect(await Promise.all([0, 1, 2, 3, 4].map((i) => portFree(base + i)))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
 
     // the README's reconcile runs on the same stack's database and prefix
     const reconcile = spawnSync(process.execPath, [CLI, 'dev', 'reconcile', '--dry-run', ...args], {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { ProcessEntry } from './process-entry.js';
 
 /**
@@ -30,5 +31,22 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
     role: 'service',
     main: 'services/payment/dist/main.js',
     database: true,
+  },
+  {
+    // the reference legacy monolith: what every route falls back to
+    name: 'monolith',
+    role: 'monolith',
+    main: 'services/monolith/dist/main.js',
+    database: true,
+  },
+  {
+    // nginx generated from platform.yaml's gateway objects, reloaded when the file changes (so
+    // `aio route` takes effect without a restart); routed services that do not run locally answer 503
+    name: 'gateway',
+    role: 'gateway',
+    main: 'lib/bin/local-gateway.js',
+    calls: ['monolith', 'order', 'inventory'],
+    readyPath: '/.aio/gateway/healthz',
+    env: (ctx) => ({ AIO_PLATFORM_FILE: join(ctx.root, 'platform.yaml') }),
   },
 ];
