@@ -1,6 +1,6 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { GitHubOidcRoles, type ServiceCiRepo } from '../pipelines/github-oidc-roles.js';
+import { GitHubOidcRoles, type ServiceCiRepo } from './github-oidc-roles.js';
 import { acknowledge } from './private/acknowledge.js';
 
 /** Properties for {@link CiStack}. */
@@ -32,7 +32,7 @@ export interface CiStackProps extends StackProps {
  *
  * Role names and the OIDC provider are account-wide, so there is one CI stack per account.
  *
- * @see ../pipelines/github-oidc-roles.ts
+ * @see ./github-oidc-roles.ts
  * @see https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
  */
 export class CiStack extends Stack {

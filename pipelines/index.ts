@@ -6,4 +6,3 @@ export * from './platform-workflows.js';
 export * from './pr-summary.js';
 export * from './generated-files.js';
 export * from './platform-pipeline-stack.js';
-export * from './github-oidc-roles.js';

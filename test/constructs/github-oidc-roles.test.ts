@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { naming } from '../../model/naming.js';
-import { GitHubOidcRoles } from '../../pipelines/github-oidc-roles.js';
+import { GitHubOidcRoles } from '../../constructs/github-oidc-roles.js';
 
 describe('GitHubOidcRoles', () => {
   let template: Template;
