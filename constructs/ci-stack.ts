@@ -1,6 +1,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { GitHubOidcRoles, type ServiceCiRepo } from './github-oidc-roles.js';
+import type { PackageRegistry } from './package-registry.js';
 import { acknowledge } from './private/acknowledge.js';
 
 /** Properties for {@link CiStack}. */
@@ -23,12 +24,21 @@ export interface CiStackProps extends StackProps {
    * @default - none
    */
   readonly services?: readonly ServiceCiRepo[];
+  /**
+   * The platform's npm registry (`PackagesStack`): adds the release and read roles. Only the
+   * account service images are pushed to gets them.
+   *
+   * @default - no registry roles
+   */
+  readonly registry?: PackageRegistry;
 }
 
 /**
  * The IAM roles the generated GitHub workflows assume in one environment's account, through GitHub
  * OIDC: `<platform>-github-diff`, `<platform>-github-deploy` (with an EKS access entry on the
- * environment's cluster) and `<platform>-<service>-ci` for each service repo given.
+ * environment's cluster) and `<platform>-<service>-ci` for each service repo given; with
+ * `registry`, `<platform>-github-release` (publishes) and
+ * `<platform>-packages-read` (service repos' CI installs).
  *
  * Role names and the OIDC provider are account-wide, so there is one CI stack per account.
  *
@@ -42,18 +52,39 @@ export class CiStack extends Stack {
   constructor(scope: Construct, id: string, props: CiStackProps) {
     super(scope, id, props);
     this.roles = new GitHubOidcRoles(this, 'GitHub', {
+      registry: props.registry,
       platform: props.platform,
       repository: props.repository,
       environment: props.environment,
       clusterName: props.clusterName,
       services: props.services,
     });
+    const bearer = props.registry
+      ? '; sts:GetServiceBearerToken has no resource either, and its condition limits it to CodeArtifact'
+      : '';
     for (const role of this.roles.serviceCiRoles.values()) {
       acknowledge(
         role,
         ['AwsSolutions-IAM5[Resource::*]'],
-        'ecr:GetAuthorizationToken has no resource-level permissions; the push actions are limited to the service repository',
+        `ecr:GetAuthorizationToken has no resource-level permissions; the push actions are limited to the service repository${bearer}`,
       );
+    }
+    if (props.registry && this.roles.releaseRole) {
+      const r = props.registry;
+      const { account, region } = Stack.of(r);
+      const tokenReason =
+        'sts:GetServiceBearerToken has no resource-level permissions; its condition limits it to codeartifact.amazonaws.com';
+      acknowledge(this.roles.releaseRole, ['AwsSolutions-IAM5[Resource::*]'], tokenReason);
+      acknowledge(
+        this.roles.releaseRole,
+        [
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codeartifact:${region}:${account}:package/${r.domainName}/${r.repositoryName}/npm/${r.scope}/*]`,
+        ],
+        `publishing is limited to the @${r.scope} scope; new package names in it must be publishable without a stack update`,
+      );
+      if (this.roles.packagesReadRole) {
+        acknowledge(this.roles.packagesReadRole, ['AwsSolutions-IAM5[Resource::*]'], tokenReason);
+      }
     }
   }
 }

@@ -9,6 +9,7 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { naming } from '../model/naming.js';
+import type { PackageRegistry } from './package-registry.js';
 
 /** The GitHub Actions OIDC issuer. */
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
@@ -62,6 +63,14 @@ export interface GitHubOidcRolesProps {
    * @default 'hnb659fds'
    */
   readonly bootstrapQualifier?: string;
+  /**
+   * The platform's npm registry. When set, a release role may publish to it, a read role lets
+   * service repos' CI jobs install from it, and each image-push role may read it (the image build
+   * runs `npm ci`).
+   *
+   * @default - no registry roles
+   */
+  readonly registry?: PackageRegistry;
 }
 
 /**
@@ -74,7 +83,10 @@ export interface GitHubOidcRolesProps {
  *   publishing and lookup roles, describe the cluster, and (with `clusterName`) edit the `argocd`
  *   namespace to trigger a sync.
  * - `<platform>-<service>-ci`: trusted only from pushes to the service repo's main branch; may
- *   push to that service's ECR repository and nothing else.
+ *   push to that service's ECR repository (and, with `registry`, read packages) and nothing else.
+ * - with `registry`: `<platform>-github-release`, trusted only from jobs in the platform repo's
+ *   GitHub environment `release`, may publish `@aio/*`; and `<platform>-packages-read`, trusted
+ *   from the service repos' pull requests and main-branch pushes, may only read packages.
  *
  * No long-lived AWS keys are stored in GitHub.
  *
@@ -89,6 +101,10 @@ export class GitHubOidcRoles extends Construct {
   public readonly deployRole: Role;
   /** Image-push roles, by service name. */
   public readonly serviceCiRoles: ReadonlyMap<string, Role>;
+  /** Publishes `@aio/*` from the release workflow (with `registry`). */
+  public readonly releaseRole?: Role;
+  /** Installs packages in service repos' CI (with `registry` and services). */
+  public readonly packagesReadRole?: Role;
 
   constructor(scope: Construct, id: string, props: GitHubOidcRolesProps) {
     super(scope, id);
@@ -102,7 +118,7 @@ export class GitHubOidcRoles extends Construct {
         url: `https://${GITHUB_OIDC_HOST}`,
         clientIds: ['sts.amazonaws.com'],
       });
-    const principal = (subject: string) =>
+    const principal = (subject: string | readonly string[]) =>
       new OpenIdConnectPrincipal(this.provider, {
         StringEquals: {
           [`${GITHUB_OIDC_HOST}:aud`]: 'sts.amazonaws.com',
@@ -174,8 +190,29 @@ export class GitHubOidcRoles extends Construct {
           resources: [`arn:${Aws.PARTITION}:ecr:${region}:${account}:repository/${svc.ecrRepository}`],
         }),
       );
+      props.registry?.grantRead(role);
       ciRoles.set(svc.service, role);
     }
     this.serviceCiRoles = ciRoles;
+
+    if (props.registry) {
+      this.releaseRole = new Role(this, 'ReleaseRole', {
+        roleName: naming.githubReleaseRole(props.platform),
+        description: `publishes @${props.registry.scope}/* from ${props.repository} (GitHub environment ${naming.releaseEnvironment})`,
+        assumedBy: principal(`repo:${props.repository}:environment:${naming.releaseEnvironment}`),
+      });
+      props.registry.grantPublish(this.releaseRole);
+      const repos = (props.services ?? []).map((s) => s.repository);
+      if (repos.length > 0) {
+        this.packagesReadRole = new Role(this, 'PackagesReadRole', {
+          roleName: naming.packagesReadRole(props.platform),
+          description: `installs @${props.registry.scope}/* in CI of the service repos (read-only)`,
+          assumedBy: principal(
+            repos.flatMap((r) => [`repo:${r}:pull_request`, `repo:${r}:ref:refs/heads/${serviceBranch}`]),
+          ),
+        });
+        props.registry.grantRead(this.packagesReadRole);
+      }
+    }
   }
 }

@@ -10,6 +10,7 @@ export * from './service-identity.js';
 export * from './tracing-store.js';
 export * from './network-stack.js';
 export * from './cluster-stack.js';
+export * from './package-registry.js';
 export * from './github-oidc-roles.js';
 export * from './ci-stack.js';
 export * from './service-stack.js';

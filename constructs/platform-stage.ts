@@ -1,9 +1,10 @@
-import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
+import { type Stack, Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { naming, type PlatformModel } from '../model/index.js';
 import { CiStack } from './ci-stack.js';
 import { ClusterStack } from './cluster-stack.js';
 import { NetworkStack } from './network-stack.js';
+import { PackagesStack } from './packages-stack.js';
 import { sizeProfile } from './private/profile.js';
 import { ServiceStack } from './service-stack.js';
 
@@ -32,6 +33,11 @@ export interface PlatformStacks {
    * repository and no earlier environment of the model uses the same account.
    */
   readonly ci?: CiStack;
+  /**
+   * The npm registry (CodeArtifact) for `@aio/*`: in the first environment only, in
+   * `packages.region` of its account, when `ci` exists there.
+   */
+  readonly packages?: PackagesStack;
 }
 
 /**
@@ -50,7 +56,7 @@ export function createPlatformStacks(scope: Construct, props: PlatformEnvironmen
   const profile = sizeProfile(env);
   const awsEnv = { account: env.account, region: env.region };
   const prefix = `${model.name}-${env.name}`;
-  const tag = (stack: CiStack | ClusterStack | NetworkStack | ServiceStack, tags: Record<string, string>) => {
+  const tag = (stack: Stack, tags: Record<string, string>) => {
     for (const [k, v] of Object.entries(tags)) Tags.of(stack).add(k, v);
   };
 
@@ -127,9 +133,10 @@ export function createPlatformStacks(scope: Construct, props: PlatformEnvironmen
     tag(stack, naming.tags(model.name, env.name, svc.name, svc.owner));
     services.set(svc.name, stack);
   }
-  const ci = ciStack(scope, props, cluster, awsEnv, profile.production);
+  const { ci, packages } = ciStack(scope, props, cluster, awsEnv, profile.production) ?? {};
   if (ci) tag(ci, naming.tags(model.name, env.name));
-  return { network, cluster, services, ci };
+  if (packages) tag(packages, naming.tags(model.name, env.name));
+  return { network, cluster, services, ci, packages };
 }
 
 /**
@@ -144,7 +151,7 @@ function ciStack(
   cluster: ClusterStack,
   awsEnv: { account: string; region: string },
   production: boolean,
-): CiStack | undefined {
+): { ci: CiStack; packages?: PackagesStack } | undefined {
   const { model } = props;
   const env = model.environment(props.environment);
   const github = /github\.com[/:]([\w.-]+)\/([\w.-]+?)(\.git)?$/.exec(model.spec.gitops.repoUrl);
@@ -152,6 +159,16 @@ function ciStack(
   if (!github || firstInAccount?.name !== env.name) return undefined;
   const owner = github[1]!;
   const pushesImages = model.environments[0]?.name === env.name;
+  const registry = model.packageRegistry;
+  const packages = pushesImages
+    ? new PackagesStack(scope, `${model.name}-${env.name}-packages`, {
+        env: { account: registry.account, region: registry.region },
+        terminationProtection: true, // the platform's published packages live here
+        stackName: `${model.name}-${env.name}-packages`,
+        description: `${model.name}: the npm registry (CodeArtifact) for @${registry.scope}/*`,
+        platform: model.name,
+      })
+    : undefined;
   const stack = new CiStack(scope, `${model.name}-${env.name}-ci`, {
     env: awsEnv,
     terminationProtection: production,
@@ -161,6 +178,7 @@ function ciStack(
     environment: env.name,
     repository: `${owner}/${github[2]!}`,
     clusterName: cluster.platformCluster.cluster.clusterName,
+    registry: packages?.registry,
     services: pushesImages
       ? model.services.map((svc) => ({
           service: svc.name,
@@ -170,7 +188,8 @@ function ciStack(
       : [],
   });
   stack.addStackDependency(cluster, 'the deploy role has an access entry on the cluster');
-  return stack;
+  if (packages) stack.addStackDependency(packages, 'the release and read roles are granted the registry');
+  return { ci: stack, packages };
 }
 
 /** Properties for {@link PlatformStage}. */

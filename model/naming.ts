@@ -60,6 +60,29 @@ export const naming = {
   githubDeployRole: (platform: string): string => `${platform}-github-deploy`,
   /** IAM role that a service repo's `ci.yml` assumes to push its image (GitHub OIDC). */
   serviceCiRole: (platform: string, service: string): string => `${platform}-${service}-ci`,
+  /** IAM role that the platform repo's release workflow assumes to publish `@aio/*` (GitHub OIDC). */
+  githubReleaseRole: (platform: string): string => `${platform}-github-release`,
+  /** The platform repo's GitHub environment whose jobs may publish packages (and assume that role). */
+  releaseEnvironment: 'release',
+  /** IAM role that service repos' CI jobs (pull requests included) assume to install `@aio/*`. */
+  packagesReadRole: (platform: string): string => `${platform}-packages-read`,
+  /** CodeArtifact domain of the platform's npm registry (`constructs/package-registry.ts`). */
+  packageDomain: (platform: string): string => platform,
+  /** CodeArtifact npm repository in that domain: `@aio/*`, with npmjs.org as its upstream. */
+  packageRepository: 'npm',
+  /**
+   * The npm registry URL of a CodeArtifact repository, for `.npmrc` (`@aio:registry=<url>`).
+   * `urlSuffix` is `amazonaws.com`, or `amazonaws.com.cn` in the China regions (the default
+   * follows the region; the construct passes the stack's `Aws.URL_SUFFIX`).
+   *
+   * @see https://docs.aws.amazon.com/codeartifact/latest/ug/npm-auth.html
+   */
+  npmRegistryUrl: (
+    registry: { domain: string; repository: string },
+    env: { account: string; region: string; urlSuffix?: string },
+  ): string =>
+    `https://${registry.domain}-${env.account}.d.codeartifact.${env.region}.` +
+    `${env.urlSuffix ?? (env.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com')}/npm/${registry.repository}/`,
   /** Common tags / labels for cost allocation. */
   tags: (platform: string, env: string, service?: string, owner?: string): Record<string, string> => ({
     platform,

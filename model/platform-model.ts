@@ -1,4 +1,5 @@
 import { peerUrlVariable } from './cross-checks.js';
+import { naming } from './naming.js';
 import { normalizeRoutePath } from './route-path.js';
 import type { EnvironmentSpec, PlatformSpec, ServiceSpec, TierPolicy } from './schema.js';
 import { ValidationError } from './validation-error.js';
@@ -56,6 +57,21 @@ export interface RouteRow {
   readonly servicePercent: number;
   /** Percent still sent to the legacy monolith. */
   readonly monolithPercent: number;
+}
+
+/** The platform's npm registry (CodeArtifact), where `@aio/*` is published and installed from. */
+export interface PackageRegistryModel {
+  /** The environment whose account holds it (the first one, where service images are pushed too). */
+  readonly environment: string;
+  readonly account: string;
+  readonly region: string;
+  /** CodeArtifact domain and repository names. */
+  readonly domain: string;
+  readonly repository: string;
+  /** The npm scope published there, without `@`. */
+  readonly scope: string;
+  /** The registry URL for `.npmrc`: `@<scope>:registry=<url>`. */
+  readonly url: string;
 }
 
 /** An allowed call from one service to another. */
@@ -176,6 +192,24 @@ export class PlatformModel {
     return this.services
       .flatMap((s) => s.calls.map((to) => ({ from: s.name, to })))
       .sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+  }
+
+  /**
+   * The npm registry: in the first environment's account, in `packages.region` or that
+   * environment's region.
+   */
+  public get packageRegistry(): PackageRegistryModel {
+    const env = this.environments[0]!;
+    const region = this.spec.packages.region ?? env.region;
+    const names = { domain: naming.packageDomain(this.name), repository: naming.packageRepository };
+    return {
+      environment: env.name,
+      account: env.account,
+      region,
+      ...names,
+      scope: 'aio',
+      url: naming.npmRegistryUrl(names, { account: env.account, region }),
+    };
   }
 
   /** Services reachable from the gateway (at least one route). */

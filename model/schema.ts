@@ -265,6 +265,18 @@ const gitopsSchema = z
   })
   .describe('Where Argo CD finds the synthesized manifests: <repoUrl>@<revision>:<path>/<env>/k8s');
 
+const packagesSchema = z
+  .strictObject({
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as 'ap-northeast-1'")
+      .optional()
+      .describe(
+        "Region of the CodeArtifact npm registry, in the first environment's account (default: that environment's region; CodeArtifact is not offered in every region)",
+      ),
+  })
+  .describe('The npm registry that the release workflow publishes @aio/* to and service repos install from');
+
 /** The whole platform.yaml. */
 export const platformSchema = z
   .strictObject({
@@ -278,6 +290,7 @@ export const platformSchema = z
     mesh: meshSchema.default(meshSchema.parse({})),
     tracing: tracingSchema,
     gitops: gitopsSchema,
+    packages: packagesSchema.default({}),
     services: z
       .record(serviceName, serviceSchema)
       .refine((s) => Object.keys(s).length > 0, 'must define at least one service'),

@@ -3,6 +3,7 @@ export * from './workflow.js';
 export * from './steps.js';
 export * from './service-workflow.js';
 export * from './platform-workflows.js';
+export * from './release-workflow.js';
 export * from './pr-summary.js';
 export * from './generated-files.js';
 export * from './platform-pipeline-stack.js';

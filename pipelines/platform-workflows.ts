@@ -3,6 +3,7 @@ import { naming } from '../model/naming.js';
 import { pinnedAction } from './actions.js';
 import { PR_SUMMARY_MARKER } from './pr-summary.js';
 import { PLATFORM_GATES, RUNNER, onBranch, serviceContainers, steps } from './steps.js';
+import { releaseWorkflow, roleArn as partitionRoleArn } from './release-workflow.js';
 import type { Job, Step, Workflow } from './workflow.js';
 
 /** Options for {@link platformWorkflows}. */
@@ -49,6 +50,8 @@ export type WorkflowFiles = Readonly<Record<string, Workflow>>;
  *   later one waits on its GitHub environment (configure required reviewers on it). A deploy runs
  *   `cdk deploy`, then has Argo CD sync `dist/<env>/k8s` and waits until it is synced and healthy.
  *   Deploys never overlap: one workflow-wide concurrency group, never cancelled.
+ * - `release.yml`: on a `v*` tag, publishes `@aio/*` to the platform's npm registry with npm
+ *   provenance (`pipelines/release-workflow.ts`).
  *
  * @see https://docs.github.com/en/actions/managing-workflow-runs-and-deployments/managing-deployments/managing-environments-for-deployment
  */
@@ -65,6 +68,7 @@ export function platformWorkflows(
   return {
     'pull-request.yml': pullRequestWorkflow(model, o),
     'deploy.yml': deployWorkflow(model, o),
+    'release.yml': releaseWorkflow(model, { nodeVersion: o.nodeVersion }),
   };
 }
 
@@ -75,7 +79,7 @@ function setup(nodeVersion: string): Step[] {
 }
 
 function roleArn(env: EnvironmentModel, name: string): string {
-  return `arn:aws:iam::${env.account}:role/${name}`;
+  return partitionRoleArn(env.account, env.region, name);
 }
 
 function pullRequestWorkflow(model: PlatformModel, o: Resolved): Workflow {

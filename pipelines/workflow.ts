@@ -71,7 +71,11 @@ export interface Job {
 /** Workflow triggers this toolkit uses. */
 export interface Triggers {
   readonly pull_request?: { readonly branches?: readonly string[]; readonly paths?: readonly string[] };
-  readonly push?: { readonly branches?: readonly string[]; readonly paths?: readonly string[] };
+  readonly push?: {
+    readonly branches?: readonly string[];
+    readonly tags?: readonly string[];
+    readonly paths?: readonly string[];
+  };
   readonly workflow_dispatch?: Record<string, never>;
 }
 

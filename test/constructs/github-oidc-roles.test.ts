@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { naming } from '../../model/naming.js';
 import { GitHubOidcRoles } from '../../constructs/github-oidc-roles.js';
+import { PackageRegistry } from '../../constructs/package-registry.js';
 
 describe('GitHubOidcRoles', () => {
   let template: Template;
@@ -111,5 +112,80 @@ describe('GitHubOidcRoles', () => {
       ClientIdList: ['sts.amazonaws.com'],
     });
     template.resourceCountIs('AWS::Lambda::Function', 0);
+  });
+});
+
+describe('GitHubOidcRoles with the package registry', () => {
+  let template: Template;
+  let roles: GitHubOidcRoles;
+  beforeAll(() => {
+    const app = new App();
+    const env = { account: '111111111111', region: 'ap-northeast-2' };
+    const packages = new Stack(app, 'Packages', { env: { ...env, region: 'ap-northeast-1' } });
+    const registry = new PackageRegistry(packages, 'Packages', { platform: 'allinone' });
+    const stack = new Stack(app, 'Ci', { env });
+    roles = new GitHubOidcRoles(stack, 'GitHub', {
+      platform: 'allinone',
+      repository: 'allinone/platform',
+      environment: 'dev',
+      registry,
+      services: [{ service: 'order', repository: 'allinone/order', ecrRepository: 'allinone/order' }],
+    });
+    template = Template.fromStack(stack);
+  });
+
+  const statementsOf = (logicalPrefix: string) =>
+    Object.values(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp(logicalPrefix) }] },
+      }),
+    ).flatMap((p) => (p.Properties as { PolicyDocument: { Statement: unknown[] } }).PolicyDocument.Statement);
+
+  test('the release role is trusted only from the release environment and publishes only @aio/*', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: naming.githubReleaseRole('allinone'),
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Condition: {
+              StringEquals: {
+                'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+                'token.actions.githubusercontent.com:sub': 'repo:allinone/platform:environment:release',
+              },
+            },
+          }),
+        ],
+      },
+    });
+    const release = JSON.stringify(statementsOf('ReleaseRole'));
+    expect(release).toContain(':codeartifact:ap-northeast-1:111111111111:package/allinone/npm/npm/aio/*');
+    expect(release).toContain('codeartifact:PublishPackageVersion');
+  });
+
+  test('service repos read packages from pull requests and main, and may never publish', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: naming.packagesReadRole('allinone'),
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Condition: {
+              StringEquals: {
+                'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+                'token.actions.githubusercontent.com:sub': [
+                  'repo:allinone/order:pull_request',
+                  'repo:allinone/order:ref:refs/heads/main',
+                ],
+              },
+            },
+          }),
+        ],
+      },
+    });
+    for (const role of ['PackagesReadRole', 'Ciorder']) {
+      const text = JSON.stringify(statementsOf(role));
+      expect(text).toContain('codeartifact:ReadFromRepository');
+      expect(text).not.toContain('Publish');
+    }
+    expect(roles.packagesReadRole).toBeDefined();
   });
 });

@@ -40,6 +40,15 @@ describe('PlatformStage', () => {
     expect(roleName(ci.roles.diffRole)).toBe(naming.githubDiffRole(model.name));
     expect(roleName(ci.roles.deployRole)).toBe(naming.githubDeployRole(model.name));
     expect([...ci.roles.serviceCiRoles.keys()]).toEqual(model.services.map((s) => s.name));
+    // The npm registry: in the first environment's account, in packages.region, before the roles.
+    const packages = stage.stacks.packages!;
+    expect(packages.stackName).toBe('allinone-dev-packages');
+    expect({ account: packages.account, region: packages.region }).toEqual({
+      account: model.packageRegistry.account,
+      region: 'ap-northeast-1',
+    });
+    expect(ci.dependencies).toContain(packages);
+    expect(roleName(ci.roles.releaseRole!)).toBe(naming.githubReleaseRole(model.name));
     const workflows = JSON.stringify(platformWorkflows(model));
     expect(workflows).toContain(`role/${naming.githubDiffRole(model.name)}`);
     expect(workflows).toContain(`role/${naming.githubDeployRole(model.name)}`);
@@ -143,6 +152,7 @@ describe('addPlatformFromContext', () => {
       'allinone-dev-network',
       'allinone-dev-cluster',
       ...model.services.map((s) => `allinone-dev-svc-${s.name}`),
+      'allinone-dev-packages',
       'allinone-dev-ci',
     ]);
   });

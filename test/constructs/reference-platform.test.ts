@@ -39,8 +39,8 @@ describe('reference platform', () => {
     // Zero findings from both gates, warnings included.
     expect(result.findings.filter((f) => f.gate !== 'cdk-annotations')).toEqual([]);
     expect(result.findings.filter((f) => f.level === 'error')).toEqual([]);
-    // network + cluster + ci + one stack per service
-    expect(result.stacks).toBe(3 + model.services.length);
+    // network + cluster + ci + one stack per service, and the npm registry in the first environment
+    expect(result.stacks).toBe(3 + model.services.length + (env === model.environments[0]!.name ? 1 : 0));
     expect(result.resources).toBeGreaterThan(100);
     expect(result.files).toContain(`cloudformation/${model.name}-${env}-cluster.template.json`);
     expect(result.files).toContain('cloudformation/manifest.json');

@@ -37,7 +37,7 @@ describe('aio pipelines', () => {
     const wrote = await aio(work, 'pipelines', '--write');
     expect(wrote.code).toBe(0);
     expect(wrote.stdout).toBe(
-      'wrote: .github/workflows/deploy.yml\nwrote: .github/workflows/pull-request.yml',
+      'wrote: .github/workflows/deploy.yml\nwrote: .github/workflows/pull-request.yml\nwrote: .github/workflows/release.yml',
     );
     expect(readFileSync(join(work, '.github/workflows/deploy.yml'), 'utf8')).toBe(
       renderPlatformWorkflows(fixtureModel()).get('.github/workflows/deploy.yml'),

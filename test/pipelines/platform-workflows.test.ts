@@ -27,6 +27,7 @@ describe('platformWorkflows', () => {
     expect([...rendered.keys()]).toEqual([
       '.github/workflows/pull-request.yml',
       '.github/workflows/deploy.yml',
+      '.github/workflows/release.yml',
     ]);
     for (const [file, text] of rendered)
       expect({ file, errors: workflowSchemaErrors(text) }).toEqual({ file, errors: [] });
@@ -39,9 +40,32 @@ describe('platformWorkflows', () => {
   test('every uses: is pinned by a 40-hex commit sha', () => {
     for (const text of rendered.values()) {
       const uses = usesOf(parse(text) as Parameters<typeof usesOf>[0]);
-      expect(uses.length).toBeGreaterThan(3);
+      expect(uses.length).toBeGreaterThanOrEqual(3);
       expect(uses.filter((u) => !isPinnedBySha(u))).toEqual([]);
     }
+  });
+
+  test('a v* tag publishes @aio/* with provenance, through the release role in the release environment only', () => {
+    const release = files['release.yml']!;
+    expect(release.on).toEqual({ push: { tags: ['v*'] } });
+    expect(release.permissions).toEqual({ contents: 'read' });
+    const publish = release.jobs.publish!;
+    expect(publish.environment).toEqual({ name: 'release' });
+    expect(publish.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    const registry = model.packageRegistry;
+    const creds = publish.steps.find((s) => s.with?.['role-to-assume']);
+    expect(creds?.with).toMatchObject({
+      'role-to-assume': `arn:aws:iam::${registry.account}:role/allinone-github-release`,
+      'aws-region': 'ap-northeast-1',
+    });
+    const script = steps(publish);
+    expect(script).toContain('aws codeartifact login --tool npm --namespace "$SCOPE"');
+    expect(script).toContain('npm publish --provenance --workspace "$dir"');
+    expect(script).not.toMatch(/NPM_TOKEN|_authToken/);
+    // Login comes after install (public packages) and before publish.
+    const names = publish.steps.map((s) => s.name);
+    expect(names.indexOf('install')).toBeLessThan(names.indexOf('registry login (@aio)'));
+    expect(names.indexOf('registry login (@aio)')).toBeLessThan(names.indexOf('publish (npm provenance)'));
   });
 
   test('pull requests run the gates and never a deploy job', () => {
