@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { CliIo } from './cli-io.js';
-import type { Ask } from '../templates/resolve-answers.js';
+import type { Prompter } from '../templates/prompter.js';
+import type { PackedPackage } from '../templates/local-packages.js';
 import type { ServiceTemplate } from '../templates/render-service.js';
 
 /** The flags of `aio new service`, as commander parses them. */
@@ -17,14 +18,20 @@ export interface NewServiceFlags {
   readonly dryRun?: boolean;
   readonly yes?: boolean;
   readonly force?: boolean;
+  /** npm registry for `@aio/*` (the generated `.npmrc`). */
+  readonly registry?: string;
+  /** Install the platform checkout's own `@aio/*` packages, packed, instead of the registry's. */
+  readonly local?: boolean;
 }
 
-/** What tests swap out: the template folder and the terminal prompt. */
+/** What tests swap out: the template folder, the terminal prompts and the packed packages. */
 export interface NewServiceDeps {
   /** @default - the built-in templates/service */
   readonly template?: ServiceTemplate;
-  /** @default - a readline prompt on stdin/stderr when `io.interactive` */
-  readonly ask?: Ask;
+  /** @default - @clack/prompts on stderr when `io.interactive` */
+  readonly prompter?: Prompter;
+  /** For `--local`: packages packed already (the e2e test packs once for several runs). @default - npm pack now */
+  readonly packed?: readonly PackedPackage[];
 }
 
 const collect = (value: string, previous: string[]): string[] => [
@@ -65,17 +72,25 @@ export function registerNew(program: Command, io: CliIo, done: (code: number) =>
     .option('--no-install', 'skip npm install')
     .option('--no-git', 'skip git init and the first commit')
     .option('--dry-run', 'print the files that would be written, and write nothing')
+    .option('--registry <url>', "npm registry for @aio/* (default: the platform's CodeArtifact repository)")
+    .option('--local', "install this platform checkout's @aio/* packages, packed (try it on a laptop)")
     .option('-y, --yes', 'never prompt: fail listing any missing required value')
-    .option('--force', 'write into a non-empty folder')
+    .option('--force', "write into a non-empty folder: overwrite the template's files, keep the others")
     .action(async (name: string | undefined, flags: NewServiceFlags) =>
       done(await newServiceCommand(io, name, flags)),
     );
 }
 
 /**
- * Runs `aio new service`. Order matters: every check and the whole render happen in memory
- * before the first write, so a refused run leaves nothing behind; side effects (install, git)
- * come last, and a failed one keeps the files written.
+ * Runs `aio new service`. It either completes or leaves nothing behind:
+ *
+ * 1. Answers (flags, then prompts, each checked as it is given), the target folder, the whole
+ *    render and the platform.yaml change are computed and checked in memory.
+ * 2. A summary is shown (and confirmed, in a terminal) before the first write.
+ * 3. Files, then `npm install` and `git init` + the first commit, recorded in a journal.
+ * 4. platform.yaml is written last, once everything else succeeded.
+ *
+ * A failed step or Ctrl-C rolls the journal back: the folder is as it was, platform.yaml untouched.
  */
 export async function newServiceCommand(
   io: CliIo,
@@ -83,14 +98,18 @@ export async function newServiceCommand(
   flags: NewServiceFlags,
   deps: NewServiceDeps = {},
 ): Promise<number> {
-  const { existsSync } = await import('node:fs');
-  const { writeFile } = await import('node:fs/promises');
-  const { basename, relative, resolve } = await import('node:path');
+  const { existsSync, mkdtempSync, rmSync } = await import('node:fs');
+  const { readFile, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { basename, join, relative, resolve } = await import('node:path');
   const { ValidationError } = await import('../model/validation-error.js');
   const { resolveAnswers } = await import('../templates/resolve-answers.js');
-  const { checkAnswers, checkServiceName } = await import('../templates/service-answers.js');
+  const { checkAnswers } = await import('../templates/service-answers.js');
   const { isManaged, loadServiceTemplate, renderService } = await import('../templates/render-service.js');
-  const { formatTree, isEmptyFolder, writeFileMap } = await import('../templates/file-map.js');
+  const { formatTree, isEmptyFolder } = await import('../templates/file-map.js');
+  const { ScaffoldJournal } = await import('../templates/scaffold-journal.js');
+  const { answered, clackPrompter, PromptCancelled } = await import('../templates/prompter.js');
+  const local = await import('../templates/local-packages.js');
   const { parsePlatform } = await import('../model/load-platform.js');
   const { readPlatformSource } = await import('./platform-file.js');
 
@@ -100,8 +119,7 @@ export async function newServiceCommand(
   // Read once: the same text is validated now and spliced later, so both see one version.
   const source = platformFlag ? await readPlatformSource(io, platformFlag, '--platform') : undefined;
   const platform = source ? parsePlatform(source.text, { file: source.shown }) : undefined;
-  if (name !== undefined) checkServiceName(name);
-  const ask = flags.yes || !io.interactive ? undefined : (deps.ask ?? (await terminalAsk()));
+  const prompter = flags.yes || !io.interactive ? undefined : (deps.prompter ?? (await clackPrompter()));
   const answers = await resolveAnswers(
     {
       name,
@@ -110,8 +128,9 @@ export async function newServiceCommand(
       cache: flags.cache,
       routes: flags.route,
       calls: flags.calls,
+      registry: flags.registry,
     },
-    { platform, ask, warn: (m) => io.err(m) },
+    { platform, prompter },
   );
   checkAnswers(answers);
 
@@ -126,50 +145,119 @@ export async function newServiceCommand(
 
   // 3. Render in memory, and the platform.yaml change, validated, before any write.
   const template = deps.template ?? loadServiceTemplate();
-  const files = renderService(answers, template);
+  const files = new Map(renderService(answers, template));
   let registration: { file: string; text: string } | undefined;
   if (source) {
     const { registerService } = await import('../templates/platform-registration.js');
-    const { text } = registerService(source.text, answers, source.shown);
-    registration = { file: source.abs, text };
+    registration = { file: source.abs, text: registerService(source.text, answers, source.shown).text };
   }
+  const packageNames = Object.keys(template.packages);
+  if (flags.local) local.packageFolders(packageNames); // fail before any question is lost
+  const overwrites = flags.force ? ScaffoldJournal.overwrites(target, files) : [];
 
   if (flags.dryRun) {
     io.out(formatTree(shown === '.' ? basename(target) : shown, files, (p) => isManaged(template, p)));
     io.out(`${files.size} files; dry run, nothing written`);
+    if (overwrites.length) io.out(`would overwrite ${overwrites.length}: ${overwrites.join(', ')}`);
     if (registration) io.out(`would add services.${answers.name} to ${source!.shown}`);
     return 0;
   }
 
-  // 4. Write, then side effects; each prints a progress line.
-  await writeFileMap(target, files);
-  io.err(`✔ wrote ${files.size} files to ${shown} (service template ${template.version})`);
-  if (registration) {
-    await writeFile(registration.file, registration.text);
-    io.err(`✔ added services.${answers.name} to ${source!.shown}`);
+  // 4. The summary, before anything is written.
+  const then = [flags.install ? 'npm install' : '', flags.git ? 'git init and the first commit' : '']
+    .filter(Boolean)
+    .join(', then ');
+  const summary = [
+    `service   ${answers.name} (owner ${answers.owner})`,
+    `data      database ${answers.database}, cache ${answers.cache}`,
+    `routes    ${answers.routes.length ? answers.routes.map((r) => `${r} at weight 0`).join(', ') : 'none'}`,
+    `calls     ${answers.calls.length ? answers.calls.join(', ') : 'none'}`,
+    `folder    ${shown}: ${files.size} files${overwrites.length ? `, overwriting ${overwrites.join(', ')}` : ''}`,
+    `@aio/*    ${flags.local ? `this checkout's packages, packed into ${local.LOCAL_PACKAGES_DIR}/` : answers.registry}`,
+    ...(then ? [`then      ${then}`] : []),
+    `platform  ${registration ? `adds services.${answers.name} to ${source!.shown}, last` : 'none (no platform.yaml)'}`,
+  ].join('\n');
+  if (prompter) {
+    prompter.note(summary, `aio new service ${answers.name}`);
+    if (!answered(await prompter.confirm({ message: 'Create it?', initialValue: true }))) {
+      throw new PromptCancelled();
+    }
+  } else if (overwrites.length) {
+    io.err(`--force: overwriting ${overwrites.length} file(s) of the template: ${overwrites.join(', ')}`);
+  }
+
+  // 5. Write, then side effects, in a journal; platform.yaml last.
+  const journal = ScaffoldJournal.open(target);
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  const packDir = flags.local && !deps.packed ? mkdtempSync(join(tmpdir(), 'aio-pack-')) : undefined;
+  try {
+    if (flags.local) {
+      const packed =
+        deps.packed ??
+        (await local.packLocalPackages(packageNames, packDir!, (cmd, args, cwd) =>
+          spawnQuietly(cmd, args, cwd, abort.signal),
+        ));
+      files.set('package.json', local.pointAtTarballs(files.get('package.json')!, packed));
+      await journal.write(files);
+      for (const p of packed)
+        await journal.copy(p.tarball, `${local.LOCAL_PACKAGES_DIR}/${basename(p.tarball)}`);
+    } else {
+      await journal.write(files);
+    }
+    io.err(`✔ wrote ${files.size} files to ${shown} (service template ${template.version})`);
+    if (flags.install) {
+      await step(io, 'npm install', target, ['npm', ['install', '--no-audit', '--no-fund']], abort.signal);
+    }
+    if (flags.git) {
+      await step(io, 'git init', target, ['git', ['init', '--quiet', '--initial-branch=main']], abort.signal);
+      await step(io, 'git add', target, ['git', ['add', '--all']], abort.signal);
+      await step(
+        io,
+        'git commit',
+        target,
+        [
+          'git',
+          [
+            'commit',
+            '--quiet',
+            '--no-verify',
+            '-m',
+            `Generate ${answers.name} with aio new service (service template ${template.version})`,
+          ],
+        ],
+        abort.signal,
+      );
+    }
+    if (registration && source) {
+      // Someone may have edited platform.yaml meanwhile: register into what is there now.
+      const now = await readFile(source.abs, 'utf8');
+      const { registerService } = await import('../templates/platform-registration.js');
+      const text = now === source.text ? registration.text : registerService(now, answers, source.shown).text;
+      await writeFile(registration.file, text);
+      io.err(`✔ added services.${answers.name} to ${source.shown}`);
+    }
+  } catch (err) {
+    await journal.rollback();
+    const what = existsSync(target) ? `restored ${shown}` : `removed ${shown}`;
+    const kept = source ? `; ${source.shown} is unchanged` : '';
+    if (abort.signal.aborted || err instanceof PromptCancelled) {
+      throw new PromptCancelled(`cancelled: ${what}${kept}`);
+    }
+    if (err instanceof StepFailed) {
+      throw new ValidationError(`${err.message}; nothing was left behind (${what}${kept}); ${err.hint}`);
+    }
+    throw err;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    if (packDir) rmSync(packDir, { recursive: true, force: true });
   }
   if (!platform) {
     io.err(
-      `! no platform.yaml here and no --platform: ci.yml and deploy/ use the placeholder AWS account ` +
+      `! no platform.yaml here and no --platform: ci.yml, deploy/ and .npmrc use the placeholder AWS account ` +
         `${answers.account}; set answers.account in the repo's .aio/scaffold.json, then run npx aio-service update --write`,
     );
-  }
-  if (flags.install) {
-    await step(io, 'npm install', target, shown, ['npm', ['install', '--no-audit', '--no-fund']]);
-  }
-  if (flags.git) {
-    await step(io, 'git init', target, shown, ['git', ['init', '--quiet', '--initial-branch=main']]);
-    await step(io, 'git add', target, shown, ['git', ['add', '--all']]);
-    await step(io, 'git commit', target, shown, [
-      'git',
-      [
-        'commit',
-        '--quiet',
-        '--no-verify',
-        '-m',
-        `Generate ${answers.name} with aio new service (service template ${template.version})`,
-      ],
-    ]);
   }
   io.out(
     `created ${answers.name} in ${shown}; next: cd ${shown}${flags.install ? '' : ' && npm install'} && npm test (see README.md)`,
@@ -177,31 +265,54 @@ export async function newServiceCommand(
   return 0;
 }
 
-/** Runs one side-effect step; on failure it names the step and keeps the files. */
+/** A side-effect step that failed; the command rolls back and reports it. */
+class StepFailed extends Error {
+  constructor(
+    message: string,
+    /** What to do about it. */
+    public readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs one side-effect step. On failure it prints the command's own output, then throws. */
 async function step(
   io: CliIo,
   label: string,
   cwd: string,
-  shown: string,
   [cmd, args]: [string, string[]],
+  signal: AbortSignal,
 ): Promise<void> {
-  const { ValidationError } = await import('../model/validation-error.js');
   io.err(`… ${label}`);
-  let result = await spawnQuietly(cmd, args, cwd);
+  let result = await spawnQuietly(cmd, args, cwd, signal);
   if (result.code !== 0 && cmd === 'git' && /tell me who you are|identity unknown/i.test(result.output)) {
     // No git identity (CI, fresh machines): commit as aio rather than fail the scaffold.
-    result = await spawnQuietly(cmd, ['-c', 'user.name=aio', '-c', 'user.email=aio@localhost', ...args], cwd);
-  }
-  if (result.code !== 0) {
-    const why =
-      result.code === 'ENOENT'
-        ? `'${cmd}' is not installed`
-        : (lastLine(result.output) ?? `exit code ${result.code}`);
-    throw new ValidationError(
-      `step '${label}' failed: ${why}; the files written so far are kept in ${shown}; fix the problem and run '${[cmd, ...args].join(' ')}' there`,
+    result = await spawnQuietly(
+      cmd,
+      ['-c', 'user.name=aio', '-c', 'user.email=aio@localhost', ...args],
+      cwd,
+      signal,
     );
   }
-  io.err(`✔ ${label}`);
+  if (signal.aborted) throw new StepFailed(`step '${label}' was interrupted`, 'run the command again');
+  if (result.code === 0) {
+    io.err(`✔ ${label}`);
+    return;
+  }
+  if (result.code === 'ENOENT') {
+    throw new StepFailed(`step '${label}' failed: '${cmd}' is not installed`, `install ${cmd} and run again`);
+  }
+  // npm's own explanation (E404, ERESOLVE, auth) is the useful part: show it, not one line of it.
+  const lines = result.output.trimEnd().split('\n');
+  io.err(`✖ ${label} (exit ${result.code}); its output${lines.length > 60 ? ', last 60 lines' : ''}:`);
+  for (const line of lines.slice(-60)) io.err(`  ${line}`);
+  const hint =
+    cmd === 'npm' && /E404|ENOTFOUND|E401|E403|ETIMEDOUT|ECONNREFUSED|EAI_AGAIN/.test(result.output)
+      ? '@aio/* comes from the registry in .npmrc: log in to it (aws codeartifact login --tool npm ...), ' +
+        'pass --registry <url>, or try it with --local (packs this platform checkout)'
+      : 'fix the problem shown above and run the same aio new service command again';
+  throw new StepFailed(`step '${label}' failed (exit ${result.code})`, hint);
 }
 
 /** Runs a command with stdin closed, collecting stdout and stderr; `code` is 'ENOENT' when it is missing. */
@@ -209,31 +320,17 @@ async function spawnQuietly(
   cmd: string,
   args: readonly string[],
   cwd: string,
+  signal?: AbortSignal,
 ): Promise<{ code: number | string; output: string }> {
   const { spawn } = await import('node:child_process');
   return new Promise((done) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], signal });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.stderr.on('data', (c: Buffer) => chunks.push(c));
-    child.on('error', (err: NodeJS.ErrnoException) => done({ code: err.code ?? err.message, output: '' }));
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      done({ code: err.code ?? err.message, output: Buffer.concat(chunks).toString('utf8') }),
+    );
     child.on('close', (code) => done({ code: code ?? 1, output: Buffer.concat(chunks).toString('utf8') }));
   });
-}
-
-function lastLine(text: string | undefined): string | undefined {
-  return text?.trim().split('\n').filter(Boolean).at(-1)?.trim();
-}
-
-async function terminalAsk(): Promise<Ask> {
-  const { createInterface } = await import('node:readline/promises');
-  return async (question, defaultValue) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      const reply = await rl.question(`? ${question}${defaultValue ? ` (${defaultValue})` : ''}: `);
-      return reply.trim() || (defaultValue ?? '');
-    } finally {
-      rl.close();
-    }
-  };
 }

@@ -12,6 +12,7 @@ import { registerUpdate } from './update.js';
 import { registerValidate } from './validate.js';
 
 export type { RegisterCommand } from './run-commands.js';
+export { reportError } from './run-commands.js';
 
 /** Every `aio` command, in `--help` order. */
 export const COMMANDS: readonly RegisterCommand[] = [

@@ -50,7 +50,7 @@ export async function runCommands(argv: readonly string[], io: CliIo, tool: Comm
   }
 }
 
-async function reportError(err: unknown, io: CliIo, verbose: boolean): Promise<number> {
+export async function reportError(err: unknown, io: CliIo, verbose: boolean): Promise<number> {
   if (err instanceof CommanderError) {
     if (
       err.code === 'commander.helpDisplayed' ||
@@ -62,6 +62,10 @@ async function reportError(err: unknown, io: CliIo, verbose: boolean): Promise<n
     return 2; // commander already printed the usage problem
   }
   const { ValidationErrors, ValidationError, UsageError } = await import('../model/validation-error.js');
+  if (err instanceof Error && err.name === 'PromptCancelled') {
+    io.err(err.message); // Ctrl-C at a prompt or during the steps: quiet, like a shell
+    return 130;
+  }
   if (err instanceof ValidationErrors) {
     for (const e of err.errors) io.err(e.message);
     io.err(`${err.errors.length} problem${err.errors.length === 1 ? '' : 's'} found`);

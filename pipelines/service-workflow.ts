@@ -2,6 +2,7 @@ import { naming } from '../model/naming.js';
 import { RUNNER, onPushTo, serviceContainers, steps } from './steps.js';
 import { ValidationError, renderValue } from '../model/validation-error.js';
 import { pinnedAction } from './actions.js';
+import { codeArtifactRepository, registryLoginSteps } from './registry-login.js';
 import type { Job, ServiceContainer, Step, Workflow } from './workflow.js';
 
 /** Options for {@link serviceWorkflow}. */
@@ -73,6 +74,14 @@ export interface ServiceWorkflowOptions {
    * @default 'npm run synth'
    */
   readonly synthCommand?: string;
+  /**
+   * The npm registry `@aio/*` comes from (the repo's `.npmrc`). For a CodeArtifact URL, the
+   * `check` job assumes the read-only `<platform>-packages-read` role and both jobs run
+   * `aws codeartifact login` before installing; the image build gets the token as a build secret.
+   *
+   * @default - no registry login (packages come from the public registry or a file: path)
+   */
+  readonly registry?: string;
 }
 
 /**
@@ -112,15 +121,23 @@ export function serviceWorkflow(options: ServiceWorkflowOptions): Workflow {
     testEnv.REDIS_URL = 'redis://127.0.0.1:6379';
   }
 
+  const codeArtifact = options.registry ? codeArtifactRepository(options.registry) : undefined;
   const check: Job = {
     name: 'install, lint, test, build, synth',
     'runs-on': RUNNER,
-    permissions: { contents: 'read' },
+    // id-token: the OIDC exchange for the read-only packages role, nothing else.
+    permissions: codeArtifact ? { contents: 'read', 'id-token': 'write' } : { contents: 'read' },
     'timeout-minutes': 20,
     ...(Object.keys(containers).length ? { services: containers } : {}),
     steps: [
       steps.checkout(),
       steps.setupNode(nodeVersion),
+      ...(options.registry
+        ? registryLoginSteps(options.registry, {
+            roleName: naming.packagesReadRole(options.platform),
+            sessionName: `${options.service}-packages`,
+          })
+        : []),
       steps.npmCi(),
       steps.run('lint', 'npm run lint'),
       steps.run('test', 'npm test', Object.keys(testEnv).length ? { env: testEnv } : {}),
@@ -141,12 +158,18 @@ export function serviceWorkflow(options: ServiceWorkflowOptions): Workflow {
       steps.checkout(),
       steps.awsCredentials({ roleArn, region: options.region, sessionName: `${options.service}-ci` }),
       steps.ecrLogin('ecr'),
+      // The CI role may read packages too; the token reaches the build as a secret, never a layer.
+      ...(options.registry
+        ? registryLoginSteps(options.registry, { sessionName: `${options.service}-ci` })
+        : []),
       steps.run('image tag', 'echo "tag=${GITHUB_SHA}" >> "$GITHUB_OUTPUT"', { id: 'tag' }),
       steps.run(
         'build and push',
         [
           'image="${REGISTRY}/${REPOSITORY}:${TAG}"',
-          'docker build --pull --label "org.opencontainers.image.revision=${GITHUB_SHA}" -t "$image" .',
+          codeArtifact
+            ? 'docker build --pull --secret id=npmrc,src="$HOME/.npmrc" --label "org.opencontainers.image.revision=${GITHUB_SHA}" -t "$image" .'
+            : 'docker build --pull --label "org.opencontainers.image.revision=${GITHUB_SHA}" -t "$image" .',
           'docker push "$image"',
         ].join('\n'),
         {

@@ -18,6 +18,7 @@ export function renderCiWorkflow(answers: ServiceAnswers): string {
     platformRepo: answers.platformRepo,
     postgres: answers.database === 'postgres',
     redis: answers.cache === 'redis',
+    registry: answers.registry,
   });
   return renderWorkflow(workflow, { regenerate: 'aio update --write' });
 }

@@ -6,6 +6,7 @@ import { naming } from '../model/naming.js';
 import { canonicalAnswers, type ServiceAnswers } from './service-answers.js';
 import { renderTemplate, type TemplateValues } from './template-engine.js';
 import { renderCiWorkflow } from './ci-workflow.js';
+import { registryLoginCommand } from '../pipelines/registry-login.js';
 
 /** The repo-relative path of the file that records how a repo was generated. */
 export const SCAFFOLD_FILE = '.aio/scaffold.json';
@@ -161,6 +162,8 @@ function templateValues(answers: ServiceAnswers, template: ServiceTemplate): Tem
       .join('\n'),
     account: answers.account,
     region: answers.region,
+    registry: answers.registry,
+    registryLogin: registryLoginCommand(answers.registry),
     templateVersion: template.version,
     kitVersion: template.packages['@aio/kit'],
     serviceChartVersion: template.packages['@aio/service-chart'],

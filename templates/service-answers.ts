@@ -1,12 +1,12 @@
 import {
-  DNS_LABEL,
   isValidServiceName,
   MAX_NAME_LENGTH,
   SERVICE_NAME_MESSAGE,
   suggestServiceName as suggestModelServiceName,
 } from '../model/dns-name.js';
-import { routePathProblem } from '../model/route-path.js';
+import { naming } from '../model/naming.js';
 import { UsageError, ValidationError } from '../model/validation-error.js';
+import { answerProblems } from './answer-rules.js';
 
 /**
  * What a developer tells `aio new service`: everything a render needs, and what
@@ -33,6 +33,11 @@ export interface ServiceAnswers {
   readonly account: string;
   /** AWS region of the service's ECR repository. */
   readonly region: string;
+  /**
+   * The npm registry `@aio/*` is installed from (the generated `.npmrc`): the platform's
+   * CodeArtifact repository, or `--registry <url>`.
+   */
+  readonly registry: string;
 }
 
 /** Values a developer must give; everything else has a default. */
@@ -50,6 +55,7 @@ export const ANSWER_FLAGS: Readonly<Record<keyof ServiceAnswers, string>> = {
   platformRepo: '--platform <platform.yaml>',
   account: '--platform <platform.yaml>',
   region: '--platform <platform.yaml>',
+  registry: '--registry <url>',
 };
 
 /** Defaults for the answers nobody gave (outside a platform repo). */
@@ -90,38 +96,18 @@ export function checkServiceName(name: string): void {
 }
 
 /**
- * Checks a complete set of answers, reporting the first problem in the user's terms.
+ * Checks a complete set of answers given on the command line, reporting the first problem in the
+ * user's terms, named by its flag. Every problem is a usage error (exit 2): the values came from
+ * flags or prompts, not from a file.
  *
- * @throws ValidationError for a bad name, owner, route or call
- * @throws UsageError for a value outside the allowed choices
+ * @throws UsageError for a bad name, owner, choice, route, call or registry
+ * @see answerProblems for the rules, shared with `aio update` and the prompts
  */
 export function checkAnswers(answers: ServiceAnswers): void {
-  checkServiceName(answers.name);
-  if (!DNS_LABEL.test(answers.owner)) {
-    throw new ValidationError(
-      "--owner must be a team name such as 'team-commerce'",
-      {},
-      `'${answers.owner}'`,
-    );
-  }
-  if (answers.database !== 'postgres' && answers.database !== 'none') {
-    throw new UsageError(`--database must be 'postgres' or 'none', got '${answers.database}'`);
-  }
-  if (answers.cache !== 'redis' && answers.cache !== 'none') {
-    throw new UsageError(`--cache must be 'redis' or 'none', got '${answers.cache}'`);
-  }
-  for (const route of answers.routes) {
-    const problem = routePathProblem(route);
-    if (problem) throw new ValidationError(`--route ${problem}`, {}, `'${route}'`);
-  }
-  for (const peer of answers.calls) {
-    if (!isValidServiceName(peer)) {
-      throw new ValidationError('--calls must name a service (a DNS-1035 label)', {}, `'${peer}'`);
-    }
-    if (peer === answers.name) {
-      throw new ValidationError('--calls: a service cannot call itself; remove this entry', {}, `'${peer}'`);
-    }
-  }
+  const [first] = answerProblems(answers);
+  if (!first) return;
+  const flag = first.field === 'name' ? '' : `${ANSWER_FLAGS[first.field].split(' ')[0]} `;
+  throw new UsageError(`${flag}${first.message}${first.got === undefined ? '' : `, got ${first.got}`}`);
 }
 
 /**
@@ -142,5 +128,20 @@ export function canonicalAnswers(
     platformRepo: answers.platformRepo ?? ANSWER_DEFAULTS.platformRepo,
     account: answers.account ?? ANSWER_DEFAULTS.account,
     region: answers.region ?? ANSWER_DEFAULTS.region,
+    registry:
+      answers.registry ??
+      defaultRegistry(
+        answers.platform ?? ANSWER_DEFAULTS.platform,
+        answers.account ?? ANSWER_DEFAULTS.account,
+        answers.region ?? ANSWER_DEFAULTS.region,
+      ),
   };
+}
+
+/** The platform's CodeArtifact URL when nothing better is known (no platform.yaml, an old record). */
+export function defaultRegistry(platform: string, account: string, region: string): string {
+  return naming.npmRegistryUrl(
+    { domain: naming.packageDomain(platform), repository: naming.packageRepository },
+    { account, region },
+  );
 }

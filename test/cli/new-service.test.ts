@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -15,6 +16,9 @@ import { PLATFORM_FIXTURE_YAML } from '../fixtures/platform.js';
 import { memoryIo, type CliIo } from '../../cli/cli-io.js';
 import { newServiceCommand, type NewServiceFlags } from '../../cli/new-service.js';
 import { UsageError, ValidationError, ValidationErrors } from '../../model/validation-error.js';
+import { reportError } from '../../cli/program.js';
+import { CANCELLED, PromptCancelled } from '../../templates/prompter.js';
+import { scriptedPrompter } from './scripted-prompter.js';
 
 const work = mkdtempSync(join(tmpdir(), 'aio-new-service-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -47,9 +51,10 @@ describe('aio new service', () => {
   });
 
   test('never prompts without a terminal, even without --yes', async () => {
-    const asked: string[] = [];
-    const ask = async (q: string) => (asked.push(q), 'x');
-    await expect(run(memoryIo(sandbox()), 'review', { yes: false }, { ask })).rejects.toThrow(UsageError);
+    const { prompter, asked } = scriptedPrompter(['x']);
+    await expect(run(memoryIo(sandbox()), 'review', { yes: false }, { prompter })).rejects.toThrow(
+      UsageError,
+    );
     expect(asked).toEqual([]);
   });
 
@@ -114,15 +119,16 @@ describe('aio new service', () => {
       git: true,
     };
     expect(await run(io, 'review-digest', flags)).toBe(0);
+    // platform.yaml is written last, once the repo and its first commit exist.
     expect(io.stderr).toEqual([
-      '✔ wrote 21 files to review-digest (service template 1.2.0)',
-      '✔ added services.review-digest to platform.yaml',
+      '✔ wrote 22 files to review-digest (service template 1.3.0)',
       '… git init',
       '✔ git init',
       '… git add',
       '✔ git add',
       '… git commit',
       '✔ git commit',
+      '✔ added services.review-digest to platform.yaml',
     ]);
     const repo = join(cwd, 'review-digest');
     const scaffold = JSON.parse(readFileSync(join(repo, '.aio', 'scaffold.json'), 'utf8')) as {
@@ -131,7 +137,7 @@ describe('aio new service', () => {
     // The platform's name, repo and first environment fill in what the flags did not say.
     expect(scaffold.answers).toMatchObject({ platformRepo: 'allinone/platform', account: '111111111111' });
     const tracked = execFileSync('git', ['ls-files'], { cwd: repo, encoding: 'utf8' }).trim().split('\n');
-    expect(tracked).toHaveLength(21);
+    expect(tracked).toHaveLength(22);
     expect(execFileSync('git', ['status', '--porcelain'], { cwd: repo, encoding: 'utf8' })).toBe('');
     const platform = readFileSync(join(cwd, 'platform.yaml'), 'utf8');
     expect(platform.startsWith(platformYaml)).toBe(true);
@@ -157,54 +163,179 @@ describe('aio new service', () => {
     expect(readFileSync(join(cwd, 'platform.yaml'), 'utf8')).toBe(platformYaml);
   });
 
-  test('names a failed step and keeps the files written', async () => {
-    const cwd = sandbox();
+  test('rolls back a failed step: no folder, platform.yaml unchanged, so the same command can run again', async () => {
+    const cwd = sandbox(true);
     const path = process.env.PATH;
     process.env.PATH = sandbox(); // an empty folder: no npm on the PATH
     try {
       const io = memoryIo(cwd);
-      const failure = run(io, 'review', { owner: 'team-growth', install: true, git: true });
+      const failure = run(io, 'review-digest', { owner: 'team-growth', install: true, git: true });
       await expect(failure).rejects.toThrow(ValidationError);
       await expect(failure).rejects.toThrow(
-        "step 'npm install' failed: 'npm' is not installed; the files written so far are kept in review; fix the problem and run 'npm install --no-audit --no-fund' there",
+        "step 'npm install' failed: 'npm' is not installed; nothing was left behind (removed review-digest; platform.yaml is unchanged); install npm and run again",
       );
       expect(io.stderr.at(-1)).toBe('… npm install');
     } finally {
       process.env.PATH = path;
     }
-    expect(existsSync(join(cwd, 'review', 'package.json'))).toBe(true);
-    expect(existsSync(join(cwd, 'review', '.git'))).toBe(false);
+    expect(readdirSync(cwd)).toEqual(['platform.yaml']);
+    expect(readFileSync(join(cwd, 'platform.yaml'), 'utf8')).toBe(platformYaml);
+    expect(await run(memoryIo(cwd), 'review-digest', { owner: 'team-growth', git: true })).toBe(0);
   });
 
-  test('prompts in a terminal, and only for the values no flag gave', async () => {
+  test("shows npm's own error output, every line of it, and rolls back", async () => {
+    const cwd = sandbox(true);
+    const io = memoryIo(cwd);
+    const failure = run(io, 'review-digest', { owner: 'team-growth', install: true }).finally(
+      () => undefined,
+    );
+    const path = process.env.PATH;
+    process.env.PATH = `${fakeNpm([
+      'npm error code E404',
+      "npm error 404 Not Found - GET https://allinone-111111111111.d.codeartifact.ap-northeast-1.amazonaws.com/npm/npm/@aio%2fkit - Package '@aio/kit' not found",
+      'npm error 404',
+      "npm error 404  '@aio/kit@^0.1.1' is not in this registry.",
+    ])}:${path}`;
+    try {
+      await expect(failure).rejects.toThrow(
+        /^step 'npm install' failed \(exit 1\); nothing was left behind \(removed review-digest; platform.yaml is unchanged\); @aio\/\* comes from the registry in \.npmrc: .*--local/,
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(io.stderr).toEqual(
+      expect.arrayContaining([
+        '✖ npm install (exit 1); its output:',
+        '  npm error code E404',
+        "  npm error 404  '@aio/kit@^0.1.1' is not in this registry.",
+      ]),
+    );
+    expect(readdirSync(cwd)).toEqual(['platform.yaml']);
+    expect(readFileSync(join(cwd, 'platform.yaml'), 'utf8')).toBe(platformYaml);
+  });
+
+  test("--force lists the template's files it overwrites, keeps the others, and restores both on a failure", async () => {
     const cwd = sandbox();
-    const asked: string[] = [];
-    const replies: Record<string, string> = {
-      service: 'Review Digest',
-      try: 'review-digest',
-      database: 'postgres',
-    };
-    const ask = async (question: string, defaultValue?: string) => {
-      asked.push(question);
-      if (question.startsWith('service name'))
-        return asked.length === 1 ? replies.service! : (defaultValue ?? '');
-      if (question.startsWith('database')) return replies.database!;
-      return defaultValue ?? '';
-    };
+    mkdirSync(join(cwd, 'review', 'src'), { recursive: true });
+    writeFileSync(join(cwd, 'review', 'notes.txt'), 'mine');
+    writeFileSync(join(cwd, 'review', 'Dockerfile'), 'FROM scratch\n');
+    const path = process.env.PATH;
+    process.env.PATH = `${fakeNpm(['npm error code ERESOLVE'])}:${path}`;
+    const io = memoryIo(cwd);
+    try {
+      await expect(run(io, 'review', { owner: 'team-growth', force: true, install: true })).rejects.toThrow(
+        /restored review/,
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(io.stderr[0]).toBe('--force: overwriting 1 file(s) of the template: Dockerfile');
+    expect(readdirSync(join(cwd, 'review')).sort()).toEqual(['Dockerfile', 'notes.txt', 'src']);
+    expect(readFileSync(join(cwd, 'review', 'Dockerfile'), 'utf8')).toBe('FROM scratch\n');
+    expect(readdirSync(join(cwd, 'review', 'src'))).toEqual([]);
+
+    expect(await run(memoryIo(cwd), 'review', { owner: 'team-growth', force: true })).toBe(0);
+    expect(readFileSync(join(cwd, 'review', 'notes.txt'), 'utf8')).toBe('mine');
+    expect(readFileSync(join(cwd, 'review', 'Dockerfile'), 'utf8')).toContain('USER 1000:1000');
+  });
+
+  test('a bad flag value is a usage error before any question or write', async () => {
+    const cwd = sandbox();
+    const { prompter, asked } = scriptedPrompter([]);
     const io = { ...memoryIo(cwd), interactive: true };
-    expect(await run(io, undefined, { yes: false, owner: 'team-growth', cache: 'none' }, { ask })).toBe(0);
-    expect(asked.map((q) => q.split(' (')[0])).toEqual([
-      'service name',
-      'service name', // the bad name was refused, and its correction offered as the default
-      'database',
-      'gateway route paths, comma-separated',
-      'services it calls, comma-separated',
+    await expect(run(io, 'review', { owner: 'Team Growth!', yes: false }, { prompter })).rejects.toThrow(
+      new UsageError("--owner must be a team name such as 'team-commerce', got 'Team Growth!'"),
+    );
+    await expect(run(memoryIo(cwd), 'review', { owner: 'team-growth', route: ['api/x'] })).rejects.toThrow(
+      UsageError,
+    );
+    await expect(
+      run(memoryIo(cwd), 'review', { owner: 'team-growth', registry: 'ftp://nope' }),
+    ).rejects.toThrow(/^--registry must be an npm registry URL/);
+    expect(asked).toEqual([]);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  test('prompts in a terminal for the values no flag gave, checking each answer as it is given', async () => {
+    const cwd = sandbox(true);
+    const { prompter, asked, notes } = scriptedPrompter([
+      'Review Digest', // refused at once, with a suggestion
+      'review-digest',
+      'Team Growth!', // refused at once: the name is not lost
+      'team-growth',
+      'postgres', // select list
+      '/api/digests',
+      'reviews', // not a service of this platform
+      'review',
+      true, // the summary: create it
     ]);
+    const io = { ...memoryIo(cwd), interactive: true };
+    expect(await run(io, undefined, { yes: false, cache: 'none' }, { prompter })).toBe(0);
+    expect(asked.map((a) => [a.kind, a.message.split(' (')[0], a.refused ?? 'ok'])).toEqual([
+      [
+        'text',
+        'Service name',
+        expect.stringMatching(/^service name 'Review Digest' must be .*; try 'review-digest'$/),
+      ],
+      ['text', 'Service name', 'ok'],
+      ['text', 'Owning team', "must be a team name such as 'team-commerce'"],
+      ['text', 'Owning team', 'ok'],
+      ['select', 'Its own database', 'ok'],
+      ['text', 'Gateway path prefixes, comma-separated', 'ok'],
+      [
+        'text',
+        'Services it calls, comma-separated',
+        expect.stringMatching(/^'reviews' names no service of this platform; known services are .*review/),
+      ],
+      ['text', 'Services it calls, comma-separated', 'ok'],
+      ['confirm', 'Create it?', 'ok'],
+    ]);
+    // The summary came before the first write.
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.message).toMatch(/^service {3}review-digest \(owner team-growth\)$/m);
+    expect(notes[0]!.message).toMatch(/^platform {2}adds services\.review-digest to platform\.yaml, last$/m);
     const scaffold = JSON.parse(
       readFileSync(join(cwd, 'review-digest', '.aio', 'scaffold.json'), 'utf8'),
     ) as {
       answers: Record<string, unknown>;
     };
-    expect(scaffold.answers).toMatchObject({ name: 'review-digest', database: 'postgres', cache: 'none' });
+    expect(scaffold.answers).toMatchObject({
+      name: 'review-digest',
+      database: 'postgres',
+      cache: 'none',
+      routes: ['/api/digests'],
+      calls: ['review'],
+      registry: 'https://allinone-111111111111.d.codeartifact.ap-northeast-1.amazonaws.com/npm/npm/',
+    });
+  });
+
+  test('Ctrl-C at a prompt, or no at the summary, stops with nothing written', async () => {
+    const cases: (string | boolean | typeof CANCELLED)[][] = [
+      ['review-digest', CANCELLED],
+      ['review-digest', 'team-growth', 'none', 'none', '', '', false],
+    ];
+    for (const replies of cases) {
+      const cwd = sandbox(true);
+      const { prompter } = scriptedPrompter(replies);
+      const io = { ...memoryIo(cwd), interactive: true };
+      await expect(run(io, undefined, { yes: false }, { prompter })).rejects.toThrow(PromptCancelled);
+      expect(readdirSync(cwd)).toEqual(['platform.yaml']);
+      expect(readFileSync(join(cwd, 'platform.yaml'), 'utf8')).toBe(platformYaml);
+    }
+    const io = memoryIo(work);
+    expect(await reportError(new PromptCancelled(), io, false)).toBe(130);
+    expect(io.stderr).toEqual(['cancelled; nothing was written']);
   });
 });
+
+/** A folder with an `npm` that prints `lines` on stderr and exits 1, to put first on the PATH. */
+function fakeNpm(lines: readonly string[]): string {
+  const dir = sandbox();
+  const script = join(dir, 'npm');
+  writeFileSync(
+    script,
+    `#!/bin/sh\n${lines.map((l) => `echo ${JSON.stringify(l).replace(/\$/g, '\\$')} >&2`).join('\n')}\nexit 1\n`,
+  );
+  chmodSync(script, 0o755);
+  return dir;
+}

@@ -12,6 +12,7 @@ export const FULL_ANSWERS: ServiceAnswers = {
   platformRepo: 'allinone/platform',
   account: '111111111111',
   region: 'ap-northeast-2',
+  registry: 'https://allinone-111111111111.d.codeartifact.ap-northeast-1.amazonaws.com/npm/npm/',
 };
 
 /** The smallest service: no data stores, no routes, no peers, no platform. */
@@ -26,4 +27,5 @@ export const BARE_ANSWERS: ServiceAnswers = {
   platformRepo: 'allinone/platform',
   account: '000000000000',
   region: 'ap-northeast-2',
+  registry: 'https://allinone-000000000000.d.codeartifact.ap-northeast-2.amazonaws.com/npm/npm/',
 };

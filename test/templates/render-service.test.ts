@@ -39,10 +39,30 @@ describe('renderService', () => {
     expect([...full.keys()].filter((p) => isManaged(template, p))).toEqual([
       '.dockerignore',
       CI_WORKFLOW,
+      '.npmrc',
       'Dockerfile',
       'deploy/main.ts',
       'deploy/tsconfig.json',
     ]);
+  });
+
+  test('scopes @aio to the platform registry in .npmrc, with no token, and CI logs in at run time', () => {
+    const npmrc = full.get('.npmrc')!;
+    const settings = npmrc.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(settings).toEqual([`@aio:registry=${FULL_ANSWERS.registry}`]);
+    expect(npmrc).not.toMatch(/_authToken|_auth=|password/);
+    expect(npmrc).toContain(
+      '#   aws codeartifact login --tool npm --namespace aio --domain allinone --domain-owner 111111111111 --repository npm --region ap-northeast-1',
+    );
+    expect(full.get('.gitignore')).not.toContain('.npmrc');
+    const ci = full.get(CI_WORKFLOW)!;
+    expect(ci).toContain('role-to-assume: arn:aws:iam::111111111111:role/allinone-packages-read');
+    expect(ci.indexOf('registry login (@aio)')).toBeLessThan(ci.indexOf('run: npm ci'));
+    expect(ci).toContain('--secret id=npmrc,src="$HOME/.npmrc"');
+    // A registry that is not CodeArtifact gets the scope line, and no AWS login in CI.
+    const verdaccio = renderService({ ...BARE_ANSWERS, registry: 'http://localhost:4873/' }, template);
+    expect(verdaccio.get('.npmrc')).toContain('@aio:registry=http://localhost:4873/\n');
+    expect(verdaccio.get(CI_WORKFLOW)).not.toContain('codeartifact');
   });
 
   test('records the template version and the answers', () => {
