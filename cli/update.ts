@@ -21,15 +21,17 @@ export function registerUpdate(program: Command, io: CliIo, done: (code: number)
 }
 
 /**
- * Runs `aio update`: prints a unified diff of the managed files against a fresh render from
- * `.aio/scaffold.json`, writes only with `--write`, and with `--check` exits 1 on drift.
+ * Runs `aio update`: checks the answers in `.aio/scaffold.json` with the rules of `aio new`
+ * (exit 1, each bad answer with its line and field), prints a unified diff of the managed files
+ * against a fresh render, writes only with `--write` (removing managed files the template no
+ * longer has, per `.aio/files.json`), and with `--check` exits 1 on drift.
  */
 export async function updateCommand(
   io: CliIo,
   flags: UpdateFlags,
   deps: { readonly template?: ServiceTemplate; readonly tool?: string } = {},
 ): Promise<number> {
-  const { resolve } = await import('node:path');
+  const { join, relative, resolve } = await import('node:path');
   const { UsageError } = await import('../model/validation-error.js');
   const { loadServiceTemplate } = await import('../templates/render-service.js');
   const { applyUpdate, formatPlanDiff, planUpdate } = await import('../templates/update-service.js');
@@ -40,7 +42,9 @@ export async function updateCommand(
   const tool = deps.tool ?? 'aio';
   const repo = resolve(io.cwd, flags.dir);
   const template = deps.template ?? loadServiceTemplate();
-  const plan = planUpdate(repo, template);
+  const { SCAFFOLD_FILE } = await import('../templates/render-service.js');
+  const record = relative(io.cwd, join(repo, SCAFFOLD_FILE)) || SCAFFOLD_FILE;
+  const plan = planUpdate(repo, template, record);
   const versions =
     plan.fromVersion === plan.toVersion
       ? `template ${plan.toVersion}`

@@ -11,6 +11,12 @@ import { registryLoginCommand } from '../pipelines/registry-login.js';
 /** The repo-relative path of the file that records how a repo was generated. */
 export const SCAFFOLD_FILE = '.aio/scaffold.json';
 
+/**
+ * The repo-relative path of the manifest of managed files, as projen's `.projen/files.json`: the
+ * managed files the last render wrote, so `aio update` removes the ones a newer template dropped.
+ */
+export const MANIFEST_FILE = '.aio/files.json';
+
 /** The generated repo's workflow, rendered from `pipelines/` rather than from a template file. */
 export const CI_WORKFLOW = '.github/workflows/ci.yml';
 
@@ -108,6 +114,12 @@ export function renderService(
     answers: canonicalAnswers(answers),
   };
   files.set(SCAFFOLD_FILE, JSON.stringify(record, null, 2) + '\n');
+  const managed = [...files.keys()].filter((p) => isManaged(template, p)).sort();
+  files.set(
+    MANIFEST_FILE,
+    JSON.stringify({ '//': 'aio: managed files of the last render; aio update reads it', files: managed }, null, 2) +
+      '\n',
+  );
   const out = new Map<string, string>();
   for (const path of [...files.keys()].sort()) {
     const text = files.get(path)!;

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -10,47 +9,53 @@ import { checkPolicies, validateSchemas } from '../../charts/validation/index.js
 import type { KubeObject } from '../../charts/apply-order.js';
 import { memoryIo } from '../../cli/cli-io.js';
 import { newServiceCommand, type NewServiceFlags } from '../../cli/new-service.js';
+import { packLocalPackages, type PackedPackage } from '../../templates/local-packages.js';
 
-// The one slow test of the scaffolder: a real npm install of the generated repo (10 to 20 s on 2
-// cores with a warm npm cache). Everything else is tested in memory.
-const root = fileURLToPath(new URL('../../', import.meta.url));
+// The one slow test of the scaffolder: `aio new service --local`, with its real npm install of the
+// generated repo (10 to 20 s on 2 cores with a warm npm cache). Everything else is in memory.
 const work = mkdtempSync(join(tmpdir(), 'aio-e2e-')); // outside this repo: no workspace, no hoisting
 // Delete the two installs in the background rather than hold up the suite.
 afterAll(() => spawn('rm', ['-rf', work], { detached: true, stdio: 'ignore' }).unref());
 
-/** `npm pack` of a package folder into `work`; returns the tarball path. */
-async function pack(dir: string): Promise<string> {
-  const { stdout } = await execa('npm', ['pack', '--json', '--pack-destination', work], { cwd: dir });
-  const [info] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string }[];
-  return join(work, info!.filename);
-}
+/** Runs a command for `packLocalPackages`, as `aio new service --local` does. */
+const run = async (cmd: string, args: string[], cwd: string) => {
+  const r = await execa(cmd, args, { cwd, all: true, reject: false });
+  return { code: r.exitCode ?? 1, output: r.all ?? '' };
+};
 
-/** Generates a service with `flags`, points it at the packed packages, and runs its own install, test, build and synth. */
+/**
+ * Generates a service with `aio new service --local` (the platform checkout's packages, packed,
+ * installed by aio itself), then runs the repo's own test, build and synth.
+ *
+ * @param packed packages packed already; without it, aio packs them itself
+ */
 async function generateAndCheck(
   name: string,
   flags: Pick<NewServiceFlags, 'database' | 'cache' | 'route' | 'calls'>,
-  tarballs: { serviceChart: string; kit: string },
+  packed?: readonly PackedPackage[],
 ): Promise<string> {
   const io = memoryIo(work);
-  expect(
-    await newServiceCommand(io, name, {
-      owner: 'team-growth',
-      install: false,
-      git: false,
-      yes: true,
-      ...flags,
-    }),
-  ).toBe(0);
+  const code = await newServiceCommand(
+    io,
+    name,
+    { owner: 'team-growth', install: true, git: true, yes: true, local: true, ...flags },
+    { packed },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n${io.stderr.join('\n')}`);
+  });
+  expect(code).toBe(0);
   const repo = join(work, name);
 
-  // Stand-in for the private registry: the same package names, resolved to the tarballs.
-  const pkgFile = join(repo, 'package.json');
-  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as Record<string, Record<string, string>>;
-  expect(pkg.dependencies!['@aio/kit']).toMatch(/^\^\d+\.\d+\.\d+$/);
-  pkg.dependencies!['@aio/kit'] = `file:${tarballs.kit}`;
-  expect(pkg.devDependencies!['@aio/service-chart']).toMatch(/^\^\d+\.\d+\.\d+$/);
-  pkg.devDependencies!['@aio/service-chart'] = `file:${tarballs.serviceChart}`;
-  writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
+  // The repo installs the tarballs it carries, and still names the registry for @aio in .npmrc.
+  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as Record<
+    string,
+    Record<string, string>
+  >;
+  expect(pkg.dependencies!['@aio/kit']).toMatch(/^file:\.aio\/packages\/aio-kit-\d+\.\d+\.\d+\.tgz$/);
+  expect(pkg.devDependencies!['@aio/service-chart']).toMatch(/^file:\.aio\/packages\/aio-service-chart-/);
+  expect(readFileSync(join(repo, '.npmrc'), 'utf8')).toMatch(
+    /^@aio:registry=https:\/\/allinone-000000000000\.d\.codeartifact\./m,
+  );
 
   const sh = (cmd: string, args: string[]) =>
     execa(cmd, args, {
@@ -73,7 +78,6 @@ async function generateAndCheck(
     return r.all ?? '';
   };
 
-  await expectOk('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline']);
   // A light repo: none of the platform's AWS side is installed (issue 20 item 2).
   const installed = (await sh('npm', ['ls', '--all', '--parseable'])).stdout;
   expect(
@@ -105,21 +109,18 @@ async function manifestObjects(repo: string, name: string): Promise<KubeObject[]
 }
 
 describe('aio new service, end to end', () => {
-  let tarballs: { serviceChart: string; kit: string };
+  let packed: PackedPackage[];
   beforeAll(async () => {
-    // Packs what the root's `npm run build` (its `prepare`) built: packages/service-chart/lib and
-    // services/kit/dist.
-    tarballs = {
-      serviceChart: await pack(join(root, 'packages', 'service-chart')),
-      kit: await pack(join(root, 'services', 'kit')),
-    };
-  }, 120_000);
+    // Packs what the root's `npm run build` built: packages/service-chart/lib and services/kit/dist.
+    packed = await packLocalPackages(['@aio/kit', '@aio/service-chart'], work, run);
+    expect(packed.map((p) => p.name).sort()).toEqual(['@aio/kit', '@aio/service-chart']);
+  }, 300_000);
 
   test('generates a repo whose own install, test, build and synth pass against the packed @aio packages', async () => {
     const repo = await generateAndCheck(
       'review-digest',
       { database: 'postgres', cache: 'redis', route: ['/api/review-digests'], calls: ['review'] },
-      tarballs,
+      packed,
     );
     const objects = await manifestObjects(repo, 'review-digest');
     const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as {
@@ -132,12 +133,13 @@ describe('aio new service, end to end', () => {
     );
   }, 600_000);
 
-  test('the variant without a database or cache passes the same checks, with no DATABASE_URL anywhere', async () => {
-    const repo = await generateAndCheck(
-      'price-quote',
-      { database: 'none', cache: 'none', route: [], calls: [] },
-      tarballs,
-    );
+  test('the variant without a database or cache passes the same checks, with no DATABASE_URL anywhere (aio packs for itself)', async () => {
+    const repo = await generateAndCheck('price-quote', {
+      database: 'none',
+      cache: 'none',
+      route: [],
+      calls: [],
+    });
     const objects = await manifestObjects(repo, 'price-quote');
     expect(JSON.stringify(objects)).not.toContain('DATABASE_URL');
   }, 600_000);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { memoryIo } from '../../cli/cli-io.js';
 import { updateCommand } from '../../cli/update.js';
-import { UsageError } from '../../model/validation-error.js';
+import { UsageError, ValidationErrors } from '../../model/validation-error.js';
+import { runCli } from '../../cli/program.js';
 import { writeFileMap } from '../../templates/file-map.js';
 import {
   defaultTemplateDir,
@@ -63,7 +64,7 @@ describe('aio update', () => {
     const drift = await update({ check: true }, v2);
     expect(drift.code).toBe(1);
     expect(drift.err).toBe(
-      '5 managed files drifted from the service template 1.0.0 → 1.1.0; run aio update --write and commit the result',
+      '7 managed files drifted from the service template 1.0.0 → 1.1.0; run aio update --write and commit the result',
     );
     expect(drift.out).toContain('--- a/Dockerfile\n+++ b/Dockerfile\n');
     expect(drift.out).toContain(
@@ -73,8 +74,10 @@ describe('aio update', () => {
     expect(drift.out).toContain('--- a/.dockerignore\n+++ /dev/null\n');
     expect(drift.out).toContain('-  "templateVersion": "1.0.0",\n+  "templateVersion": "1.1.0",');
     expect(drift.out.match(/^--- .*$/gm)).toEqual([
+      '--- a/.aio/files.json',
       '--- a/.aio/scaffold.json',
       '--- a/.dockerignore',
+      '--- a/.npmrc',
       '--- a/Dockerfile',
       '--- a/deploy/main.ts',
       '--- a/deploy/tsconfig.json',
@@ -86,7 +89,7 @@ describe('aio update', () => {
 
     expect(await update({ write: true }, v2)).toMatchObject({
       code: 0,
-      err: expect.stringContaining('updated 5 managed files'),
+      err: expect.stringContaining('updated 7 managed files'),
     });
     expect(read(repo, 'Dockerfile')).toContain('STOPSIGNAL SIGTERM');
     expect(existsSync(join(repo, '.dockerignore'))).toBe(false);
@@ -124,5 +127,67 @@ describe('aio update', () => {
 
   test('rejects --write with --check', async () => {
     await expect(update({ write: true, check: true }, v2)).rejects.toThrow(UsageError);
+  });
+
+  test('refuses answers that aio new would refuse, each with the file, line and field, and writes nothing', async () => {
+    const file = join(repo, '.aio', 'scaffold.json');
+    const good = read(repo, '.aio/scaffold.json');
+    const record = JSON.parse(good) as { answers: Record<string, unknown> };
+    writeFileSync(
+      file,
+      JSON.stringify(
+        { ...record, answers: { ...record.answers, account: '12345', owner: 'Team Growth' } },
+        null,
+        2,
+      ),
+    );
+    const ciBefore = read(repo, '.github/workflows/ci.yml');
+    try {
+      const failure = update({ write: true }, v2);
+      await expect(failure).rejects.toThrow(ValidationErrors);
+      const errors = await failure.catch((e: ValidationErrors) => e.errors.map((x) => x.message));
+      expect(errors).toEqual([
+        "review-digest/.aio/scaffold.json:6:14: answers.owner: must be a team name such as 'team-commerce', got 'Team Growth'; fix it in review-digest/.aio/scaffold.json and run aio update again",
+        "review-digest/.aio/scaffold.json:17:16: answers.account: must be a 12-digit AWS account id, quoted, got '12345'; fix it in review-digest/.aio/scaffold.json and run aio update again",
+      ]);
+      // A number where a string belongs is refused, never coerced.
+      writeFileSync(
+        file,
+        JSON.stringify({ ...record, answers: { ...record.answers, account: 111111111111 } }, null, 2),
+      );
+      await expect(update({ check: true }, v2)).rejects.toThrow(
+        /answers\.account: must be a string, got 111111111111; fix it in/,
+      );
+      // Through the CLI: exit 1, one line per problem.
+      const io = memoryIo(work);
+      expect(await runCli(['node', 'aio', 'update', '--dir', 'review-digest'], io)).toBe(1);
+      expect(io.stderr.at(-1)).toBe('1 problem found');
+    } finally {
+      writeFileSync(file, good);
+    }
+    expect(read(repo, '.github/workflows/ci.yml')).toBe(ciBefore);
+  });
+
+  test('removes the files the manifest lists that a newer template no longer renders, and only those', async () => {
+    // v3 drops deploy/tsconfig.json and stops managing deploy/ by pattern: only the manifest knows it.
+    const v3 = templateAt('1.2.0', (dir) => {
+      rmSync(join(dir, 'deploy', 'tsconfig.json'));
+      const metaFile = join(dir, 'template.json');
+      const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as { managed: string[] };
+      meta.managed = meta.managed.map((m) => (m === 'deploy/**' ? 'deploy/main.ts' : m));
+      writeFileSync(metaFile, JSON.stringify(meta, null, 2));
+    });
+    writeFileSync(join(repo, 'deploy', 'notes.md'), 'mine\n');
+    expect(JSON.parse(read(repo, '.aio/files.json'))).toMatchObject({
+      files: expect.arrayContaining(['deploy/tsconfig.json']),
+    });
+    const plan = await update({ write: true }, v3);
+    expect(plan.out).toContain('--- a/deploy/tsconfig.json\n+++ /dev/null\n');
+    expect(existsSync(join(repo, 'deploy', 'tsconfig.json'))).toBe(false);
+    expect(read(repo, 'deploy/notes.md')).toBe('mine\n');
+    expect(JSON.parse(read(repo, '.aio/files.json'))).toMatchObject({
+      files: expect.not.arrayContaining(['deploy/tsconfig.json']),
+    });
+    expect((await update({ check: true }, v3)).code).toBe(0);
   });
 });
