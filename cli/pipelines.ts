@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliIo } from './cli-io.js';
 import { PLATFORM_FILE_FLAG, platformPath, readPlatform } from './platform-file.js';
-import { UsageError } from '../model/validation-error.js';
+import { UsageError, ValidationError } from '../model/validation-error.js';
 
 /** Options of `aio pipelines`. */
 export interface PipelinesCommandOptions {
@@ -83,8 +83,9 @@ export async function pipelinesSummaryCommand(io: CliIo, opts: PipelinesSummaryO
     try {
       return JSON.parse(readFileSync(abs, 'utf8')) as Parameters<typeof routeShifts>[0];
     } catch (err) {
-      throw new UsageError(
-        `cannot read routes from ${file} (${(err as Error).message}); pass aio routes --json output`,
+      throw new ValidationError(
+        `cannot read routes (${(err as Error).message}); pass the output of aio routes --json`,
+        { file },
       );
     }
   };

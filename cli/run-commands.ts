@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import type { CliIo } from './cli-io.js';
+import { annotation, inGitHubActions, type CliIo } from './cli-io.js';
 
 /** Registers one command. Heavy modules are imported inside the action, never at the top. */
 export type RegisterCommand = (program: Command, io: CliIo, done: (code: number) => void) => void;
@@ -18,8 +18,9 @@ export interface CommandLine {
 
 /**
  * Runs `tool` with `argv` (as `process.argv`) and returns the exit code: 0 ok, 1 invalid input or
- * a failed gate, 2 usage error. The one top-level catch of every command: one line per error, the
- * stack trace only with `--verbose`.
+ * a failed gate, 2 usage error (a bad flag, a bad option value, an unknown choice), 130 cancelled.
+ * The one top-level catch of every command ({@link reportError}): one line per error, the stack
+ * trace only with `--verbose`, JSON with `--json`, annotations in GitHub Actions.
  *
  * Kept apart from `program.ts` so that a tool with a few commands (the light `@aio/service-chart`
  * package's `aio-service`) can be bundled without the modules of every `aio` command.
@@ -42,47 +43,71 @@ export async function runCommands(argv: readonly string[], io: CliIo, tool: Comm
   );
 
   const verbose = argv.includes('--verbose');
+  const json = argv.includes('--json');
   try {
     await program.parseAsync(argv as string[]);
     return code;
   } catch (err) {
-    return await reportError(err, io, verbose);
+    return await reportError(err, io, verbose, json);
   }
 }
 
-export async function reportError(err: unknown, io: CliIo, verbose: boolean): Promise<number> {
-  if (err instanceof CommanderError) {
-    if (
-      err.code === 'commander.helpDisplayed' ||
-      err.code === 'commander.version' ||
-      err.code === 'commander.help'
-    ) {
-      return 0;
-    }
-    return 2; // commander already printed the usage problem
-  }
+/** One problem as `--json` prints it. */
+export interface JsonProblem {
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly col?: number;
+  readonly path?: string;
+}
+
+/**
+ * The one place errors become output and exit codes: one line per problem on stderr (no stack
+ * trace unless `--verbose`); with `--json`, also `{ ok: false, exitCode, errors }` on stdout; in
+ * GitHub Actions, also an `::error` annotation per problem, at its file, line and column.
+ *
+ * @returns 1 for bad input files, 2 for usage errors, 130 for a cancelled prompt
+ */
+export async function reportError(err: unknown, io: CliIo, verbose: boolean, json = false): Promise<number> {
   const { ValidationErrors, ValidationError, UsageError } = await import('../model/validation-error.js');
-  if (err instanceof Error && err.name === 'PromptCancelled') {
+  let exitCode: number;
+  let problems: JsonProblem[];
+  if (err instanceof CommanderError) {
+    if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) return 0;
+    // commander already printed the usage problem on stderr.
+    exitCode = 2;
+    problems = [{ message: err.message.replace(/^error: /, '') }];
+  } else if (err instanceof Error && err.name === 'PromptCancelled') {
     io.err(err.message); // Ctrl-C at a prompt or during the steps: quiet, like a shell
     return 130;
-  }
-  if (err instanceof ValidationErrors) {
-    for (const e of err.errors) io.err(e.message);
-    io.err(`${err.errors.length} problem${err.errors.length === 1 ? '' : 's'} found`);
+  } else if (err instanceof ValidationErrors || err instanceof ValidationError) {
+    const errors = err instanceof ValidationErrors ? err.errors : [err];
+    for (const e of errors) io.err(e.message);
+    if (err instanceof ValidationErrors) {
+      io.err(`${errors.length} problem${errors.length === 1 ? '' : 's'} found`);
+    }
     if (verbose) io.err(err.stack ?? '');
-    return 1;
-  }
-  if (err instanceof UsageError) {
+    exitCode = 1;
+    problems = errors.map((e) => ({
+      message: e.message,
+      ...e.location,
+    }));
+  } else if (err instanceof UsageError) {
     io.err(`error: ${err.message}`);
-    return 2;
+    exitCode = 2;
+    problems = [{ message: err.message }];
+  } else {
+    const message = err instanceof Error ? err.message : String(err);
+    io.err(`error: ${message}`);
+    io.err(verbose ? ((err as Error).stack ?? '') : 'run again with --verbose for the stack trace');
+    exitCode = 1;
+    problems = [{ message }];
   }
-  if (err instanceof ValidationError) {
-    io.err(err.message);
-    if (verbose) io.err(err.stack ?? '');
-    return 1;
+  if (inGitHubActions(io)) {
+    for (const p of problems) {
+      io.err(annotation('error', p.message, { file: p.file, line: p.line, col: p.col, title: 'aio' }));
+    }
   }
-  const message = err instanceof Error ? err.message : String(err);
-  io.err(`error: ${message}`);
-  io.err(verbose ? ((err as Error).stack ?? '') : 'run again with --verbose for the stack trace');
-  return 1;
+  if (json) io.out(JSON.stringify({ ok: false, exitCode, errors: problems }, null, 2));
+  return exitCode;
 }

@@ -8,12 +8,34 @@ export function registerValidate(program: Command, io: CliIo, done: (code: numbe
     .command('validate')
     .description('check platform.yaml and list every problem with its line and column')
     .option(...PLATFORM_FILE_FLAG)
-    .action(async (opts: { file: string }) => done(await validateCommand(io, opts)));
+    .option('--json', 'print the result as JSON on stdout, errors included')
+    .action(async (opts: { file: string; json?: boolean }) => done(await validateCommand(io, opts)));
 }
 
-export async function validateCommand(io: CliIo, opts: { file: string }): Promise<number> {
+/**
+ * Runs `aio validate`. A problem throws (every one of them at once, each with its position); the
+ * CLI's one error handler prints them, as JSON too with `--json`, and exits 1.
+ */
+export async function validateCommand(io: CliIo, opts: { file: string; json?: boolean }): Promise<number> {
   const model = await readPlatform(io, opts.file);
   const routed = model.routedServices.length;
+  if (opts.json) {
+    io.out(
+      JSON.stringify(
+        {
+          ok: true,
+          file: model.file,
+          services: model.services.length,
+          environments: model.environments.length,
+          routed,
+          allowedCalls: model.callGraph().length,
+        },
+        null,
+        2,
+      ),
+    );
+    return 0;
+  }
   io.out(
     `${model.file}: ok (${model.services.length} services, ${model.environments.length} environments, ` +
       `${routed} routed, ${model.callGraph().length} allowed calls)`,

@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 async function aio(cwd: string, ...args: string[]) {
   const { runCli } = (await import(join(ROOT, 'lib/cli/program.js'))) as typeof Program;
-  const io = memoryIo(cwd);
+  const io = memoryIo(cwd, { GITHUB_ACTIONS: 'true' });
   const code = await runCli(['node', 'aio', ...args], io);
   return { code, stdout: io.stdout.join('\n'), stderr: io.stderr.join('\n') };
 }
@@ -78,6 +78,17 @@ describe('aio synth --check', () => {
       'extra: dist/dev/k8s/zz-stale.yaml',
     ]);
     expect(check.stderr).toContain('dist/ is out of date; run aio synth --env dev and commit dist/');
+    // The diff of what changed, and a verdict that never says "passed" after a failed check.
+    expect(check.stdout).toContain(`--- a/dist/dev/${changed}\n+++ b/dist/dev/${changed}\n`);
+    expect(check.stdout).toMatch(/^-# hand edit$/m);
+    expect(check.stdout).toContain(`--- /dev/null\n+++ b/dist/dev/${removed}\n`);
+    expect(check.stdout).toContain('--- a/dist/dev/k8s/zz-stale.yaml\n+++ /dev/null\n');
+    expect(check.stdout).not.toContain('gates: passed');
+    expect(check.stdout.split('\n').at(-1)).toBe('gates: failed, dist/ out of date (3 files)');
+    // In GitHub Actions, each file is also an annotation on it.
+    expect(check.stderr).toContain(
+      '::error file=dist/dev/k8s/zz-stale.yaml,title=aio synth --check::extra: differs from a fresh synth; run aio synth and commit dist/',
+    );
     // --check never writes the committed output.
     expect(listFiles(dist)).toContain('k8s/zz-stale.yaml');
   }, 240_000);
