@@ -121,7 +121,7 @@ describe('aio new service', () => {
     expect(await run(io, 'review-digest', flags)).toBe(0);
     // platform.yaml is written last, once the repo and its first commit exist.
     expect(io.stderr).toEqual([
-      '✔ wrote 22 files to review-digest (service template 1.3.0)',
+      '✔ wrote 23 files to review-digest (service template 1.3.0)',
       '… git init',
       '✔ git init',
       '… git add',
@@ -137,7 +137,7 @@ describe('aio new service', () => {
     // The platform's name, repo and first environment fill in what the flags did not say.
     expect(scaffold.answers).toMatchObject({ platformRepo: 'allinone/platform', account: '111111111111' });
     const tracked = execFileSync('git', ['ls-files'], { cwd: repo, encoding: 'utf8' }).trim().split('\n');
-    expect(tracked).toHaveLength(22);
+    expect(tracked).toHaveLength(23);
     expect(execFileSync('git', ['status', '--porcelain'], { cwd: repo, encoding: 'utf8' })).toBe('');
     const platform = readFileSync(join(cwd, 'platform.yaml'), 'utf8');
     expect(platform.startsWith(platformYaml)).toBe(true);
