@@ -117,8 +117,11 @@ export function renderService(
   const managed = [...files.keys()].filter((p) => isManaged(template, p)).sort();
   files.set(
     MANIFEST_FILE,
-    JSON.stringify({ '//': 'aio: managed files of the last render; aio update reads it', files: managed }, null, 2) +
-      '\n',
+    JSON.stringify(
+      { '//': 'aio: managed files of the last render; aio update reads it', files: managed },
+      null,
+      2,
+    ) + '\n',
   );
   const out = new Map<string, string>();
   for (const path of [...files.keys()].sort()) {
