@@ -25,7 +25,7 @@ const LIST_PACKAGES = [
 ].join('\n');
 
 /**
- * `release.yml`: on a `v*` tag, publishes the platform's packages (`@aio/platform`, `@aio/kit`) to
+ * `release.yml`: on a `v*` tag, publishes the platform's packages (`@aio/platform`, `@aio/kit`, `@aio/service-chart`) to
  * the platform's CodeArtifact registry with npm provenance.
  *
  * - The job runs in the GitHub environment `release` (restrict it to `v*` tags, and add required
