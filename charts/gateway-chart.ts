@@ -166,7 +166,7 @@ export class GatewayChart extends Chart {
       spec: {
         selector: kongSelector,
         action: 'ALLOW',
-        rules: [{ to: [{ operation: { ports: proxyPorts } }] }],
+        rules: [{ to: [{ operation: { ports: [...proxyPorts] } }] }],
       },
     });
 

@@ -5,3 +5,4 @@ export * from './istio-telemetry.js';
 export * from './gateway-api.js';
 export * from './external-secrets.js';
 export * from './kong-plugin.js';
+export type { IKongPlugin } from './generated/kong-plugin.js';

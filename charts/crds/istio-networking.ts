@@ -1,83 +1,40 @@
+import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
+import type { IServiceEntry } from '@kubernetes-models/istio/networking.istio.io/v1/ServiceEntry';
+import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
 import type { Construct } from 'constructs';
-import { CustomObject, type CustomObjectProps } from './custom-object.js';
-
-/** Traffic policy of a `DestinationRule`: mTLS, connection pool and outlier detection. */
-export interface TrafficPolicy {
-  readonly tls?: { readonly mode: 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL' };
-  readonly connectionPool?: {
-    readonly tcp?: { readonly maxConnections?: number; readonly connectTimeout?: string };
-    readonly http?: { readonly http1MaxPendingRequests?: number; readonly maxRequestsPerConnection?: number };
-  };
-  readonly outlierDetection?: {
-    readonly consecutive5xxErrors?: number;
-    readonly interval?: string;
-    readonly baseEjectionTime?: string;
-    readonly maxEjectionPercent?: number;
-  };
-}
-
-/** Spec of an Istio `DestinationRule`. */
-export interface DestinationRuleSpec {
-  readonly host: string;
-  readonly trafficPolicy?: TrafficPolicy;
-}
+import { CustomObject, type CustomObjectProps, type GroupVersionKind } from './custom-object.js';
 
 /**
  * Istio `DestinationRule` (networking.istio.io/v1): how clients talk to a host.
  *
  * @see https://istio.io/latest/docs/reference/config/networking/destination-rule/
  */
-export class DestinationRule extends CustomObject<DestinationRuleSpec> {
-  public static readonly GVK = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule' } as const;
+export class DestinationRule extends CustomObject<IDestinationRule> {
+  public static readonly GVK: GroupVersionKind<IDestinationRule> = {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+  };
 
-  constructor(scope: Construct, id: string, props: CustomObjectProps<DestinationRuleSpec>) {
+  constructor(scope: Construct, id: string, props: CustomObjectProps<IDestinationRule>) {
     super(scope, id, DestinationRule.GVK, props);
   }
 }
 
-/** One HTTP route of a `VirtualService`. */
-export interface HttpRouteRule {
-  readonly route: readonly {
-    readonly destination: { readonly host: string; readonly port?: { readonly number: number } };
-    readonly weight?: number;
-  }[];
-  readonly timeout?: string;
-  readonly retries?: {
-    readonly attempts: number;
-    readonly perTryTimeout?: string;
-    readonly retryOn?: string;
-  };
-}
-
-/** Spec of an Istio `VirtualService`. */
-export interface VirtualServiceSpec {
-  readonly hosts: readonly string[];
-  readonly http: readonly HttpRouteRule[];
-}
-
 /**
- * Istio `VirtualService` (networking.istio.io/v1): timeouts and retries for a host.
+ * Istio `VirtualService` (networking.istio.io/v1): timeouts, retries, mirroring and fault
+ * injection for a host.
  *
  * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/
  */
-export class VirtualService extends CustomObject<VirtualServiceSpec> {
-  public static readonly GVK = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService' } as const;
+export class VirtualService extends CustomObject<IVirtualService> {
+  public static readonly GVK: GroupVersionKind<IVirtualService> = {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+  };
 
-  constructor(scope: Construct, id: string, props: CustomObjectProps<VirtualServiceSpec>) {
+  constructor(scope: Construct, id: string, props: CustomObjectProps<IVirtualService>) {
     super(scope, id, VirtualService.GVK, props);
   }
-}
-
-/** Spec of an Istio `ServiceEntry`. */
-export interface ServiceEntrySpec {
-  readonly hosts: readonly string[];
-  readonly ports: readonly {
-    readonly number: number;
-    readonly name: string;
-    readonly protocol: 'HTTP' | 'HTTPS' | 'TCP' | 'TLS';
-  }[];
-  readonly location: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
-  readonly resolution: 'DNS' | 'STATIC' | 'NONE';
 }
 
 /**
@@ -86,10 +43,13 @@ export interface ServiceEntrySpec {
  *
  * @see https://istio.io/latest/docs/reference/config/networking/service-entry/
  */
-export class ServiceEntry extends CustomObject<ServiceEntrySpec> {
-  public static readonly GVK = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry' } as const;
+export class ServiceEntry extends CustomObject<IServiceEntry> {
+  public static readonly GVK: GroupVersionKind<IServiceEntry> = {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+  };
 
-  constructor(scope: Construct, id: string, props: CustomObjectProps<ServiceEntrySpec>) {
+  constructor(scope: Construct, id: string, props: CustomObjectProps<IServiceEntry>) {
     super(scope, id, ServiceEntry.GVK, props);
   }
 }

@@ -1,75 +1,58 @@
+import type { IAuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
+import type { IPeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication';
+import type { IRequestAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication';
 import type { Construct } from 'constructs';
-import { CustomObject, type CustomObjectProps } from './custom-object.js';
-
-/** Workload selector shared by Istio policies. */
-export interface WorkloadSelector {
-  readonly matchLabels: Readonly<Record<string, string>>;
-}
-
-/** Spec of an Istio `PeerAuthentication`. */
-export interface PeerAuthenticationSpec {
-  /** @default - every workload in the namespace (mesh-wide in the root namespace) */
-  readonly selector?: WorkloadSelector;
-  readonly mtls: { readonly mode: MtlsMode };
-  /** Per-port overrides; needs a `selector`. @default - none */
-  readonly portLevelMtls?: Readonly<Record<string, { readonly mode: MtlsMode }>>;
-}
-
-/** How a sidecar treats plaintext. */
-export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+import { CustomObject, type CustomObjectProps, type GroupVersionKind } from './custom-object.js';
 
 /**
  * Istio `PeerAuthentication` (security.istio.io/v1): which mTLS mode sidecars accept.
  *
  * @see https://istio.io/latest/docs/reference/config/security/peer_authentication/
  */
-export class PeerAuthentication extends CustomObject<PeerAuthenticationSpec> {
-  public static readonly GVK = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication' } as const;
+export class PeerAuthentication extends CustomObject<IPeerAuthentication> {
+  public static readonly GVK: GroupVersionKind<IPeerAuthentication> = {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'PeerAuthentication',
+  };
 
-  constructor(scope: Construct, id: string, props: CustomObjectProps<PeerAuthenticationSpec>) {
+  constructor(scope: Construct, id: string, props: CustomObjectProps<IPeerAuthentication>) {
     super(scope, id, PeerAuthentication.GVK, props);
   }
 }
 
-/** One source of an authorization rule. */
-export interface AuthorizationSource {
-  /** SPIFFE-style principals: `cluster.local/ns/<ns>/sa/<sa>`. */
-  readonly principals?: readonly string[];
-  readonly namespaces?: readonly string[];
-}
-
-/** One rule of an `AuthorizationPolicy`. */
-export interface AuthorizationRule {
-  readonly from?: readonly { readonly source: AuthorizationSource }[];
-  readonly to?: readonly {
-    readonly operation: { readonly ports?: readonly string[]; readonly paths?: readonly string[] };
-  }[];
-}
-
-/** Spec of an Istio `AuthorizationPolicy`. An empty spec allows nothing (default deny). */
-export interface AuthorizationPolicySpec {
-  /** @default - every workload in the namespace */
-  readonly selector?: WorkloadSelector;
-  /** @default 'ALLOW' */
-  readonly action?: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
-  /** @default - no rules: with action ALLOW, nothing is allowed */
-  readonly rules?: readonly AuthorizationRule[];
-}
-
 /**
- * Istio `AuthorizationPolicy` (security.istio.io/v1).
+ * Istio `AuthorizationPolicy` (security.istio.io/v1). An empty spec allows nothing (default deny).
  *
  * @see https://istio.io/latest/docs/reference/config/security/authorization-policy/
  */
-export class AuthorizationPolicy extends CustomObject<AuthorizationPolicySpec> {
-  public static readonly GVK = { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy' } as const;
+export class AuthorizationPolicy extends CustomObject<IAuthorizationPolicy> {
+  public static readonly GVK: GroupVersionKind<IAuthorizationPolicy> = {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+  };
 
   /** The SPIFFE principal of a service account: `cluster.local/ns/<ns>/sa/<sa>`. */
   public static principal(namespace: string, serviceAccount: string): string {
     return `cluster.local/ns/${namespace}/sa/${serviceAccount}`;
   }
 
-  constructor(scope: Construct, id: string, props: CustomObjectProps<AuthorizationPolicySpec>) {
+  constructor(scope: Construct, id: string, props: CustomObjectProps<IAuthorizationPolicy>) {
     super(scope, id, AuthorizationPolicy.GVK, props);
+  }
+}
+
+/**
+ * Istio `RequestAuthentication` (security.istio.io/v1): which JWT issuers a workload accepts.
+ *
+ * @see https://istio.io/latest/docs/reference/config/security/request_authentication/
+ */
+export class RequestAuthentication extends CustomObject<IRequestAuthentication> {
+  public static readonly GVK: GroupVersionKind<IRequestAuthentication> = {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'RequestAuthentication',
+  };
+
+  constructor(scope: Construct, id: string, props: CustomObjectProps<IRequestAuthentication>) {
+    super(scope, id, RequestAuthentication.GVK, props);
   }
 }
