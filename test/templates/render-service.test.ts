@@ -1,3 +1,4 @@
+import { lintDockerfile } from '@aio/kit/testing';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, test } from 'vitest';
@@ -102,6 +103,7 @@ describe('renderService', () => {
     expect(dockerfile.match(/^FROM /gm)).toHaveLength(3);
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     expect(dockerfile).not.toMatch(/latest/);
+    expect(lintDockerfile(dockerfile)).toEqual([]);
   });
 
   test('depends on the platform packages at ranges that accept the versions in this repo', () => {

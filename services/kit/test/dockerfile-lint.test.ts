@@ -1,13 +1,53 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { lintDockerfile } from '../src/testing/index.js';
 
-const read = (service: string): string =>
-  readFileSync(new URL(`../../${service}/Dockerfile`, import.meta.url), 'utf8');
+const servicesDir = new URL('../../', import.meta.url);
+const dockerfile = readFileSync(new URL('Dockerfile', servicesDir), 'utf8');
+/** Every service the Dockerfile builds: each folder of services/ with a package.json, but the kit. */
+const services = readdirSync(servicesDir, { withFileTypes: true })
+  .filter(
+    (d) => d.isDirectory() && d.name !== 'kit' && existsSync(new URL(`${d.name}/package.json`, servicesDir)),
+  )
+  .map((d) => d.name);
+
+describe('services/Dockerfile', () => {
+  test('passes the lint: multi-stage, pinned, non-root, production deps, probes, exec form', () => {
+    expect(lintDockerfile(dockerfile)).toEqual([]);
+    expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+  });
+
+  test('is the only service Dockerfile, and every service has what it copies and runs', () => {
+    expect(services).toEqual(expect.arrayContaining(['inventory', 'order', 'payment']));
+    for (const service of services) {
+      expect(
+        existsSync(new URL(`${service}/Dockerfile`, servicesDir)),
+        `services/${service}/Dockerfile`,
+      ).toBe(false);
+      // `npx tsc -b services/${SERVICE}` builds it, and CMD runs dist/main.js from its folder.
+      expect(existsSync(new URL(`${service}/tsconfig.json`, servicesDir)), service).toBe(true);
+      expect(existsSync(new URL(`${service}/src/main.ts`, servicesDir)), service).toBe(true);
+      const pkg = JSON.parse(readFileSync(new URL(`${service}/package.json`, servicesDir), 'utf8')) as {
+        main?: string;
+      };
+      expect(pkg.main, service).toBe('dist/main.js');
+    }
+  });
+});
 
 describe('lintDockerfile', () => {
-  test.each(['inventory', 'payment'])('passes the %s Dockerfile', (service) => {
-    expect(lintDockerfile(read(service))).toEqual([]);
+  test('resolves a base image from a global ARG default, and reports one without a pinned default', () => {
+    const rest = ['FROM ${BASE}', 'USER 1000', 'HEALTHCHECK CMD ["true"]', 'CMD ["node", "main.js"]'];
+    const lint = (arg: string) => lintDockerfile([arg, 'FROM ${BASE} AS build', ...rest].join('\n'));
+    expect(lint('ARG BASE=node:24.22.3-bookworm-slim')).toEqual([]);
+    expect(lint('ARG BASE=node:latest')).toEqual([
+      expect.objectContaining({ rule: 'pinned-base', line: 2 }),
+      expect.objectContaining({ rule: 'pinned-base', line: 3 }),
+    ]);
+    expect(lint('ARG BASE').map((f) => f.message)).toContain(
+      'base image ${BASE} must be pinned to a version',
+    );
   });
 
   test('reports a single-stage, root, dev-deps, shell-form image with secrets', () => {

@@ -38,12 +38,27 @@ function parse(text: string): Instruction[] {
   return out;
 }
 
+/**
+ * Splits instructions into stages. `FROM ${NODE_IMAGE}` takes the default of an `ARG` declared
+ * before the first `FROM` (the only ARGs a FROM line can see); an ARG without a default stays
+ * `${NAME}`, which `pinned-base` then reports.
+ *
+ * @see https://docs.docker.com/reference/dockerfile/#understand-how-arg-and-from-interact
+ */
 function stages(instructions: Instruction[]): Stage[] {
   const out: Stage[] = [];
+  const globalArgs = new Map<string, string>();
   for (const ins of instructions) {
     if (ins.keyword === 'FROM') {
       const m = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/i.exec(ins.args)!;
-      out.push({ image: m[1]!, ...(m[2] ? { name: m[2] } : {}), line: ins.line, instructions: [] });
+      const image = m[1]!.replace(
+        /\$\{(\w+)\}|\$(\w+)/g,
+        (ref, a?: string, b?: string) => globalArgs.get((a ?? b)!) ?? ref,
+      );
+      out.push({ image, ...(m[2] ? { name: m[2] } : {}), line: ins.line, instructions: [] });
+    } else if (out.length === 0 && ins.keyword === 'ARG') {
+      const arg = /^(\w+)(?:=(\S+))?/.exec(ins.args);
+      if (arg?.[2]) globalArgs.set(arg[1]!, arg[2].replace(/^(["'])(.*)\1$/, '$2'));
     } else {
       out.at(-1)?.instructions.push(ins);
     }
