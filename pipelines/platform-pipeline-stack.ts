@@ -1,11 +1,11 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
-import { LinuxBuildImage } from 'aws-cdk-lib/aws-codebuild';
+import { BuildSpec, LinuxBuildImage } from 'aws-cdk-lib/aws-codebuild';
 import { CodePipeline, CodePipelineSource, ManualApprovalStep, ShellStep } from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
 import { PlatformStage } from '../constructs/platform-stage.js';
 import type { PlatformModel } from '../model/index.js';
 import { ValidationError, renderValue } from '../model/validation-error.js';
-import { PLATFORM_GATES } from './steps.js';
+import { NODE_VERSION, PLATFORM_GATES } from './steps.js';
 
 /** Properties for {@link PlatformPipelineStack}. */
 export interface PlatformPipelineStackProps extends StackProps {
@@ -86,8 +86,14 @@ export class PlatformPipelineStack extends Stack {
         commands: [...PIPELINE_GATE_COMMANDS, cdkSynthCommand],
         primaryOutputDirectory: 'cdk.out',
       }),
-      // Node 20, as the repo's engines field requires.
-      codeBuildDefaults: { buildEnvironment: { buildImage: LinuxBuildImage.STANDARD_7_0 } },
+      // The Node major of NODE_VERSION: CodeBuild's standard image selects a runtime by major.
+      // https://docs.aws.amazon.com/codebuild/latest/userguide/runtime-versions.html
+      codeBuildDefaults: {
+        buildEnvironment: { buildImage: LinuxBuildImage.STANDARD_7_0 },
+        partialBuildSpec: BuildSpec.fromObject({
+          phases: { install: { 'runtime-versions': { nodejs: Number(NODE_VERSION.split('.')[0]) } } },
+        }),
+      },
     });
 
     const stages = new Map<string, PlatformStage>();

@@ -2,16 +2,16 @@ import type { EnvironmentModel, PlatformModel } from '../model/index.js';
 import { naming } from '../model/naming.js';
 import { pinnedAction } from './actions.js';
 import { PR_SUMMARY_MARKER } from './pr-summary.js';
-import { PLATFORM_GATES, RUNNER, onBranch, serviceContainers, steps } from './steps.js';
+import { NODE_VERSION, PLATFORM_GATES, RUNNER, onBranch, serviceContainers, steps } from './steps.js';
 import { releaseWorkflow, roleArn as partitionRoleArn } from './release-workflow.js';
 import type { Job, Step, Workflow } from './workflow.js';
 
 /** Options for {@link platformWorkflows}. */
 export interface PlatformWorkflowsOptions {
   /**
-   * Node.js major version.
+   * Node.js version for `actions/setup-node`.
    *
-   * @default '20'
+   * @default NODE_VERSION (the version the images pin)
    */
   readonly nodeVersion?: string;
   /**
@@ -60,7 +60,7 @@ export function platformWorkflows(
   options: PlatformWorkflowsOptions = {},
 ): WorkflowFiles {
   const o = {
-    nodeVersion: options.nodeVersion ?? '20',
+    nodeVersion: options.nodeVersion ?? NODE_VERSION,
     branch: options.branch ?? model.spec.gitops.revision,
     diffRoleName: options.diffRoleName ?? naming.githubDiffRole(model.name),
     deployRoleName: options.deployRoleName ?? naming.githubDeployRole(model.name),

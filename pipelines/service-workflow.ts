@@ -1,5 +1,5 @@
 import { naming } from '../model/naming.js';
-import { RUNNER, onPushTo, serviceContainers, steps } from './steps.js';
+import { NODE_VERSION, RUNNER, onPushTo, serviceContainers, steps } from './steps.js';
 import { ValidationError, renderValue } from '../model/validation-error.js';
 import { pinnedAction } from './actions.js';
 import { codeArtifactRepository, registryLoginSteps } from './registry-login.js';
@@ -38,9 +38,9 @@ export interface ServiceWorkflowOptions {
    */
   readonly ciRoleName?: string;
   /**
-   * Node.js major version.
+   * Node.js version for `actions/setup-node`.
    *
-   * @default '20'
+   * @default NODE_VERSION (the version the images pin)
    */
   readonly nodeVersion?: string;
   /**
@@ -100,7 +100,7 @@ export interface ServiceWorkflowOptions {
  * @see https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-actions
  */
 export function serviceWorkflow(options: ServiceWorkflowOptions): Workflow {
-  const nodeVersion = options.nodeVersion ?? '20';
+  const nodeVersion = options.nodeVersion ?? NODE_VERSION;
   const branch = options.branch ?? 'main';
   const platformBranch = options.platformBranch ?? 'main';
   const repository = options.repository ?? naming.repository(options.platform, options.service);

@@ -2,6 +2,16 @@ import { pinnedAction } from './actions.js';
 import type { ServiceContainer, Step } from './workflow.js';
 
 /**
+ * The Node.js version of CI and of the images: the current Node 24 LTS release. The services'
+ * and the template's Dockerfiles (`NODE_IMAGE`) and `.ci/run` pin the same version, and
+ * `test/pipelines/node-version.test.ts` fails when one of them differs. The `engines` fields
+ * accept 22 and 24.
+ *
+ * @see https://nodejs.org/en/about/previous-releases
+ */
+export const NODE_VERSION = '24.22.3';
+
+/**
  * Steps shared by the platform repo's workflows and every service repo's `ci.yml`.
  *
  * Both are built from these functions, so a change of Node version handling, caching or AWS

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { PLATFORM_FIXTURE_FILE } from '../fixtures/platform.js';
 import { parsePlatform } from '../../model/index.js';
 import { PlatformPipelineStack, repositoryFromUrl } from '../../pipelines/platform-pipeline-stack.js';
+import { NODE_VERSION } from '../../pipelines/steps.js';
 
 const platformFile = PLATFORM_FIXTURE_FILE;
 const CONNECTION =
@@ -93,6 +94,21 @@ describe('PlatformPipelineStack', () => {
         }),
       ]),
     });
+  });
+
+  test('runs every CodeBuild project on the Node major of NODE_VERSION', () => {
+    const projects = Object.values(template.findResources('AWS::CodeBuild::Project'));
+    expect(projects.length).toBeGreaterThan(0);
+    for (const p of projects) {
+      const source = (p.Properties as { Source: { BuildSpec: string } }).Source;
+      const spec = JSON.parse(source.BuildSpec) as {
+        phases: { install?: { 'runtime-versions'?: Record<string, unknown> } };
+      };
+      expect(spec.phases.install?.['runtime-versions']).toEqual({
+        nodejs: Number(NODE_VERSION.split('.')[0]),
+      });
+    }
+    expect(NODE_VERSION).toMatch(/^24\./);
   });
 
   test('encrypts the cross-account artifact bucket with a customer-managed key', () => {
