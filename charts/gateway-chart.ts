@@ -217,7 +217,7 @@ export class GatewayChart extends Chart {
       rateLimitPerMinute: props.rateLimitPerMinute,
       rateLimitBy: props.rateLimitBy,
       maxRequestBodyMb: props.maxRequestBodyMb,
-      otlpTracesEndpoint: `${props.otlpEndpoint ?? naming.otlpHttpEndpoint('observability')}/v1/traces`,
+      otlpTracesEndpoint: `${props.otlpEndpoint ?? naming.otlpHttpEndpoint(naming.defaultTracingNamespace)}/v1/traces`,
     });
 
     const ownIdPaths: Record<string, string[]> = {};

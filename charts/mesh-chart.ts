@@ -1,5 +1,6 @@
 import { Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { naming } from '../model/naming.js';
 import type { PlatformModel } from '../model/platform-model.js';
 import type { TierPolicy } from '../model/schema.js';
 import { ValidationError } from '../model/validation-error.js';
@@ -26,7 +27,7 @@ export interface MeshChartProps extends ChartProps {
   readonly samplingPercentage?: number;
   /** Istio's root namespace: mesh-wide policies live there. @default 'istio-system' */
   readonly rootNamespace?: string;
-  /** The tracing extension provider in Istio's mesh config. @default 'jaeger' */
+  /** The tracing extension provider in Istio's mesh config. @default naming.meshTracingProvider ('jaeger') */
   readonly tracingProvider?: string;
 }
 
@@ -70,7 +71,10 @@ export class MeshChart extends Chart {
       metadata: { name: 'mesh-default', namespace: rootNamespace },
       spec: {
         tracing: [
-          { providers: [{ name: props.tracingProvider ?? 'jaeger' }], randomSamplingPercentage: sampling },
+          {
+            providers: [{ name: props.tracingProvider ?? naming.meshTracingProvider }],
+            randomSamplingPercentage: sampling,
+          },
         ],
       },
     });

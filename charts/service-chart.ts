@@ -186,7 +186,7 @@ export class ServiceChart extends Chart {
     }
     envVariables.OTEL_SERVICE_NAME = kplus.EnvValue.fromValue(name);
     envVariables.OTEL_EXPORTER_OTLP_ENDPOINT = kplus.EnvValue.fromValue(
-      props.otlpEndpoint ?? naming.otlpHttpEndpoint('observability'),
+      props.otlpEndpoint ?? naming.otlpHttpEndpoint(naming.defaultTracingNamespace),
     );
 
     const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp');

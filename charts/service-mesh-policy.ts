@@ -42,7 +42,7 @@ export class ServiceMeshPolicy extends Construct {
     super(scope, id);
     const svc = props.service;
     const namespace = props.namespace ?? naming.namespace(svc);
-    const host = props.namespace ? `${svc}.${namespace}.svc.cluster.local` : naming.serviceHost(svc);
+    const host = naming.clusterHost(svc, namespace);
     const tier = props.tierPolicy;
     const callers = [...(props.allowedCallers ?? [])].sort();
     const selector = { matchLabels: { [APP_LABEL]: svc } };

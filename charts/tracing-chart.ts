@@ -13,7 +13,7 @@ export type TracingStorage = 'memory' | 'badger' | 'opensearch';
 
 /** Props of a {@link TracingChart}. */
 export interface TracingChartProps extends ChartProps {
-  /** Namespace of Jaeger. @default 'observability' */
+  /** Namespace of Jaeger. @default naming.defaultTracingNamespace ('observability') */
   readonly tracingNamespace?: string;
   /** Span storage: `memory`/`badger` run one all-in-one pod; `opensearch` runs collector and query apart. @default 'badger' */
   readonly storage?: TracingStorage;
@@ -38,9 +38,9 @@ export interface TracingChartProps extends ChartProps {
 }
 
 const JAEGER_UID = 10001;
-const COLLECTOR_PORTS = [
-  { name: 'otlp-grpc', port: 4317, appProtocol: 'grpc' },
-  { name: 'otlp-http', port: 4318, appProtocol: 'http' },
+const COLLECTOR_PORTS: { name: string; port: number; appProtocol: string }[] = [
+  { name: 'otlp-grpc', port: naming.otlpGrpcPort, appProtocol: 'grpc' },
+  { name: 'otlp-http', port: naming.otlpHttpPort, appProtocol: 'http' },
 ];
 
 /**
@@ -67,7 +67,7 @@ export class TracingChart extends Chart {
 
   constructor(scope: Construct, id: string, props: TracingChartProps = {}) {
     super(scope, id, props);
-    const ns = props.tracingNamespace ?? 'observability';
+    const ns = props.tracingNamespace ?? naming.defaultTracingNamespace;
     const storage = props.storage ?? 'badger';
     const version = props.jaegerVersion ?? '1.74.0';
     this.storage = storage;
@@ -117,11 +117,11 @@ export class TracingChart extends Chart {
       const collector = this.jaeger(
         'Collector',
         ns,
-        'jaeger-collector',
+        naming.jaegerCollectorService,
         `jaegertracing/jaeger-collector:${version}`,
         {
           env,
-          ports: [4317, 4318],
+          ports: [naming.otlpGrpcPort, naming.otlpHttpPort],
           adminPort: 14269,
           replicas: props.collectorReplicas ?? 2,
         },
@@ -159,7 +159,7 @@ export class TracingChart extends Chart {
       }
       const allInOne = this.jaeger('AllInOne', ns, 'jaeger', `jaegertracing/all-in-one:${version}`, {
         env,
-        ports: [4317, 4318, 16686],
+        ports: [naming.otlpGrpcPort, naming.otlpHttpPort, 16686],
         adminPort: 14269,
         replicas: 1,
         volume,
@@ -238,7 +238,7 @@ export class TracingChart extends Chart {
         },
       });
     };
-    service('CollectorService', 'jaeger-collector', collector, COLLECTOR_PORTS);
+    service('CollectorService', naming.jaegerCollectorService, collector, COLLECTOR_PORTS);
     service('QueryService', 'jaeger-query', query, [
       { name: 'http-query', port: 16686, appProtocol: 'http' },
     ]);

@@ -42,9 +42,9 @@ export interface ClusterAddonsProps {
   readonly certificateArn?: string;
   /**
    * Namespace of Jaeger (deployed by the Kubernetes layer): istiod sends spans to
-   * `jaeger-collector.<namespace>:4317`.
+   * `naming.jaegerCollectorHost(<namespace>)` on `naming.otlpGrpcPort`.
    *
-   * @default 'observability'
+   * @default naming.defaultTracingNamespace ('observability')
    */
   readonly tracingNamespace?: string;
   /**
@@ -110,7 +110,7 @@ export class ClusterAddons extends Construct {
     }
     const cluster = props.cluster;
     const replicas = props.highAvailability ? 2 : 1;
-    const tracingNamespace = props.tracingNamespace ?? 'observability';
+    const tracingNamespace = props.tracingNamespace ?? naming.defaultTracingNamespace;
     const stack = Stack.of(this);
     const helm = (key: keyof typeof ADDON_CHARTS, namespace: string, values: Record<string, unknown>) =>
       install(cluster, key, ADDON_CHARTS[key], namespace, values, timeout);
@@ -129,11 +129,14 @@ export class ClusterAddons extends Construct {
         enableTracing: true,
         extensionProviders: [
           {
-            name: 'jaeger',
-            opentelemetry: { service: `jaeger-collector.${tracingNamespace}.svc.cluster.local`, port: 4317 },
+            name: naming.meshTracingProvider,
+            opentelemetry: {
+              service: naming.jaegerCollectorHost(tracingNamespace),
+              port: naming.otlpGrpcPort,
+            },
           },
         ],
-        defaultProviders: { tracing: ['jaeger'] },
+        defaultProviders: { tracing: [naming.meshTracingProvider] },
       },
     });
     istiod.node.addDependency(istioBase, istioCni);
@@ -144,7 +147,7 @@ export class ClusterAddons extends Construct {
       serviceAccount: 'aws-load-balancer-controller',
       description: 'AWS Load Balancer Controller (creates the NLB in front of Kong)',
     });
-    const lbcPolicy = loadBalancerControllerPolicy();
+    const lbcPolicy = loadBalancerControllerPolicy(stack);
     for (const statement of lbcPolicy.statements) lbcIdentity.role.addToPolicy(statement);
     acknowledge(
       lbcIdentity.role,

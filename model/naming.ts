@@ -34,8 +34,10 @@ export const naming = {
   tracingStoreSecret: (platform: string, env: string): string => `${platform}/${env}/tracing/opensearch`,
   /** Database name inside a service's own cluster. */
   databaseName: (service: string): string => service.replace(/-/g, '_'),
-  /** In-cluster DNS name of a service's Kubernetes Service. */
-  serviceHost: (service: string): string => `${service}.${service}.svc.cluster.local`,
+  /** In-cluster DNS name of the Kubernetes Service `name` in `namespace`. */
+  clusterHost: (name: string, namespace: string): string => `${name}.${namespace}.svc.cluster.local`,
+  /** In-cluster DNS name of a service's Kubernetes Service (in its own namespace). */
+  serviceHost: (service: string): string => naming.clusterHost(service, naming.namespace(service)),
   /** Namespace of the gateway (Kong). */
   gatewayNamespace: 'kong',
   /** Kong's ServiceAccount: its identity in Istio AuthorizationPolicies. */
@@ -49,11 +51,29 @@ export const naming = {
   /** Namespace and Service name that stand for the legacy monolith inside the cluster. */
   monolithNamespace: 'legacy',
   monolithService: 'monolith',
+  /** Namespace of Jaeger when platform.yaml's `tracing.namespace` does not name one. */
+  defaultTracingNamespace: 'observability',
+  /**
+   * The Jaeger collector's Service (`charts/tracing-chart.ts` creates it in every environment) and
+   * its OTLP ports. Istio's tracing provider (`constructs/cluster-addons.ts`), the services and Kong
+   * send spans there.
+   */
+  jaegerCollectorService: 'jaeger-collector',
+  otlpGrpcPort: 4317,
+  otlpHttpPort: 4318,
+  /** In-cluster DNS name of the Jaeger collector in the tracing namespace. */
+  jaegerCollectorHost: (tracingNamespace: string): string =>
+    naming.clusterHost(naming.jaegerCollectorService, tracingNamespace),
   /** The OTLP endpoints of the Jaeger collector, in the tracing namespace. */
   otlpGrpcEndpoint: (tracingNamespace: string): string =>
-    `http://jaeger-collector.${tracingNamespace}.svc.cluster.local:4317`,
+    `http://${naming.jaegerCollectorHost(tracingNamespace)}:${naming.otlpGrpcPort}`,
   otlpHttpEndpoint: (tracingNamespace: string): string =>
-    `http://jaeger-collector.${tracingNamespace}.svc.cluster.local:4318`,
+    `http://${naming.jaegerCollectorHost(tracingNamespace)}:${naming.otlpHttpPort}`,
+  /**
+   * Name of the tracing extension provider in Istio's mesh config: declared by
+   * `constructs/cluster-addons.ts`, referred to by the `Telemetry` of `charts/mesh-chart.ts`.
+   */
+  meshTracingProvider: 'jaeger',
   /** IAM role that `cdk diff` in the platform repo's pull requests assumes (GitHub OIDC), per account. */
   githubDiffRole: (platform: string): string => `${platform}-github-diff`,
   /** IAM role that the platform repo's deploy jobs assume (GitHub OIDC), per account. */

@@ -7,6 +7,7 @@ import {
   SERVICE_NAME_MESSAGE,
 } from './dns-name.js';
 import { ROUTE_PATH, ROUTE_PATH_MESSAGE } from './route-path.js';
+import { naming } from './naming.js';
 
 /**
  * The platform.yaml schema. Every object is strict: an unknown key is an error, never ignored.
@@ -171,9 +172,9 @@ const meshSchema = z.strictObject({
 const tracingSchema = z
   .strictObject({
     backend: z.literal('jaeger').default('jaeger'),
-    namespace: dnsName.default('observability'),
+    namespace: dnsName.default(naming.defaultTracingNamespace),
   })
-  .default({ backend: 'jaeger', namespace: 'observability' });
+  .default({ backend: 'jaeger', namespace: naming.defaultTracingNamespace });
 
 const routeSchema = z.strictObject({
   path: z.string().regex(ROUTE_PATH, ROUTE_PATH_MESSAGE).describe('Path prefix moved to the new service'),

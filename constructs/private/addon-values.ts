@@ -66,8 +66,11 @@ export function argoApplication(props: ClusterAddonsProps): Record<string, unkno
   };
 }
 
-/** The IAM policy of the AWS Load Balancer Controller version in addon-versions.ts, as shipped by aws-cdk-lib. */
-export function loadBalancerControllerPolicy(): {
+/**
+ * The IAM policy of the AWS Load Balancer Controller version in addon-versions.ts, as shipped by
+ * aws-cdk-lib, with every `arn:aws:` rewritten to the stack's partition.
+ */
+export function loadBalancerControllerPolicy(stack: Stack): {
   statements: iam.PolicyStatement[];
   wildcardResources: string[];
 } {
@@ -80,10 +83,30 @@ export function loadBalancerControllerPolicy(): {
     `alb-iam_policy-${AWS_LOAD_BALANCER_CONTROLLER_VERSION}.json`,
   );
   const doc = JSON.parse(readFileSync(file, 'utf8')) as { Statement: { Resource?: string | string[] }[] };
+  // The published policy spells the commercial partition; rewrite it to the stack's, as
+  // aws-eks-v2's AlbController does for the same file, so GovCloud and China regions work.
+  const inPartition = (arn: string, partition: string) => arn.replace(/^arn:aws:/, `arn:${partition}:`);
+  const statements = doc.Statement.map((s) =>
+    s.Resource === undefined
+      ? s
+      : {
+          ...s,
+          Resource: Array.isArray(s.Resource)
+            ? s.Resource.map((r) => inPartition(r, stack.partition))
+            : inPartition(s.Resource, stack.partition),
+        },
+  );
   const resources = doc.Statement.flatMap((s) => (s.Resource === undefined ? [] : [s.Resource].flat()));
   return {
-    statements: doc.Statement.map((s) => iam.PolicyStatement.fromJson(s)),
-    wildcardResources: [...new Set(resources.filter((r) => r.includes('*')))],
+    statements: statements.map((s) => iam.PolicyStatement.fromJson(s)),
+    // As cdk-nag prints them: the partition token as `<AWS::Partition>`.
+    wildcardResources: [
+      ...new Set(
+        resources
+          .filter((r) => r.includes('*'))
+          .map((r) => inPartition(r, nagToken(stack.partition, 'AWS::Partition'))),
+      ),
+    ],
   };
 }
 

@@ -308,6 +308,37 @@ describe('ClusterAddons', () => {
     expect(installed.get('istiod')!.dependsOn).toContain(installed.get('istio-cni')!.id);
   });
 
+  test('writes no arn:aws: literal: ARNs use the stack partition, the ALB controller policy included', () => {
+    // Allowed: ARNs platform.yaml spells itself (roles, certificates), and the commercial row of a
+    // partition mapping (CDK's rotation application).
+    const given = new Set(readFileSync('platform.yaml', 'utf8').match(/arn:aws:[^\s"',}]+/g) ?? []);
+    const literals: string[] = [];
+    const walk = (file: string, v: unknown, path: string[]): void => {
+      if (typeof v === 'string') {
+        if (v.includes('arn:aws:') && !(path[0] === 'Mappings' && path[2] === 'aws')) {
+          for (const arn of v.match(/arn:aws:[^\s"',}\\]+/g)!) {
+            if (!given.has(arn)) literals.push(`${file} ${path.join('.')}: ${arn}`);
+          }
+        }
+      } else if (v && typeof v === 'object') {
+        for (const [k, child] of Object.entries(v)) walk(file, child, [...path, k]);
+      }
+    };
+    for (const env of ['dev', 'prod']) {
+      for (const file of results[env]!.files.filter((f) => f.endsWith('.template.json'))) {
+        walk(`${env}/${file}`, JSON.parse(readFileSync(join(out, env, file), 'utf8')), []);
+      }
+    }
+    expect(literals).toEqual([]);
+    // The controller's policy is there, with the partition as a reference.
+    const policies = template('dev', 'cluster').findResources('AWS::IAM::Policy', {
+      Properties: { PolicyName: Match.stringLikeRegexp('LoadBalancerController') },
+    });
+    const doc = JSON.stringify(Object.values(policies).map((p) => p.Properties));
+    expect(doc).toContain(':elasticloadbalancing:*:*:targetgroup/*/*');
+    expect(doc).toContain('{"Ref":"AWS::Partition"}');
+  });
+
   test('points istiod tracing at the jaeger-collector Service that the Kubernetes layer deploys', () => {
     const values = JSON.parse(String(charts('dev').get('istiod')!.props.Values)) as {
       meshConfig: { extensionProviders: unknown[]; defaultProviders: { tracing: string[] } };
