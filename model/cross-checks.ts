@@ -19,6 +19,33 @@ export const PLATFORM_ENV_VARS = [
 ] as const;
 
 /**
+ * Prefixes reserved for the platform. The platform configures OpenTelemetry (the two `OTEL_*`
+ * variables above), and any other `OTEL_*` would override it behind its back: the SDK prefers
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` to the platform's endpoint, `OTEL_SDK_DISABLED` turns
+ * tracing off, `OTEL_PROPAGATORS` breaks W3C trace context across the mesh.
+ *
+ * @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
+ */
+export const PLATFORM_ENV_PREFIXES = ['OTEL_'] as const;
+
+/** Why a service may not set `key` itself, or undefined when it may. */
+function reservedReason(key: string, services: ReadonlySet<string>): string | undefined {
+  if (
+    PLATFORM_ENV_PREFIXES.some((p) => key.startsWith(p)) &&
+    !(PLATFORM_ENV_VARS as readonly string[]).includes(key)
+  ) {
+    return `'${key}' is reserved: the platform configures OpenTelemetry (every OTEL_* variable; sampling is mesh.tracing.sampling); remove it`;
+  }
+  if (
+    (PLATFORM_ENV_VARS as readonly string[]).includes(key) ||
+    [...services].some((n) => peerUrlVariable(n) === key)
+  ) {
+    return `'${key}' is set by the platform (from database, cache and calls); remove it`;
+  }
+  return undefined;
+}
+
+/**
  * Checks that span several fields: unique route paths, `calls` that name real services, replica
  * bounds. It reads the raw document defensively, so it still reports what it can when the schema
  * has already found problems elsewhere.
@@ -103,14 +130,55 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
     const env = asRecord(svc.env);
     if (env) {
       for (const key of Object.keys(env)) {
-        const peerVar = [...names].some((n) => peerUrlVariable(n) === key);
-        if ((PLATFORM_ENV_VARS as readonly string[]).includes(key) || peerVar) {
-          problems.push({
-            path: ['services', name, 'env', key],
-            message: `'${key}' is set by the platform (from database, cache and calls); remove it from env`,
-          });
-        }
+        const reason = reservedReason(key, names);
+        if (reason) problems.push({ path: ['services', name, 'env', key], message: `${reason} from env` });
       }
+    }
+    problems.push(...checkEnvFrom(name, asRecord(svc.envFrom), env, services));
+  }
+  return problems;
+}
+
+/**
+ * `envFrom: { VAR: peer }` takes VAR from `services.<peer>.env`: the peer must exist and set it,
+ * and the service must not set it twice or take a variable the platform sets.
+ */
+function checkEnvFrom(
+  name: string,
+  envFrom: Record<string, unknown> | undefined,
+  env: Record<string, unknown> | undefined,
+  services: Record<string, unknown>,
+): CrossCheckProblem[] {
+  const problems: CrossCheckProblem[] = [];
+  const names = new Set(Object.keys(services));
+  for (const [key, from] of Object.entries(envFrom ?? {})) {
+    if (typeof from !== 'string') continue;
+    const at: FieldPath = ['services', name, 'envFrom', key];
+    const reason = reservedReason(key, names);
+    const fromEnv = asRecord(asRecord(services[from])?.env);
+    if (reason) {
+      problems.push({ path: at, message: `${reason} from envFrom` });
+    } else if (env && key in env) {
+      problems.push({ path: at, message: `'${key}' is also set in env; keep one of the two` });
+    } else if (from === name) {
+      problems.push({
+        path: at,
+        message: 'a service cannot take a variable from itself; set it in env',
+        got: renderValue(from),
+      });
+    } else if (!names.has(from)) {
+      const known = [...names].filter((n) => n !== name).join(', ');
+      problems.push({
+        path: at,
+        message: `names no service in this platform; known services are ${known}`,
+        got: renderValue(from),
+      });
+    } else if (typeof fromEnv?.[key] !== 'string') {
+      problems.push({
+        path: at,
+        message: `services.${from}.env does not set '${key}'; set it there, or remove this entry`,
+        got: renderValue(from),
+      });
     }
   }
   return problems;

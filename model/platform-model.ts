@@ -14,6 +14,8 @@ export interface EnvironmentModel extends EnvironmentSpec {
 /** One service, with its name and the values derived from the rest of the platform. */
 export interface ServiceModel extends ServiceSpec {
   readonly name: string;
+  /** `env` plus each `envFrom` variable with the value its service sets: what the workload gets. */
+  readonly env: Readonly<Record<string, string>>;
   /** The mesh policy of this service's tier. */
   readonly tierPolicy: TierPolicy;
   /** Services that may call this one (the reverse of `calls`). */
@@ -110,6 +112,16 @@ export class PlatformModel {
     this.services = Object.entries(this.spec.services)
       .map(([name, svc]) => ({
         ...svc,
+        // `envFrom` resolved: the consumers of `env` see the value the named service sets.
+        env: {
+          ...svc.env,
+          ...Object.fromEntries(
+            Object.entries(svc.envFrom ?? {}).map(([key, from]) => [
+              key,
+              this.spec.services[from]?.env[key] ?? '',
+            ]),
+          ),
+        },
         name,
         tierPolicy: this.spec.mesh.tiers[svc.tier],
         calledBy: (callers.get(name) ?? []).sort(),

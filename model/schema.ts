@@ -248,6 +248,12 @@ const serviceSchema = z.strictObject({
     .record(z.string().regex(ENV_VAR, 'must be an UPPER_SNAKE environment variable name'), z.string())
     .default({})
     .describe('Extra non-secret environment variables'),
+  envFrom: z
+    .record(z.string().regex(ENV_VAR, 'must be an UPPER_SNAKE environment variable name'), dnsName)
+    .default({})
+    .describe(
+      "Variables that take their value from another service's env, so a value two services must agree on is written once: { RESERVATION_TTL_SECONDS: inventory }",
+    ),
 });
 
 const gitopsSchema = z

@@ -192,6 +192,58 @@ describe('parsePlatform', () => {
     ]);
   });
 
+  test('rejects every OTEL_* variable in env: the platform configures OpenTelemetry', () => {
+    const text = minimalPlatform(
+      '  order:\n    owner: team-a\n    env: { OTEL_SDK_DISABLED: "true", OTEL_SERVICE_NAME: x, LOG_LEVEL: debug }\n',
+    );
+    expect(problems(text)).toEqual([
+      "platform.yaml:12:31: services.order.env.OTEL_SDK_DISABLED: 'OTEL_SDK_DISABLED' is reserved: the platform configures OpenTelemetry (every OTEL_* variable; sampling is mesh.tracing.sampling); remove it from env",
+      "platform.yaml:12:58: services.order.env.OTEL_SERVICE_NAME: 'OTEL_SERVICE_NAME' is set by the platform (from database, cache and calls); remove it from env",
+    ]);
+  });
+
+  test('envFrom gives a service the value another service sets, written once', () => {
+    const model = parsePlatform(
+      minimalPlatform(
+        [
+          '  order:',
+          '    owner: team-a',
+          "    env: { SAGA_DEADLINE_SECONDS: '300' }",
+          '    envFrom: { RESERVATION_TTL_SECONDS: inventory }',
+          '  inventory:',
+          '    owner: team-a',
+          "    env: { RESERVATION_TTL_SECONDS: '600' }",
+          '',
+        ].join('\n'),
+      ),
+    );
+    expect(model.service('order').env).toEqual({
+      SAGA_DEADLINE_SECONDS: '300',
+      RESERVATION_TTL_SECONDS: '600',
+    });
+    expect(model.service('order').envFrom).toEqual({ RESERVATION_TTL_SECONDS: 'inventory' });
+  });
+
+  test('rejects an envFrom that names no service, a variable the service does not set, or a duplicate, with positions', () => {
+    const text = minimalPlatform(
+      [
+        '  order:',
+        '    owner: team-a',
+        "    env: { A: '1' }",
+        '    envFrom: { RESERVATION_TTL_SECONDS: inventory, LIMIT: invntory, A: inventory, DATABASE_URL: inventory }',
+        '  inventory:',
+        '    owner: team-a',
+        '',
+      ].join('\n'),
+    );
+    expect(problems(text)).toEqual([
+      "platform.yaml:13:41: services.order.envFrom.RESERVATION_TTL_SECONDS: services.inventory.env does not set 'RESERVATION_TTL_SECONDS'; set it there, or remove this entry, got 'inventory'",
+      "platform.yaml:13:59: services.order.envFrom.LIMIT: names no service in this platform; known services are inventory, got 'invntory'",
+      "platform.yaml:13:72: services.order.envFrom.A: 'A' is also set in env; keep one of the two",
+      "platform.yaml:13:97: services.order.envFrom.DATABASE_URL: 'DATABASE_URL' is set by the platform (from database, cache and calls); remove it from envFrom",
+    ]);
+  });
+
   test("throws on an image tag of 'latest'", () => {
     expect(problems(minimalPlatform('  order:\n    owner: team-a\n    imageTag: latest\n'))).toEqual([
       "platform.yaml:12:15: services.order.imageTag: must not be 'latest': pin a version so deploys are repeatable, got 'latest'",
