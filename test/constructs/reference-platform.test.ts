@@ -311,7 +311,7 @@ describe('ClusterAddons', () => {
   test('writes no arn:aws: literal: ARNs use the stack partition, the ALB controller policy included', () => {
     // Allowed: ARNs platform.yaml spells itself (roles, certificates), and the commercial row of a
     // partition mapping (CDK's rotation application).
-    const given = new Set(readFileSync('platform.yaml', 'utf8').match(/arn:aws:[^\s"',}]+/g) ?? []);
+    const given = new Set(readFileSync(PLATFORM_FIXTURE_FILE, 'utf8').match(/arn:aws:[^\s"',}]+/g) ?? []);
     const literals: string[] = [];
     const walk = (file: string, v: unknown, path: string[]): void => {
       if (typeof v === 'string') {
