@@ -121,7 +121,7 @@ describe('aio new service', () => {
     expect(await run(io, 'review-digest', flags)).toBe(0);
     // platform.yaml is written last, once the repo and its first commit exist.
     expect(io.stderr).toEqual([
-      '✔ wrote 23 files to review-digest (service template 1.3.0)',
+      '✔ wrote 23 files to review-digest (service template 1.4.0)',
       '… git init',
       '✔ git init',
       '… git add',

@@ -12,6 +12,10 @@ const packageFiles = [
     .filter((d) => d.isDirectory())
     .map((d) => `services/${d.name}/package.json`)
     .filter((file) => existsSync(new URL(file, root))),
+  ...readdirSync(new URL('packages/', root), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => `packages/${d.name}/package.json`)
+    .filter((file) => existsSync(new URL(file, root))),
   'templates/service/package.json.tmpl',
 ];
 
@@ -44,6 +48,6 @@ describe('Node version', () => {
     for (const file of packageFiles) {
       expect(read(file), file).toMatch(/"node": ">=22"/);
     }
-    expect(packageFiles.length).toBeGreaterThanOrEqual(6);
+    expect(packageFiles.length).toBeGreaterThanOrEqual(8);
   });
 });
