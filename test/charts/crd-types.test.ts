@@ -41,6 +41,7 @@ describe('CRD types', () => {
       'Gateway',
       'GatewayClass',
       'HttpRoute',
+      'KongClusterPlugin',
       'KongPlugin',
       'PeerAuthentication',
       'ReferenceGrant',

@@ -5,10 +5,10 @@
  */
 export type IKongPlugin = {
   apiVersion: 'configuration.konghq.com/v1';
-  kind: 'KongPlugin';
+  kind: 'KongPlugin' | 'KongClusterPlugin';
   metadata: {
     name: string;
-    namespace: string;
+    namespace?: string;
     labels?: {
       [k: string]: string;
     };
