@@ -8,8 +8,11 @@ import { ValidationError } from '../model/validation-error.js';
 import {
   Gateway,
   GatewayClass,
+  HTTP_METHODS,
   HttpRoute,
+  isHttpMethod,
   ReferenceGrant,
+  type HttpMethod,
   type HttpRouteMatch,
   type HttpRouteSpecRule,
 } from './crds/gateway-api.js';
@@ -243,7 +246,7 @@ export class GatewayChart extends Chart {
             // KIC strips the matched prefix unless told not to; rewrites are explicit URLRewrite filters
             annotations: { 'konghq.com/plugins': plugins, 'konghq.com/strip-path': 'false' },
           },
-          spec: { parentRefs: [{ name: gatewayName }], hostnames: props.hosts, rules },
+          spec: { parentRefs: [{ name: gatewayName }], hostnames: [...props.hosts], rules },
         }),
       );
     for (const r of routes) {
@@ -277,7 +280,7 @@ export class GatewayChart extends Chart {
           {
             matches: operatorOps.map((o) => ({
               path: { type: 'RegularExpression', value: o.path },
-              method: o.method,
+              method: httpMethod(o.method, `monolith operator operation ${o.method} ${o.path}`),
             })),
             backendRefs: [{ ...monolithRef, weight: 100 }],
           },
@@ -340,6 +343,7 @@ function migratedRules(
           },
         ];
   const prefix = { type: 'PathPrefix' as const, value: r.path };
+  const methods = r.methods.map((m) => httpMethod(m, `route ${r.path}`));
   const rules: HttpRouteSpecRule[] = [];
   if ((r.ownIdPaths ?? []).length > 0) {
     rules.push({
@@ -357,7 +361,7 @@ function migratedRules(
     });
   }
   if (cohort) {
-    const matches: HttpRouteMatch[] = r.methods.map((method) => ({
+    const matches: HttpRouteMatch[] = methods.map((method) => ({
       path: prefix,
       method,
       headers: [{ type: 'RegularExpression', name: COHORT_HEADER, value: cohort }],
@@ -366,9 +370,17 @@ function migratedRules(
   }
   if (r.weight < 100) {
     rules.push({
-      matches: r.methods.map((method) => ({ path: prefix, method })),
+      matches: methods.map((method) => ({ path: prefix, method })),
       backendRefs: [{ ...monolithRef, weight: 100 }],
     });
   }
   return rules;
+}
+
+/** `method` as an HTTPRoute match names it, or a {@link ValidationError} saying where it came from. */
+function httpMethod(method: string, where: string): HttpMethod {
+  if (isHttpMethod(method)) return method;
+  throw new ValidationError(
+    `${where}: '${method}' is not an HTTPRoute method; use one of ${HTTP_METHODS.join(', ')}`,
+  );
 }

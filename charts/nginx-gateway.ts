@@ -88,16 +88,24 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
     if (terminator) termination = terminator.config as Record<string, unknown>;
     pluginSets.add(names.filter((n) => plugins.get(n) !== terminator).join(','));
     const spec = route.spec as HttpRouteSpec;
-    for (const rule of spec.rules) {
-      const ref = rule.backendRefs.find((b) => b.weight > 0) ?? rule.backendRefs[0]!;
+    for (const rule of spec.rules ?? []) {
+      const refs = rule.backendRefs ?? [];
+      // an unset weight is 1 (Gateway API BackendRef)
+      const ref = refs.find((b) => (b.weight ?? 1) > 0) ?? refs[0];
+      if (!ref)
+        throw new Error(
+          `HTTPRoute ${route.metadata.name}: the local gateway needs a backendRef in every rule`,
+        );
       const refKey = `${ref.namespace ?? route.metadata.namespace}/${ref.name}`;
       let backend = terminator ? 'aio_terminate' : upstreamName(refKey);
       if (!terminator) {
         if (options.upstreams[refKey]) used.add(refKey);
         else backend = `aio_missing:${refKey}`;
       }
-      const rewrite = rule.filters?.find((f) => f.type === 'URLRewrite')?.urlRewrite.path.replacePrefixMatch;
-      for (const m of rule.matches) entries.push(entry(m, backend, rewrite));
+      const rewrite = rule.filters?.find((f) => f.type === 'URLRewrite')?.urlRewrite?.path
+        ?.replacePrefixMatch;
+      // a rule without matches matches every request (Gateway API HTTPRouteRule)
+      for (const m of rule.matches ?? [{}]) entries.push(entry(m, backend, rewrite));
     }
   }
   if (pluginSets.size > 1) {
@@ -221,17 +229,19 @@ function entry(m: HttpRouteMatch, backend: string, rewrite: string | undefined):
   let path: string;
   let rest = false;
   let rank: number[];
-  switch (m.path.type) {
+  // an unset path, type or value is Gateway API's default: PathPrefix `/`
+  const value = m.path?.value ?? '/';
+  switch (m.path?.type ?? 'PathPrefix') {
     case 'Exact':
-      path = esc(m.path.value);
-      rank = [0, -m.path.value.length];
+      path = esc(value);
+      rank = [0, -value.length];
       break;
     case 'RegularExpression':
-      path = unanchor(m.path.value);
+      path = unanchor(value);
       rank = [1, 0];
       break;
     default: {
-      const prefix = m.path.value.replace(/\/$/, '');
+      const prefix = value.replace(/\/$/, '');
       // whole segments: /api/orders matches /api/orders and /api/orders/..., not /api/ordersx
       path = `${esc(prefix)}(?<aio_rest>/.*)?`;
       rest = true;

@@ -1,9 +1,10 @@
 import type { IGateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway';
 import type { IGatewayClass } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewayClass';
+import type { IHTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
 import type { IListener } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Listener';
 import type { IReferenceGrant } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1/ReferenceGrant';
 import type { Construct } from 'constructs';
-import { CustomObject, type CustomObjectProps, type GroupVersionKind } from './custom-object.js';
+import { CustomObject, type CustomObjectProps, type GroupVersionKind, type SpecOf } from './custom-object.js';
 
 /** One listener of a `Gateway` (Gateway API's `Listener`). */
 export type GatewayListener = IListener;
@@ -40,60 +41,42 @@ export class Gateway extends CustomObject<IGateway> {
   }
 }
 
-/** A weighted backend of an `HTTPRoute` rule. */
-export interface HttpBackendRef {
-  readonly name: string;
-  readonly namespace?: string;
-  readonly port: number;
-  readonly weight: number;
-}
-
-/** A header condition of an `HTTPRoute` match. */
-export interface HttpHeaderMatch {
-  /** @default 'Exact' */
-  readonly type?: 'Exact' | 'RegularExpression';
-  readonly name: string;
-  readonly value: string;
-}
-
-/** One match of an `HTTPRoute` rule: all of its conditions hold. */
-export interface HttpRouteMatch {
-  readonly path: { readonly type: 'PathPrefix' | 'Exact' | 'RegularExpression'; readonly value: string };
-  readonly method?: string;
-  readonly headers?: readonly HttpHeaderMatch[];
-}
-
-/** A `URLRewrite` filter that replaces the matched path prefix. */
-export interface HttpUrlRewriteFilter {
-  readonly type: 'URLRewrite';
-  readonly urlRewrite: {
-    readonly path: { readonly type: 'ReplacePrefixMatch'; readonly replacePrefixMatch: string };
-  };
-}
+/** Spec of an `HTTPRoute`, as the package declares it. */
+export type HttpRouteSpec = SpecOf<IHTTPRoute>;
 
 /** One rule of an `HTTPRoute`: any of its matches selects it. */
-export interface HttpRouteSpecRule {
-  readonly matches: readonly HttpRouteMatch[];
-  readonly filters?: readonly HttpUrlRewriteFilter[];
-  readonly backendRefs: readonly HttpBackendRef[];
-}
-
-/** Spec of an `HTTPRoute`. */
-export interface HttpRouteSpec {
-  readonly parentRefs: readonly { readonly name: string; readonly namespace?: string }[];
-  readonly hostnames?: readonly string[];
-  readonly rules: readonly HttpRouteSpecRule[];
-}
+export type HttpRouteSpecRule = NonNullable<HttpRouteSpec['rules']>[number];
 
 /**
- * The `HTTPRoute` as the gateway chart builds it. Still hand-written (by the strangler work, after
- * the move to `@kubernetes-models`): the package's `IHTTPRoute` types `method` as an enum and
- * `path` as optional, so moving to it means narrowing those call sites first.
+ * One match of an `HTTPRoute` rule: all of its conditions hold. Its `path` may be absent (and so
+ * may the path's `type` and `value`): Gateway API then matches the prefix `/`.
+ *
+ * @see https://gateway-api.sigs.k8s.io/reference/spec/#httppathmatch
  */
-interface HttpRouteModel {
-  readonly apiVersion: 'gateway.networking.k8s.io/v1';
-  readonly kind: 'HTTPRoute';
-  readonly spec?: HttpRouteSpec;
+export type HttpRouteMatch = NonNullable<HttpRouteSpecRule['matches']>[number];
+
+/** A method an `HTTPRoute` match may name (Gateway API `HTTPMethod`). */
+export type HttpMethod = NonNullable<HttpRouteMatch['method']>;
+
+// Keyed by the package's union, so a method it adds or drops fails to compile here.
+const METHOD_SET: { readonly [M in HttpMethod]: true } = {
+  GET: true,
+  HEAD: true,
+  POST: true,
+  PUT: true,
+  DELETE: true,
+  CONNECT: true,
+  OPTIONS: true,
+  TRACE: true,
+  PATCH: true,
+};
+
+/** The methods an `HTTPRoute` match may name, upper case as Gateway API spells them. */
+export const HTTP_METHODS = Object.keys(METHOD_SET) as readonly HttpMethod[];
+
+/** Whether `method` is one of {@link HTTP_METHODS}. */
+export function isHttpMethod(method: string): method is HttpMethod {
+  return Object.hasOwn(METHOD_SET, method);
 }
 
 /**
@@ -102,13 +85,13 @@ interface HttpRouteModel {
  *
  * @see https://gateway-api.sigs.k8s.io/api-types/httproute/
  */
-export class HttpRoute extends CustomObject<HttpRouteModel> {
-  public static readonly GVK: GroupVersionKind<HttpRouteModel> = {
+export class HttpRoute extends CustomObject<IHTTPRoute> {
+  public static readonly GVK: GroupVersionKind<IHTTPRoute> = {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
   };
 
-  constructor(scope: Construct, id: string, props: CustomObjectProps<HttpRouteModel>) {
+  constructor(scope: Construct, id: string, props: CustomObjectProps<IHTTPRoute>) {
     super(scope, id, HttpRoute.GVK, props);
   }
 }
