@@ -8,10 +8,9 @@
  * Env: BENCH_REQUESTS per round and side (default 5000), BENCH_CONCURRENCY (default 50), BENCH_ROUNDS
  * (default 3; the median round is reported).
  */
-import { createTestDatabase, freePort, waitForHealthy } from '@aio/kit/testing';
+import { freePort } from '@aio/kit/testing';
+import { StackScope, startStack } from '@aio/stack';
 import { Testing } from 'cdk8s';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import http from 'node:http';
 import { join } from 'node:path';
 import { GatewayChart, type KubeObject } from '../charts/index.js';
@@ -33,34 +32,6 @@ function objects(weight: number): KubeObject[] {
     GatewayChart.propsFromModel(new PlatformModel(spec, base.file), 'dev'),
   );
   return Testing.synth(chart) as KubeObject[];
-}
-
-async function service(name: string, env: Record<string, string>) {
-  const db = await createTestDatabase(`bench_gw_${name}`);
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'services', name, 'dist/main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      LOG_LEVEL: 'warn',
-      OTEL_SDK_DISABLED: 'true',
-      DATABASE_URL: db.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHealthy(url, { child, name });
-  return {
-    url,
-    async stop() {
-      const exit = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exit;
-      await db.drop();
-    },
-  };
 }
 
 /**
@@ -102,11 +73,10 @@ async function run(): Promise<{ direct: number[]; gateway: number[] }> {
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-const monolith = await service('monolith', {});
-const order = await service('order', {
-  INVENTORY_URL: 'http://127.0.0.1:9',
-  PAYMENT_URL: 'http://127.0.0.1:9',
-});
+// order's GET /orders calls neither inventory nor payment; the stack starts them as what order calls
+const stack = await startStack({ processes: ['monolith', 'order'], scope: StackScope.test('bench_gw') });
+const monolith = stack.process('monolith');
+const order = stack.process('order');
 const gateway = await startLocalGateway({
   objects: objects(100),
   port: await freePort(),
@@ -133,6 +103,5 @@ try {
   );
 } finally {
   await gateway.stop();
-  await order.stop();
-  await monolith.stop();
+  await stack.stop();
 }

@@ -1,17 +1,9 @@
-import {
-  createTestDatabase,
-  deleteRedisKeys,
-  freePort,
-  TEST_REDIS_URL,
-  testRedisPrefix,
-  waitForHealthy,
-  type TestDatabase,
-} from '@aio/kit/testing';
+import { freePort } from '@aio/kit/testing';
+import { StackScope, startStack, type Stack } from '@aio/stack';
 import { Testing } from 'cdk8s';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { once } from 'node:events';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -21,8 +13,9 @@ import { startLocalGateway, type LocalGateway } from '../../cli/local-gateway.js
 import { loadPlatform, PlatformModel, type PlatformSpec } from '../../model/index.js';
 
 // The fixture platform routes /api/orders (order, weight varied here) and /api/stock (inventory),
-// with the kit services' route contracts. Real processes: the monolith, order and inventory on
-// their own databases, and nginx rendered from the synthesized gateway objects.
+// with the kit services' route contracts. Real processes from @aio/stack's table: the monolith,
+// order and inventory (and payment, which order calls) on their own databases, and aio dev's gateway
+// process on a copy of the fixture; the first tests drive their own nginx from the synthesized objects.
 const ROOT = join(import.meta.dirname, '../..');
 const FIXTURE = fileURLToPath(new URL('../fixtures/strangler/platform.yaml', import.meta.url));
 const base = loadPlatform(FIXTURE);
@@ -37,82 +30,43 @@ function gatewayObjects(weight: number): KubeObject[] {
   ) as KubeObject[];
 }
 
-interface Proc {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly db: TestDatabase;
-}
-const procs: Proc[] = [];
+// the gateway process of aio dev reads this copy of the fixture, which its test edits
+const dir = mkdtempSync(join(tmpdir(), 'aio-gw-process-'));
+const file = join(dir, 'platform.yaml');
 const urls: Record<string, string> = {};
-const redisPrefix = testRedisPrefix('gateway');
+let stack: Stack;
 let gateway: LocalGateway;
 
-async function startService(name: string, env: Record<string, string> = {}): Promise<Proc> {
-  const db = await createTestDatabase(`gw_${name}`);
-  const port = await freePort();
-  let log = '';
-  const child = spawn(process.execPath, [join(ROOT, 'services', name, 'dist/main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      LOG_LEVEL: 'warn',
-      OTEL_SDK_DISABLED: 'true',
-      DATABASE_URL: db.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const proc = { url: `http://127.0.0.1:${port}`, child, db };
-  procs.push(proc);
-  await waitForHealthy(proc.url, { child, name, hint: log });
-  return proc;
-}
-
 beforeAll(async () => {
-  const [monolith, inventory] = await Promise.all([
-    startService('monolith'),
-    startService('inventory', {
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: redisPrefix,
-      SWEEP_INTERVAL_MS: '0',
-    }),
-  ]);
-  // order's saga fails fast against a closed payment port; the tests need its API, not approvals
-  const order = await startService('order', {
-    INVENTORY_URL: inventory.url,
-    PAYMENT_URL: 'http://127.0.0.1:9',
+  // the fixture with absolute contract paths, so it works from the temp directory
+  writeFileSync(file, readFileSync(FIXTURE, 'utf8').replaceAll('../../../services/', `${ROOT}/services/`));
+  stack = await startStack({
+    processes: ['monolith', 'order', 'inventory', 'gateway'],
+    scope: StackScope.test('gw'),
+    env: {
+      inventory: { SWEEP_INTERVAL_MS: '0' },
+      // order's saga fails fast against a closed payment port; the tests need its API, not approvals
+      order: { PAYMENT_URL: 'http://127.0.0.1:9' },
+      gateway: { AIO_PLATFORM_FILE: file },
+    },
   });
-  Object.assign(urls, { monolith: monolith.url, order: order.url, inventory: inventory.url });
+  for (const name of ['monolith', 'order', 'inventory']) urls[name] = stack.process(name).url;
   const hostPort = (u: string) => u.replace('http://', '');
   gateway = await startLocalGateway({
     objects: gatewayObjects(25),
     port: await freePort(),
     upstreams: {
-      'legacy/monolith': hostPort(monolith.url),
-      'order/order': hostPort(order.url),
-      'inventory/inventory': hostPort(inventory.url),
+      'legacy/monolith': hostPort(urls.monolith!),
+      'order/order': hostPort(urls.order!),
+      'inventory/inventory': hostPort(urls.inventory!),
     },
   });
 }, 120_000);
 
 afterAll(async () => {
   await gateway?.stop();
-  await Promise.all(
-    procs.map(async (p) => {
-      if (p.child.exitCode === null) {
-        const exit = once(p.child, 'exit');
-        p.child.kill('SIGTERM');
-        await exit;
-      }
-      await p.db.drop();
-    }),
-  );
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(TEST_REDIS_URL);
-  await deleteRedisKeys(redis, redisPrefix);
-  await redis.quit();
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 interface Answer {
@@ -293,69 +247,45 @@ describe('local gateway (nginx from the synthesized objects) in front of the mon
 
 describe('the gateway process of aio dev', () => {
   test('aio route while it runs takes effect without a restart; a refused change keeps the routes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aio-gw-process-'));
-    const file = join(dir, 'platform.yaml');
-    // the fixture with absolute contract paths, so it works from the temp directory
-    writeFileSync(file, readFileSync(FIXTURE, 'utf8').replaceAll('../../../services/', `${ROOT}/services/`));
-    const port = await freePort();
-    let log = '';
-    const child = spawn(process.execPath, [join(ROOT, 'lib/bin/local-gateway.js')], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        PORT: String(port),
-        AIO_PLATFORM_FILE: file,
-        MONOLITH_URL: urls.monolith!,
-        ORDER_URL: urls.order!,
-        INVENTORY_URL: urls.inventory!,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    const url = `http://127.0.0.1:${port}`;
-    try {
-      for (let i = 0; !log.includes('gateway: http://') && i < 400; i++)
-        await new Promise((r) => setTimeout(r, 25));
-      expect(log).toContain(`gateway: ${url}`);
-      const servedBy = async (customer: string) =>
-        (
-          await fetch(`${url}/api/orders?customerId=x`, {
-            headers: { cookie: `aio_customer=${customer}`, connection: 'close' },
-          })
-        ).headers.get('x-served-by');
-      // a customer on the monolith at 25 (nginx buckets are stable, so one found now stays there)
-      let customer = '';
-      for (let i = 0; i < 200 && !customer; i++) {
-        const id = `c${i}`;
-        if ((await servedBy(id)) === 'monolith') customer = id;
-      }
-      expect(customer).not.toBe('');
-      const aio = (...args: string[]) =>
-        spawnSync(process.execPath, [join(ROOT, 'lib/bin/aio.js'), ...args, '-f', file], {
-          encoding: 'utf8',
-        });
-      expect(aio('route', 'order', '/api/orders', '--weight', '100').status).toBe(0);
-      let now = '';
-      for (let i = 0; i < 200 && now !== 'order'; i++) {
-        now = (await servedBy(customer)) ?? '';
-        if (now !== 'order') await new Promise((r) => setTimeout(r, 25));
-      }
-      expect(now).toBe('order');
-      for (let i = 0; i < 200 && !log.includes('gateway: reloaded'); i++)
-        await new Promise((r) => setTimeout(r, 25));
-      expect(log).toContain('gateway: reloaded');
-      // a change the gate refuses is logged and changes nothing
-      writeFileSync(file, readFileSync(file, 'utf8').replace('servicePath: /orders, ', ''));
-      for (let i = 0; i < 200 && !log.includes('was refused'); i++)
-        await new Promise((r) => setTimeout(r, 25));
-      expect(log).toMatch(
-        /kept the previous routes; .*was refused:\n.*order serves no public operation under \/api\/orders/,
-      );
-      expect(await servedBy(customer)).toBe('order');
-    } finally {
-      const exit = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exit;
-      rmSync(dir, { recursive: true, force: true });
+    const url = stack.process('gateway').url;
+    const log = () => readFileSync(join(stack.logDir!, 'gateway.log'), 'utf8');
+    for (let i = 0; !log().includes('gateway: http://') && i < 400; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(log()).toContain(`gateway: ${url}`);
+    const servedBy = async (customer: string) =>
+      (
+        await fetch(`${url}/api/orders?customerId=x`, {
+          headers: { cookie: `aio_customer=${customer}`, connection: 'close' },
+        })
+      ).headers.get('x-served-by');
+    // a customer on the monolith at 25 (nginx buckets are stable, so one found now stays there)
+    let customer = '';
+    for (let i = 0; i < 200 && !customer; i++) {
+      const id = `c${i}`;
+      if ((await servedBy(id)) === 'monolith') customer = id;
     }
+    expect(customer).not.toBe('');
+    const aio = (...args: string[]) =>
+      spawnSync(process.execPath, [join(ROOT, 'lib/bin/aio.js'), ...args, '-f', file], {
+        encoding: 'utf8',
+      });
+    expect(aio('route', 'order', '/api/orders', '--weight', '100').status).toBe(0);
+    let now = '';
+    for (let i = 0; i < 200 && now !== 'order'; i++) {
+      now = (await servedBy(customer)) ?? '';
+      if (now !== 'order') await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(now).toBe('order');
+    for (let i = 0; i < 200 && !log().includes('gateway: reloaded'); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(log()).toContain('gateway: reloaded');
+    // a change the gate refuses is logged and changes nothing
+    writeFileSync(file, readFileSync(file, 'utf8').replace('servicePath: /orders, ', ''));
+    for (let i = 0; i < 200 && !log().includes('was refused'); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(log()).toMatch(
+      /kept the previous routes; .*was refused:\n.*order serves no public operation under \/api\/orders/,
+    );
+    expect(await servedBy(customer)).toBe('order');
   });
 });
