@@ -5,6 +5,7 @@ import type { PlatformModel } from '../model/platform-model.js';
 import type { TierPolicy } from '../model/schema.js';
 import { ValidationError } from '../model/validation-error.js';
 import { PeerAuthentication } from './crds/istio-security.js';
+import { ShadowMirror, type ShadowMirrorProps } from './shadow-mirror.js';
 import { Telemetry } from './crds/istio-telemetry.js';
 import { ServiceMeshPolicy } from './service-mesh-policy.js';
 
@@ -29,6 +30,8 @@ export interface MeshChartProps extends ChartProps {
   readonly rootNamespace?: string;
   /** The tracing extension provider in Istio's mesh config. @default naming.meshTracingProvider ('jaeger') */
   readonly tracingProvider?: string;
+  /** Shadow compare: the mirror on the monolith's host. @default - none (no route is shadowed) */
+  readonly shadow?: ShadowMirrorProps;
 }
 
 /**
@@ -41,6 +44,7 @@ export interface MeshChartProps extends ChartProps {
 export class MeshChart extends Chart {
   /** Props from the platform model. */
   public static propsFromModel(model: PlatformModel): MeshChartProps {
+    const shadow = ShadowMirror.propsFromModel(model);
     return {
       services: model.services.map((s) => ({
         name: s.name,
@@ -49,6 +53,7 @@ export class MeshChart extends Chart {
         routed: s.routes.length > 0,
       })),
       samplingPercentage: model.spec.mesh.tracing.sampling,
+      ...(shadow ? { shadow } : {}),
     };
   }
 
@@ -92,5 +97,6 @@ export class MeshChart extends Chart {
       );
     }
     this.servicePolicies = policies;
+    if (props.shadow) new ShadowMirror(this, 'ShadowMirror', props.shadow);
   }
 }

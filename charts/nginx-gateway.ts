@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from './apply-order.js';
 import type { HttpRouteMatch, HttpRouteSpec } from './crds/gateway-api.js';
+import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
 import {
   COHORT_HEADER,
   COHORT_PLUGIN_NAME,
@@ -118,6 +119,7 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
     pluginNames.map((n) => plugins.get(n)).find((p) => p?.plugin === name)?.config as
       Record<string, unknown> | undefined;
   entries.sort((a, b) => compareRank(a.rank, b.rank));
+  const shadow = shadowRules(objects, options.upstreams);
 
   const rate = config('rate-limiting');
   const size = config('request-size-limiting');
@@ -169,6 +171,22 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
           `  }`,
         ].join('\n'),
       ),
+    ...(shadow
+      ? [
+          `  split_clients "$request_id" $aio_shadow_bucket {`,
+          ...Array.from({ length: 99 }, (_, b) => `    1% ${b};`),
+          `    * 99;`,
+          `  }`,
+          `  map "$aio_shadow_bucket $request_method $request_uri" $aio_shadow {`,
+          `    default 0;`,
+          ...shadow.rules.map((r) => `    ${nginxString(`~${r.key}`)} 1;`),
+          `  }`,
+          `  upstream aio_shadow_compare {`,
+          `    server ${shadow.upstream};`,
+          `    keepalive 16;`,
+          `  }`,
+        ]
+      : []),
     ...(rate
       ? [`  limit_req_zone $binary_remote_addr zone=aio_rate:1m rate=${Number(rate.minute)}r/m;`]
       : []),
@@ -187,7 +205,22 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
     `      add_header ${CONFIG_HEADER} '@@HASH@@' always;`,
     `      return 200 '{"status":"ok"}';`,
     `    }`,
+    ...(shadow
+      ? [
+          // the mirror subrequest keeps the original $request_method and $request_uri; anything
+          // not selected (another method, path or bucket) ends here without leaving nginx
+          `    location = ${SHADOW_MIRROR_PATH} {`,
+          `      internal;`,
+          `      if ($aio_shadow = 0) { return 204; }`,
+          `      proxy_http_version 1.1;`,
+          `      proxy_set_header Connection '';`,
+          `      proxy_set_header ${corrHeader} $aio_correlation;`,
+          `      proxy_pass http://aio_shadow_compare$request_uri;`,
+          `    }`,
+        ]
+      : []),
     `    location / {`,
+    ...(shadow ? [`      mirror ${SHADOW_MIRROR_PATH};`] : []),
     `      add_header Set-Cookie $aio_set_cookie always;`,
     `      add_header ${CONFIG_HEADER} '@@HASH@@' always;`,
     ...(correlation?.echo_downstream ? [`      add_header ${corrHeader} $aio_correlation always;`] : []),
@@ -219,6 +252,45 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
 /** The hash a config announces in {@link CONFIG_HEADER}. */
 export function configHash(config: string): string {
   return new RegExp(`${CONFIG_HEADER} '([0-9a-f]+)'`).exec(config)?.[1] ?? '';
+}
+
+/** The internal location the `mirror` directive sends a copy of each request to. */
+export const SHADOW_MIRROR_PATH = '/.aio/shadow';
+
+/**
+ * The mirror rules of the VirtualServices among `objects` (see `ShadowMirror`), as regexes over
+ * `bucket method request_uri`, with the comparer's local address (its backend key
+ * `namespace/name` from the mirror host). `undefined` when nothing is mirrored or the comparer does
+ * not run locally.
+ *
+ * @see https://nginx.org/en/docs/http/ngx_http_mirror_module.html
+ */
+function shadowRules(
+  objects: readonly KubeObject[],
+  upstreams: Readonly<Record<string, string>>,
+): { upstream: string; rules: { key: string }[] } | undefined {
+  let upstream: string | undefined;
+  const rules: { key: string }[] = [];
+  for (const vs of objects.filter((o) => o.kind === 'VirtualService')) {
+    const http = ((vs.spec as IVirtualService['spec'])?.http ?? []).filter((h) => h.mirror);
+    for (const h of http) {
+      const [name, namespace] = h.mirror!.host.split('.');
+      upstream = upstreams[`${namespace}/${name}`];
+      const percent = h.mirrorPercentage?.value ?? 100;
+      const buckets =
+        percent >= 100 ? '\\d+' : `(?:${Array.from({ length: percent }, (_, i) => i).join('|')})`;
+      for (const m of h.match ?? []) {
+        const method = m.method?.exact ? esc(m.method.exact) : '\\S+';
+        const path = m.uri?.exact
+          ? `${esc(m.uri.exact)}(?:\\?.*)?`
+          : m.uri?.prefix
+            ? `${esc(m.uri.prefix)}.*`
+            : '.*';
+        rules.push({ key: `^${buckets} ${method} ${path}$` });
+      }
+    }
+  }
+  return upstream && rules.length ? { upstream, rules } : undefined;
 }
 
 function unitMb(unit: string): number {

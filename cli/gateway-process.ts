@@ -1,8 +1,9 @@
 import { watch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { App } from 'cdk8s';
+import { App, Chart } from 'cdk8s';
 import type { KubeObject } from '../charts/apply-order.js';
 import { GatewayChart } from '../charts/gateway-chart.js';
+import { ShadowMirror } from '../charts/shadow-mirror.js';
 import { loadPlatform } from '../model/load-platform.js';
 import { naming } from '../model/naming.js';
 import type { PlatformModel } from '../model/platform-model.js';
@@ -12,8 +13,17 @@ import { startLocalGateway, type LocalGateway } from './local-gateway.js';
 /** The gateway objects `aio synth` writes for `envName` (its 05-gateway stage), without writing them. */
 export function gatewayObjects(model: PlatformModel, envName?: string): KubeObject[] {
   const env = envName ?? model.environments[0]!.name;
-  const chart = new GatewayChart(new App(), 'gateway', GatewayChart.propsFromModel(model, env));
-  return chart.toJson() as KubeObject[];
+  const app = new App();
+  const chart = new GatewayChart(app, 'gateway', GatewayChart.propsFromModel(model, env));
+  const objects = chart.toJson() as KubeObject[];
+  // the mesh's shadow mirror on the monolith's host: the local gateway applies it too
+  const shadow = ShadowMirror.propsFromModel(model);
+  if (shadow) {
+    const mesh = new Chart(app, 'shadow');
+    new ShadowMirror(mesh, 'mirror', shadow);
+    objects.push(...(mesh.toJson() as KubeObject[]));
+  }
+  return objects;
 }
 
 /** `order` → `ORDER_URL`: how the launcher passes a callee's base URL. */
@@ -22,13 +32,18 @@ const urlVariable = (name: string) => `${name.toUpperCase().replace(/[^A-Z0-9]/g
 /**
  * The local upstreams of a platform from the environment: `MONOLITH_URL` for the monolith and
  * `<SERVICE>_URL` for each routed service that runs locally (one that does not answers 503 at the
- * gateway, naming it).
+ * gateway, naming it), and `SHADOW_COMPARE_URL` for the shadow comparer (without it nothing is mirrored).
  */
 export function upstreamsFromEnv(model: PlatformModel, env: NodeJS.ProcessEnv): Record<string, string> {
   const hostPort = (url: string) => new URL(url).host;
   const upstreams: Record<string, string> = {};
   if (env.MONOLITH_URL)
     upstreams[`${naming.monolithNamespace}/${naming.monolithService}`] = hostPort(env.MONOLITH_URL);
+  if (env.SHADOW_COMPARE_URL) {
+    upstreams[`${naming.shadowComparerNamespace}/${naming.shadowComparerService}`] = hostPort(
+      env.SHADOW_COMPARE_URL,
+    );
+  }
   for (const svc of model.routedServices) {
     const url = env[urlVariable(svc.name)];
     if (url) upstreams[`${naming.namespace(svc.name)}/${svc.name}`] = hostPort(url);

@@ -7,6 +7,7 @@ import { registerPipelines } from './pipelines.js';
 import { registerRoute } from './route.js';
 import { registerRoutes } from './routes.js';
 import { registerSchema } from './schema.js';
+import { registerShadow } from './shadow.js';
 import { registerSynth } from './synth.js';
 import { registerUpdate } from './update.js';
 import { registerValidate } from './validate.js';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerSynth,
   registerRoutes,
   registerRoute,
+  registerShadow,
   registerSchema,
   registerNew,
   registerUpdate,

@@ -11,9 +11,11 @@ export interface RouteCommandOptions {
   readonly add?: boolean;
   /** Delete the route instead of setting its weight. */
   readonly remove?: boolean;
+  /** Percent of the path's GETs mirrored to the service and compared, as typed. */
+  readonly shadow?: string;
 }
 
-/** `aio route <service> <path> --weight N | --remove`: moves a path between the monolith and a service. */
+/** `aio route <service> <path> --weight N | --remove | --shadow N`: moves (or shadows) a path between the monolith and a service. */
 export function registerRoute(program: Command, io: CliIo, done: (code: number) => void): void {
   program
     .command('route')
@@ -25,6 +27,10 @@ export function registerRoute(program: Command, io: CliIo, done: (code: number) 
     .option(
       '-w, --weight <percent>',
       'percent of customers sent to the service (cohort buckets 0..N-1), an integer from 0 to 100',
+    )
+    .option(
+      '--shadow <percent>',
+      "percent of the path's GET/HEAD requests mirrored to the service and compared with the monolith (aio shadow report), 0 to 100",
     )
     .option('--add', 'add <path> to the service if it does not have it yet')
     .option('--remove', 'delete the route: all of <path> goes back to the monolith')
@@ -55,7 +61,8 @@ export async function routeCommand(
   const { PlatformSourceEditor } = await import('../model/platform-source-editor.js');
   const { formatRoutesTable } = await import('./routes.js');
 
-  const weight = parseWeight(opts, UsageError);
+  const shadow = parseShadow(opts, UsageError);
+  const weight = shadow === undefined ? parseWeight(opts, UsageError) : undefined;
   const problem = routePathProblem(path);
   if (problem) throw new UsageError(`<path> ${problem}, got '${path}'`);
   const normalized = normalizeRoutePath(path);
@@ -89,7 +96,10 @@ export async function routeCommand(
 
   const editor = new PlatformSourceEditor(text, shown);
   let action: string;
-  if (opts.remove) {
+  if (shadow !== undefined) {
+    editor.setRouteField(service, normalized, 'shadow', shadow);
+    action = `shadow of ${service} ${normalized} → ${shadow}% of its GET/HEAD requests mirrored and compared`;
+  } else if (opts.remove) {
     editor.removeRoute(service, normalized);
     action = `removed ${service} ${normalized} (all of it goes to the monolith)`;
   } else if (exists) {
@@ -107,6 +117,23 @@ export async function routeCommand(
   await writeFile(abs, editor.text);
   io.err(`${shown}: ${action}; run aio synth to regenerate manifests`);
   return 0;
+}
+
+/** `--shadow` as a number, or `undefined` without it. @throws UsageError for a bad combination or value */
+function parseShadow(
+  opts: RouteCommandOptions,
+  UsageError: new (message: string) => Error,
+): number | undefined {
+  if (opts.shadow === undefined) return undefined;
+  if (opts.remove || opts.add || opts.weight !== undefined) {
+    throw new UsageError(
+      "--shadow cannot be combined with --weight, --add or --remove; set the shadow first, e.g. 'aio route order /api/orders --shadow 10'",
+    );
+  }
+  if (!/^\d+$/.test(opts.shadow) || Number(opts.shadow) > 100) {
+    throw new UsageError(`--shadow must be an integer from 0 to 100, got '${opts.shadow}'`);
+  }
+  return Number(opts.shadow);
 }
 
 /** `--weight` as a number, or `undefined` with `--remove`. @throws UsageError for a bad combination or value */

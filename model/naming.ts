@@ -64,6 +64,9 @@ export const naming = {
   /** In-cluster DNS name of the Jaeger collector in the tracing namespace. */
   jaegerCollectorHost: (tracingNamespace: string): string =>
     naming.clusterHost(naming.jaegerCollectorService, tracingNamespace),
+  /** Namespace and Service name of the shadow comparer (`aio route --shadow`). */
+  shadowComparerNamespace: 'shadow-compare',
+  shadowComparerService: 'shadow-compare',
   /** The OTLP endpoints of the Jaeger collector, in the tracing namespace. */
   otlpGrpcEndpoint: (tracingNamespace: string): string =>
     `http://${naming.jaegerCollectorHost(tracingNamespace)}:${naming.otlpGrpcPort}`,

@@ -47,6 +47,12 @@ export interface RouteModel {
   readonly monolithWeight: number;
   /** The buckets sent to the service, or `undefined` at weight 0. */
   readonly cohort?: RouteCohort;
+  /** Percent of the path's GET/HEAD requests mirrored to the service and compared, 0 to 100. */
+  readonly shadow: number;
+  /** Response fields the shadow compare ignores (names or `a[].b` paths). */
+  readonly shadowIgnore: readonly string[];
+  /** The prefix the service serves the path under (the gateway's rewrite target). */
+  readonly servicePath: string;
 }
 
 /** One row of the strangler migration table (`aio routes --json`, the PR summary). */
@@ -177,6 +183,9 @@ export class PlatformModel {
             path: normalizeRoutePath(r.path),
             weight: r.weight,
             monolithWeight: 100 - r.weight,
+            shadow: r.shadow ?? 0,
+            shadowIgnore: r.shadowIgnore ?? [],
+            servicePath: r.servicePath ? normalizeRoutePath(r.servicePath) : normalizeRoutePath(r.path),
           };
           return r.weight > 0 ? { ...route, cohort: { firstBucket: 0, lastBucket: r.weight - 1 } } : route;
         }),

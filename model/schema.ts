@@ -193,6 +193,28 @@ const routeSchema = z.strictObject({
     .describe(
       'The prefix the service serves this path under: the gateway rewrites `path` to it (URLRewrite ReplacePrefixMatch). Default: the path itself, unchanged',
     ),
+  shadow: z
+    .number({ error: 'must be an integer from 0 to 100' })
+    .int('must be an integer from 0 to 100')
+    .min(0, 'must be an integer from 0 to 100')
+    .max(100, 'must be an integer from 0 to 100')
+    .optional()
+    .describe(
+      "Percent of this path's GET and HEAD requests mirrored to the service and compared with the monolith's answer (`aio shadow report`); other methods are never mirrored. Default: 0",
+    ),
+  shadowIgnore: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+|\[\])*$/,
+          "must be a field name such as 'createdAt' or a path such as 'items[].id'",
+        ),
+    )
+    .optional()
+    .describe(
+      'Noisy response fields the shadow compare ignores: a field name (any depth) or a path such as `orders[].id`',
+    ),
 });
 
 const resourcesSchema = z.strictObject({

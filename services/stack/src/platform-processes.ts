@@ -40,12 +40,29 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
     database: true,
   },
   {
+    // the shadow comparer: the gateway mirrors a route's `shadow` % of GETs here; each is asked of
+    // the monolith and the service and compared; mismatches go to <root>/.aio/shadow.jsonl
+    // (`aio shadow report` reads it)
+    name: 'shadow-compare',
+    role: 'support',
+    main: 'lib/bin/shadow-compare.js',
+    calls: ['monolith', 'order', 'inventory'],
+    env: (ctx) => ({
+      AIO_PLATFORM_FILE: join(ctx.root, 'platform.yaml'),
+      AIO_SHADOW_LOG: join(
+        ctx.root,
+        '.aio',
+        ctx.scope === 'test' ? `shadow-${ctx.port}.jsonl` : 'shadow.jsonl',
+      ),
+    }),
+  },
+  {
     // nginx generated from platform.yaml's gateway objects, reloaded when the file changes (so
     // `aio route` takes effect without a restart); routed services that do not run locally answer 503
     name: 'gateway',
     role: 'gateway',
     main: 'lib/bin/local-gateway.js',
-    calls: ['monolith', 'order', 'inventory'],
+    calls: ['monolith', 'order', 'inventory', 'shadow-compare'],
     readyPath: '/.aio/gateway/healthz',
     env: (ctx) => ({ AIO_PLATFORM_FILE: join(ctx.root, 'platform.yaml') }),
   },

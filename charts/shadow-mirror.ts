@@ -1,0 +1,80 @@
+import { Construct } from 'constructs';
+import { naming } from '../model/naming.js';
+import type { PlatformModel } from '../model/platform-model.js';
+import { VirtualService } from './crds/istio-networking.js';
+
+/** Port the shadow comparer listens on in the cluster. */
+export const SHADOW_COMPARER_PORT = 8080;
+
+/** Props of a {@link ShadowMirror}. */
+export interface ShadowMirrorProps {
+  /** The routes with a shadow percentage above 0. */
+  readonly routes: readonly { readonly path: string; readonly percent: number }[];
+  /** In-mesh host of the monolith. @default 'monolith.legacy.svc.cluster.local' */
+  readonly monolithHost?: string;
+  /** In-mesh host of the comparer. @default 'shadow-compare.shadow-compare.svc.cluster.local' */
+  readonly comparerHost?: string;
+}
+
+/**
+ * Shadow compare in the cluster: an Istio VirtualService on the monolith's host that, for each
+ * shadowed route, mirrors `percent` % of its GET and HEAD requests to the shadow comparer, and routes
+ * everything (mirrored or not) to the monolith as before. Only reads are mirrored: a mirrored POST
+ * would create a real order on the service.
+ *
+ * Istio's mirror is fire and forget: the proxy does not wait for the mirror's answer and discards it,
+ * and it appends `-shadow` to the mirrored request's Host/Authority. The comparer therefore asks the
+ * monolith and the service itself (see `cli/shadow-compare.ts`) and ignores the Host.
+ *
+ * Applies where the monolith is called from inside the mesh: the Kong proxy pod must run a sidecar
+ * for its calls to `monolith.legacy` to pass through this VirtualService. Kong OSS itself cannot
+ * mirror: it does not implement the Gateway API RequestMirror filter (KIC issue 4165).
+ *
+ * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPRoute (mirror, mirrorPercentage)
+ * @see https://istio.io/latest/docs/tasks/traffic-management/mirroring/
+ */
+export class ShadowMirror extends Construct {
+  /** Props from the platform model, or `undefined` when no route is shadowed. */
+  public static propsFromModel(model: PlatformModel): ShadowMirrorProps | undefined {
+    const routes = model
+      .routes()
+      .filter((r) => r.shadow > 0)
+      .map((r) => ({ path: r.path, percent: r.shadow }));
+    return routes.length ? { routes } : undefined;
+  }
+
+  constructor(scope: Construct, id: string, props: ShadowMirrorProps) {
+    super(scope, id);
+    const monolith =
+      props.monolithHost ?? naming.clusterHost(naming.monolithService, naming.monolithNamespace);
+    const comparer =
+      props.comparerHost ?? naming.clusterHost(naming.shadowComparerService, naming.shadowComparerNamespace);
+    const toMonolith = [{ destination: { host: monolith } }];
+    for (const r of props.routes) {
+      if (!Number.isInteger(r.percent) || r.percent < 1 || r.percent > 100) {
+        throw new Error(`shadow of ${r.path} must be an integer from 1 to 100, got ${r.percent}`);
+      }
+    }
+    // longest prefix first: Istio takes the first matching rule
+    const routes = [...props.routes].sort((a, b) => b.path.length - a.path.length);
+    new VirtualService(this, 'VirtualService', {
+      metadata: { name: `${naming.monolithService}-shadow`, namespace: naming.monolithNamespace },
+      spec: {
+        hosts: [monolith],
+        http: [
+          ...routes.map((r) => ({
+            // whole segments: the path itself and everything under it
+            match: ['GET', 'HEAD'].flatMap((method) => [
+              { uri: { exact: r.path }, method: { exact: method } },
+              { uri: { prefix: `${r.path}/` }, method: { exact: method } },
+            ]),
+            route: toMonolith,
+            mirror: { host: comparer, port: { number: SHADOW_COMPARER_PORT } },
+            mirrorPercentage: { value: r.percent },
+          })),
+          { route: toMonolith },
+        ],
+      },
+    });
+  }
+}
