@@ -270,6 +270,8 @@ describe('parsePlatform', () => {
   });
 });
 
+const noShadow = (servicePath: string) => ({ shadow: 0, shadowIgnore: [], servicePath });
+
 describe('PlatformModel views', () => {
   test('routes() gives each migrated path its service, weight and cohort buckets, sorted, paths normalized', () => {
     const text = minimalPlatform(
@@ -282,14 +284,16 @@ describe('PlatformModel views', () => {
         weight: 100,
         monolithWeight: 0,
         cohort: { firstBucket: 0, lastBucket: 99 },
+        ...noShadow('/api/a'),
       },
-      { service: 'b', path: '/api/b', weight: 0, monolithWeight: 100 },
+      { service: 'b', path: '/api/b', weight: 0, monolithWeight: 100, ...noShadow('/api/b') },
       {
         service: 'c',
         path: '/api/c',
         weight: 30,
         monolithWeight: 70,
         cohort: { firstBucket: 0, lastBucket: 29 },
+        ...noShadow('/api/c'),
       },
     ]);
   });

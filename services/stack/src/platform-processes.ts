@@ -40,6 +40,16 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
     database: true,
   },
   {
+    // nginx generated from platform.yaml's gateway objects, reloaded when the file changes (so
+    // `aio route` takes effect without a restart); routed services that do not run locally answer 503
+    name: 'gateway',
+    role: 'gateway',
+    main: 'lib/bin/local-gateway.js',
+    calls: ['monolith', 'order', 'inventory', 'shadow-compare'],
+    readyPath: '/.aio/gateway/healthz',
+    env: (ctx) => ({ AIO_PLATFORM_FILE: join(ctx.root, 'platform.yaml') }),
+  },
+  {
     // the shadow comparer: the gateway mirrors a route's `shadow` % of GETs here; each is asked of
     // the monolith and the service and compared; mismatches go to <root>/.aio/shadow.jsonl
     // (`aio shadow report` reads it)
@@ -55,15 +65,5 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
         ctx.scope === 'test' ? `shadow-${ctx.port}.jsonl` : 'shadow.jsonl',
       ),
     }),
-  },
-  {
-    // nginx generated from platform.yaml's gateway objects, reloaded when the file changes (so
-    // `aio route` takes effect without a restart); routed services that do not run locally answer 503
-    name: 'gateway',
-    role: 'gateway',
-    main: 'lib/bin/local-gateway.js',
-    calls: ['monolith', 'order', 'inventory', 'shadow-compare'],
-    readyPath: '/.aio/gateway/healthz',
-    env: (ctx) => ({ AIO_PLATFORM_FILE: join(ctx.root, 'platform.yaml') }),
   },
 ];
