@@ -1,0 +1,76 @@
+import { Chart, Testing } from 'cdk8s';
+import { describe, expect, test } from 'vitest';
+import type { KubeObject } from '../../charts/apply-order.js';
+import { renderNginxConfig } from '../../charts/nginx-gateway.js';
+import { ShadowMirror } from '../../charts/shadow-mirror.js';
+
+const synth = (routes: { path: string; percent: number }[]) => {
+  const chart = new Chart(Testing.app(), 'mesh');
+  new ShadowMirror(chart, 'mirror', { routes });
+  return Testing.synth(chart) as KubeObject[];
+};
+
+describe('ShadowMirror (Istio VirtualService on the monolith host)', () => {
+  test('mirrors N % of GET and HEAD on each shadowed path to the comparer, and routes all to the monolith', () => {
+    const [vs, ...rest] = synth([
+      { path: '/api/stock', percent: 100 },
+      { path: '/api/orders/history', percent: 10 },
+    ]);
+    expect(rest).toEqual([]);
+    expect(vs).toMatchObject({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'monolith-shadow', namespace: 'legacy' },
+    });
+    const spec = vs!.spec as { hosts: string[]; http: Record<string, unknown>[] };
+    expect(spec.hosts).toEqual(['monolith.legacy.svc.cluster.local']);
+    const toMonolith = [{ destination: { host: 'monolith.legacy.svc.cluster.local' } }];
+    const mirror = { host: 'shadow-compare.shadow-compare.svc.cluster.local', port: { number: 8080 } };
+    expect(spec.http).toEqual([
+      {
+        match: ['GET', 'HEAD'].flatMap((m) => [
+          { uri: { exact: '/api/orders/history' }, method: { exact: m } },
+          { uri: { prefix: '/api/orders/history/' }, method: { exact: m } },
+        ]),
+        route: toMonolith,
+        mirror,
+        mirrorPercentage: { value: 10 },
+      },
+      {
+        match: ['GET', 'HEAD'].flatMap((m) => [
+          { uri: { exact: '/api/stock' }, method: { exact: m } },
+          { uri: { prefix: '/api/stock/' }, method: { exact: m } },
+        ]),
+        route: toMonolith,
+        mirror,
+        mirrorPercentage: { value: 100 },
+      },
+      { route: toMonolith },
+    ]);
+    // never a write method
+    expect(JSON.stringify(spec.http)).not.toMatch(/POST|PUT|PATCH|DELETE/);
+  });
+
+  test('refuses a percentage outside 1..100', () => {
+    expect(() => synth([{ path: '/api/x', percent: 0 }])).toThrow(
+      /shadow of \/api\/x must be an integer from 1 to 100/,
+    );
+  });
+
+  test('the local gateway renders it as an nginx mirror, only when the comparer runs locally', () => {
+    const objects = synth([{ path: '/api/stock', percent: 25 }]);
+    const render = (upstreams: Record<string, string>) =>
+      renderNginxConfig({ objects, upstreams, port: 8000, dir: '/tmp/x' });
+    const off = render({});
+    expect(off).not.toMatch(/\bmirror\b/);
+    const on = render({ 'shadow-compare/shadow-compare': '127.0.0.1:9100' });
+    expect(on).toContain('mirror /.aio/shadow;');
+    expect(on).toContain('server 127.0.0.1:9100;');
+    // buckets 0..24 of 100, GET and HEAD only
+    expect(on).toContain(
+      `'~^(?:${Array.from({ length: 25 }, (_, i) => i).join('|')}) GET /api/stock(?:\\\\?.*)?$' 1;`,
+    );
+    expect(on).toMatch(/HEAD \/api\/stock\/\.\*\$' 1;/);
+    expect(on).not.toMatch(/POST/);
+  });
+});
