@@ -38,9 +38,10 @@ export async function shadowReportCommand(io: CliIo, opts: ShadowReportOptions):
   if (!/^\d+$/.test(opts.samples)) {
     throw new UsageError(`--samples must be a whole number, got '${opts.samples}'`);
   }
+  const { resolve } = await import('node:path');
   let text = '';
   try {
-    text = await readFile(opts.log, 'utf8');
+    text = await readFile(resolve(io.cwd, opts.log), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
