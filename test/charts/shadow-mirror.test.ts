@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { KubeObject } from '../../charts/apply-order.js';
 import { renderNginxConfig } from '../../charts/nginx-gateway.js';
 import { ShadowMirror } from '../../charts/shadow-mirror.js';
+import { validateSchemas } from '../../charts/validation/index.js';
 
 const synth = (routes: { path: string; percent: number }[]) => {
   const chart = new Chart(Testing.app(), 'mesh');
@@ -49,6 +50,10 @@ describe('ShadowMirror (Istio VirtualService on the monolith host)', () => {
     ]);
     // never a write method
     expect(JSON.stringify(spec.http)).not.toMatch(/POST|PUT|PATCH|DELETE/);
+  });
+
+  test('passes the schema gate (the Istio VirtualService schema)', async () => {
+    expect(await validateSchemas(synth([{ path: '/api/stock', percent: 7 }]))).toEqual([]);
   });
 
   test('refuses a percentage outside 1..100', () => {
