@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessEntry } from './process-entry.js';
 
@@ -51,19 +52,19 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
   },
   {
     // the shadow comparer: the gateway mirrors a route's `shadow` % of GETs here; each is asked of
-    // the monolith and the service and compared; mismatches go to <root>/.aio/shadow.jsonl
-    // (`aio shadow report` reads it)
+    // the monolith and the service and compared; under `aio dev` the comparisons go to
+    // <root>/.aio/shadow.jsonl, which `aio shadow report` reads
     name: 'shadow-compare',
     role: 'support',
     main: 'lib/bin/shadow-compare.js',
     calls: ['monolith', 'order', 'inventory'],
     env: (ctx) => ({
       AIO_PLATFORM_FILE: join(ctx.root, 'platform.yaml'),
-      AIO_SHADOW_LOG: join(
-        ctx.root,
-        '.aio',
-        ctx.scope === 'test' ? `shadow-${ctx.port}.jsonl` : 'shadow.jsonl',
-      ),
+      // a test stack's comparisons stay out of the repository
+      AIO_SHADOW_LOG:
+        ctx.scope === 'test'
+          ? join(tmpdir(), `aio-shadow-${ctx.port}.jsonl`)
+          : join(ctx.root, '.aio', 'shadow.jsonl'),
     }),
   },
 ];
