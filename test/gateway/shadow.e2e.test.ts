@@ -1,14 +1,5 @@
-import {
-  createTestDatabase,
-  deleteRedisKeys,
-  freePort,
-  TEST_REDIS_URL,
-  testRedisPrefix,
-  waitForHealthy,
-  type TestDatabase,
-} from '@aio/kit/testing';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { freePort } from '@aio/kit/testing';
+import { StackScope, startStack, type Stack } from '@aio/stack';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -22,47 +13,17 @@ import type { ShadowRecord, ShadowReport } from '../../cli/shadow-diff.js';
 import { shadowReportCommand } from '../../cli/shadow.js';
 import { loadPlatform, PlatformModel, type PlatformSpec } from '../../model/index.js';
 
-// Shadow compare through real processes: the monolith, order and inventory on their own databases,
-// the shadow comparer (lib/bin/shadow-compare.js) and nginx rendered from the fixture, where both
+// Shadow compare through real processes started by the launcher (the monolith, order, inventory and
+// the shadow-compare entry) and nginx rendered from the fixture, where both
 // routes are at weight 0 (all traffic on the monolith) and shadowed at 100 %.
-const ROOT = join(import.meta.dirname, '../..');
 const FIXTURE = fileURLToPath(new URL('../fixtures/shadow/platform.yaml', import.meta.url));
 const model = loadPlatform(FIXTURE);
 const work = mkdtempSync(join(tmpdir(), 'aio-shadow-'));
 const LOG = join(work, 'shadow.jsonl');
 
-interface Proc {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly db?: TestDatabase;
-}
-const procs: Proc[] = [];
-const redisPrefix = testRedisPrefix('shadow');
+let stack: Stack;
 let env: Record<string, string>;
 let gateway: LocalGateway;
-
-async function start(name: string, main: string, extra: Record<string, string>, db = true): Promise<Proc> {
-  const database = db ? await createTestDatabase(`sh_${name.replace(/-/g, '_')}`) : undefined;
-  const port = await freePort();
-  let log = '';
-  const child = spawn(process.execPath, [join(ROOT, main)], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      LOG_LEVEL: 'warn',
-      OTEL_SDK_DISABLED: 'true',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      ...(database ? { DATABASE_URL: database.url } : {}),
-      ...extra,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const proc = { url: `http://127.0.0.1:${port}`, child, ...(database ? { db: database } : {}) };
-  procs.push(proc);
-  await waitForHealthy(proc.url, { child, name, hint: log });
-  return proc;
-}
 
 const objectsAt = (shadow: number) => {
   const spec = structuredClone(model.spec) as PlatformSpec;
@@ -71,26 +32,23 @@ const objectsAt = (shadow: number) => {
 };
 
 beforeAll(async () => {
-  const [monolith, inventory] = await Promise.all([
-    start('monolith', 'services/monolith/dist/main.js', {}),
-    start('inventory', 'services/inventory/dist/main.js', {
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: redisPrefix,
-      SWEEP_INTERVAL_MS: '0',
-    }),
-  ]);
-  const order = await start('order', 'services/order/dist/main.js', {
-    INVENTORY_URL: inventory.url,
-    PAYMENT_URL: 'http://127.0.0.1:9',
+  // the launcher's own entries: the comparer (and what it calls) on their own databases
+  stack = await startStack({
+    processes: ['monolith', 'order', 'inventory', 'shadow-compare'],
+    scope: StackScope.test('shadow'),
+    env: {
+      inventory: { SWEEP_INTERVAL_MS: '0' },
+      order: { PAYMENT_URL: 'http://127.0.0.1:9' },
+      'shadow-compare': { AIO_PLATFORM_FILE: FIXTURE, AIO_SHADOW_LOG: LOG },
+    },
   });
-  env = { MONOLITH_URL: monolith.url, ORDER_URL: order.url, INVENTORY_URL: inventory.url };
-  const comparer = await start(
-    'shadow-compare',
-    'lib/bin/shadow-compare.js',
-    { ...env, AIO_PLATFORM_FILE: FIXTURE, AIO_SHADOW_LOG: LOG },
-    false,
-  );
-  env.SHADOW_COMPARE_URL = comparer.url;
+  const url = (name: string) => stack.process(name).url;
+  env = {
+    MONOLITH_URL: url('monolith'),
+    ORDER_URL: url('order'),
+    INVENTORY_URL: url('inventory'),
+    SHADOW_COMPARE_URL: url('shadow-compare'),
+  };
   gateway = await startLocalGateway({
     objects: gatewayObjects(model),
     upstreams: upstreamsFromEnv(model, env),
@@ -100,20 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway?.stop();
-  await Promise.all(
-    procs.map(async (p) => {
-      if (p.child.exitCode === null) {
-        const exit = once(p.child, 'exit');
-        p.child.kill('SIGTERM');
-        await exit;
-      }
-      await p.db?.drop();
-    }),
-  );
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(TEST_REDIS_URL);
-  await deleteRedisKeys(redis, redisPrefix);
-  await redis.quit();
+  await stack?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
