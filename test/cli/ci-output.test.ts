@@ -1,13 +1,17 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { annotation, memoryIo } from '../../cli/cli-io.js';
 import { runCli } from '../../cli/program.js';
+import { PLATFORM_FIXTURE_YAML } from '../fixtures/platform.js';
 
 const work = mkdtempSync(join(tmpdir(), 'aio-ci-output-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const reference = readFileSync(new URL('../../platform.yaml', import.meta.url), 'utf8');
+// The frozen fixture (never the live platform.yaml), its contract paths made absolute for the temp dir.
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const reference = PLATFORM_FIXTURE_YAML.replaceAll('contract: ../../', `contract: ${repoRoot}`);
 // Two problems: a typo'd key and a weight out of range.
 const broken = reference
   .replace('database: postgres\n    calls', 'databse: postgres\n    calls')

@@ -4,12 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
+import { PLATFORM_FIXTURE_YAML } from '../fixtures/platform.js';
 
 // The built CLI in a real pseudo-terminal (util-linux `script`), driven by keystrokes: the
 // prompts are @clack/prompts', not the test's stand-in. Each keystroke waits for the screen to
 // show the question it answers, never for a fixed time.
 const AIO = fileURLToPath(new URL('../../lib/bin/aio.js', import.meta.url));
-const reference = readFileSync(new URL('../../platform.yaml', import.meta.url), 'utf8');
+// The frozen fixture, never the live platform.yaml (the README registers review-digest in it).
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const reference = PLATFORM_FIXTURE_YAML.replaceAll('contract: ../../', `contract: ${repoRoot}`);
 const work = mkdtempSync(join(tmpdir(), 'aio-pty-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

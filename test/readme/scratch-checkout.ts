@@ -8,9 +8,13 @@ import {
   readlinkSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+
+/** What the README's commands edit in the platform checkout; the copy takes them as committed. */
+const README_EDITED = ['platform.yaml', 'dist'];
 
 /** A throw-away copy of a built checkout, for commands that edit platform.yaml or write files. */
 export interface ScratchCheckout {
@@ -23,7 +27,8 @@ export interface ScratchCheckout {
 }
 
 /**
- * Copies the checkout at `root` as it is on disk (tracked and untracked, not ignored, files), with
+ * Copies the checkout at `root` as it is on disk (tracked and untracked, not ignored, files;
+ * platform.yaml and dist/ as committed, see {@link README_EDITED}), with
  * its built outputs (`lib/`, `services/*\/dist`, `packages/*\/lib` and the template copy), so
  * builds there are incremental. node_modules holds links to `root`'s packages, except the `@aio`
  * workspaces and the bins, which are relinked as they are in `root` (relative), so `aio` and the
@@ -44,6 +49,14 @@ export function scratchCheckout(root: string): ScratchCheckout {
   for (const file of files) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     cpSync(join(root, file), join(dir, file), { preserveTimestamps: true });
+  }
+  // The README's own commands edit platform.yaml (aio route, aio new service) and dist/ (aio synth):
+  // in a checkout where someone already ran them, the copy starts from the committed platform, so
+  // running the README again (a second `aio new service review-digest`) is not refused.
+  for (const file of git(root, 'diff', '--name-only', '-z', 'HEAD', '--', ...README_EDITED).split('\0')) {
+    if (!file) continue;
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), execFileSync('git', ['show', `HEAD:${file}`], { cwd: root }));
   }
   const built = ['lib'];
   for (const parent of ['services', 'packages']) {

@@ -85,8 +85,12 @@ const timeline: string[] = [];
 /** Faults stop after this long (or when the load ends); every service is killed at least once before. */
 const CHAOS_SECONDS = Number(process.env.AIO_CHAOS_SECONDS ?? 45);
 
-/** Rounds of `kill -9` over every process in random order, a second or two apart, then a restart. */
-async function killer(stop: { done: boolean }, log: string[]): Promise<void> {
+/**
+ * Rounds of `kill -9` over every process in random order, a second or two apart, then a restart.
+ * `onRound` is called after each full round; the load holds its last orders back until the first
+ * round is over, so every service is killed while orders are in flight however fast they run.
+ */
+async function killer(stop: { done: boolean }, log: string[], onRound: () => void): Promise<void> {
   const until = Date.now() + CHAOS_SECONDS * 1000;
   while (!stop.done && Date.now() < until) {
     const round: ManagedProcess[] = [...stack.processes].sort(() => Math.random() - 0.5);
@@ -107,6 +111,7 @@ async function killer(stop: { done: boolean }, log: string[]): Promise<void> {
         }
       }
     }
+    onRound();
   }
 }
 
@@ -114,7 +119,11 @@ describe('order saga under chaos', () => {
   test(`${ORDERS} orders with kill -9 of every service keep stock and money consistent`, async () => {
     const stop = { done: false };
     const kills: string[] = [];
-    const chaos = killer(stop, kills);
+    let firstRoundOver!: () => void;
+    const firstRound = new Promise<void>((resolve) => (firstRoundOver = resolve));
+    const chaos = killer(stop, kills, () => firstRoundOver());
+    // A killer that fails or ends early must not leave the load waiting forever.
+    void chaos.finally(() => firstRoundOver()).catch(() => undefined);
     const placed: string[] = [];
     let next = 0;
     const started = Date.now();
@@ -122,6 +131,7 @@ describe('order saga under chaos', () => {
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < ORDERS) {
           const i = next++;
+          if (i >= ORDERS * 0.9) await firstRound;
           const id = await placeWithRetry(randomOrder(i), `chaos-${i}`);
           placed.push(id);
           // closed loop: each client waits for its order (any replica) before the next one
