@@ -1,4 +1,14 @@
-import { HttpProblem, withTransaction } from '@aio/kit';
+import {
+  currencySchema,
+  customerIdSchema,
+  HttpProblem,
+  moneySchema,
+  paymentTokenSchema,
+  quantitySchema,
+  skuSchema,
+  stockLevelSchema,
+  withTransaction,
+} from '@aio/kit';
 import type { FastifyInstance } from '@aio/kit';
 import type { Pool } from 'pg';
 import { LEGACY_ID_PATTERN, legacyId } from './ids.js';
@@ -15,15 +25,16 @@ interface PlaceOrderBody {
   paymentToken: string;
 }
 
-const SKU = { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$' } as const;
+// The same limits as the services' (one definition in the kit), so bad input is a 400, never a 500.
+const SKU = skuSchema;
 
 const placeOrderSchema = {
   type: 'object',
   required: ['customerId', 'items', 'currency', 'paymentToken'],
   properties: {
-    customerId: { type: 'string', minLength: 1, maxLength: 200 },
-    currency: { type: 'string', pattern: '^[A-Z]{3}$' },
-    paymentToken: { type: 'string', minLength: 1, maxLength: 200 },
+    customerId: customerIdSchema,
+    currency: currencySchema,
+    paymentToken: paymentTokenSchema,
     items: {
       type: 'array',
       minItems: 1,
@@ -33,8 +44,8 @@ const placeOrderSchema = {
         required: ['sku', 'quantity', 'unitPrice'],
         properties: {
           sku: SKU,
-          quantity: { type: 'integer', minimum: 1, maximum: 100_000 },
-          unitPrice: { type: 'number', minimum: 0 },
+          quantity: quantitySchema,
+          unitPrice: moneySchema,
         },
       },
     },
@@ -128,7 +139,7 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool): void {
           type: 'object',
           required: ['customerId'],
           properties: {
-            customerId: { type: 'string', minLength: 1 },
+            customerId: customerIdSchema,
             limit: { type: 'integer', minimum: 1, maximum: 500 },
           },
         },
@@ -165,7 +176,7 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool): void {
         body: {
           type: 'object',
           required: ['available'],
-          properties: { available: { type: 'integer', minimum: 0, maximum: 1_000_000_000 } },
+          properties: { available: stockLevelSchema },
         },
       },
     },
