@@ -68,3 +68,20 @@ export async function waitTerminal(
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** An order as the chaos tests check it, read straight from order's own table. */
+export interface StoredOrder {
+  readonly order_id: string;
+  readonly status: string;
+  readonly items: { sku: string; quantity: number }[];
+  readonly rejection_reason: string | null;
+}
+
+/** Every order row, for the invariant checks after a chaos run. */
+export async function storedOrders(db: {
+  query<R extends object>(sql: string): Promise<{ rows: R[] }>;
+}): Promise<StoredOrder[]> {
+  return (
+    await db.query<StoredOrder & object>('SELECT order_id, status, items, rejection_reason FROM orders')
+  ).rows;
+}

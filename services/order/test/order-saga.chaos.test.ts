@@ -1,7 +1,15 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ManagedProcess, Stack } from '@aio/stack';
-import { call, orderBody, sleep, startSagaStack, waitTerminal, type Json } from './order-client.js';
+import {
+  call,
+  orderBody,
+  sleep,
+  startSagaStack,
+  waitTerminal,
+  type Json,
+  storedOrders,
+} from './order-client.js';
 
 /**
  * Chaos: 2,000 orders at concurrency 60 over 3 hot SKUs, 2 order replicas, while a killer `kill -9`s
@@ -160,14 +168,7 @@ describe('order saga under chaos', () => {
       if (pending) await sleep(200);
     }
     expect(pending).toBe(0);
-    const orders = (
-      await db.query<{
-        order_id: string;
-        status: string;
-        items: { sku: string; quantity: number }[];
-        rejection_reason: string | null;
-      }>('SELECT order_id, status, items, rejection_reason FROM orders')
-    ).rows;
+    const orders = await storedOrders(db);
     const sagaStates = (
       await db.query('SELECT state, count(*)::int AS n FROM saga_instance GROUP BY state ORDER BY state')
     ).rows;

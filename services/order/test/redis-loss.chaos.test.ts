@@ -4,7 +4,7 @@ import pg from 'pg';
 import { startOwnRedisServer, type OwnRedisServer } from '@aio/kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Stack } from '@aio/stack';
-import { call, orderBody, sleep, startSagaStack, waitTerminal } from './order-client.js';
+import { call, orderBody, sleep, startSagaStack, waitTerminal, storedOrders } from './order-client.js';
 
 /**
  * Redis loss: orders run through the saga while inventory's Redis (a redis-server of this test's
@@ -78,14 +78,7 @@ describe('inventory when Redis loses its data', () => {
 
     const db = new pg.Client({ connectionString: stack.database('order').url });
     await db.connect();
-    const orders = (
-      await db.query<{
-        order_id: string;
-        status: string;
-        items: { sku: string; quantity: number }[];
-        rejection_reason: string | null;
-      }>('SELECT order_id, status, items, rejection_reason FROM orders')
-    ).rows;
+    const orders = await storedOrders(db);
     await db.end();
     expect(orders).toHaveLength(ORDERS);
     const byId = new Map(placed.map((p) => [p.id, p.i]));
