@@ -10,3 +10,4 @@ export * from './contract.js';
 export * from './service.js';
 export * from './idempotency.js';
 export * from './saga/index.js';
+export * from './outbox/index.js';

@@ -1,4 +1,5 @@
 import type { SagaFailure } from './saga-definition.js';
+import type { OutboxEvent } from '../outbox/outbox-event.js';
 
 /** Saga states. `COMPLETED` and `COMPENSATED` are terminal; `FAILED_NEEDS_OPERATOR` waits for a retry. */
 export type SagaState = 'RUNNING' | 'COMPENSATING' | 'COMPLETED' | 'COMPENSATED' | 'FAILED_NEEDS_OPERATOR';
@@ -85,4 +86,11 @@ export interface SqlStatement {
   readonly sql: string;
   /** Its parameters. */
   readonly params: readonly unknown[];
+  /**
+   * Outbox events recorded by the same statement, only when the business change happened (see
+   * `withEvents` in the kit's outbox). `createWith` and `onFinish` splice them in themselves.
+   *
+   * @default - none
+   */
+  readonly events?: readonly OutboxEvent[];
 }

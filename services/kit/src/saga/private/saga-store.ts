@@ -2,6 +2,7 @@ import type { ClientBase, Pool } from 'pg';
 import type { SagaFailure } from '../saga-definition.js';
 import type { SagaRecord, SagaState, SqlStatement, StepRecord } from '../saga-schema.js';
 import { SAGA_SCHEMA_SQL } from '../saga-schema.js';
+import { outboxCtes } from '../../outbox/outbox-event.js';
 
 // The saga table's queries. Internal to the kit: services reach them through SagaEngine, its handles
 // and registerSagaRoutes, never directly.
@@ -79,8 +80,12 @@ export async function insertSaga(
   const values = `${p(1)}, ${p(2)}, ${p(3)}, 'RUNNING', ${p(4)}, ${p(5)}, now() + ${p(6)} * interval '1 millisecond',
      ${p(7)}, now() + ${p(8)} * interval '1 millisecond', ${p(9)}`;
   const insert = `INSERT INTO saga_instance (id, saga_type, version, state, input, trace_context, deadline_at, lease_owner, lease_until, steps)`;
+  // the business statement's events ride in the same statement, recorded only when it wrote its row
+  const outbox = business?.events?.length
+    ? outboxCtes(business.events, n + 10, 'EXISTS (SELECT 1 FROM business)')
+    : undefined;
   const sql = business
-    ? `WITH business AS (${business.sql}) ${insert} SELECT ${values} FROM business RETURNING ${COLUMNS}`
+    ? `WITH business AS (${business.sql})${outbox ? `, ${outbox.sql}` : ''} ${insert} SELECT ${values} FROM business RETURNING ${COLUMNS}`
     : `${insert} VALUES (${values}) RETURNING ${COLUMNS}`;
   const { rows } = await db.query<SagaRow>(sql, [
     ...(business?.params ?? []),
@@ -93,6 +98,7 @@ export async function insertSaga(
     leaseOwner,
     leaseMs,
     JSON.stringify(saga.steps),
+    ...(outbox?.params ?? []),
   ]);
   return rows[0] && toRecord(rows[0]);
 }
@@ -241,8 +247,12 @@ export async function finishSaga(
             finished_at = CASE WHEN ${p(3)} IN ('COMPLETED', 'COMPENSATED') THEN now() END
       WHERE id = ${p(1)} AND lease_owner = ${p(2)}`;
   // the business statement runs in the same statement and sees the CTE saga_finished (empty when fenced off)
+  // its events are recorded in that statement too, only when this worker still held the lease
+  const outbox = business?.events?.length
+    ? outboxCtes(business.events, n + 6, 'EXISTS (SELECT 1 FROM saga_finished)')
+    : undefined;
   const sql = business
-    ? `WITH saga_finished AS (${update} RETURNING id), business AS (${business.sql}) SELECT id FROM saga_finished`
+    ? `WITH saga_finished AS (${update} RETURNING id), business AS (${business.sql})${outbox ? `, ${outbox.sql}` : ''} SELECT id FROM saga_finished`
     : update;
   const res = await db.query(sql, [
     ...(business?.params ?? []),
@@ -251,6 +261,7 @@ export async function finishSaga(
     saga.state,
     JSON.stringify(saga.steps),
     saga.failure && JSON.stringify(saga.failure),
+    ...(outbox?.params ?? []),
   ]);
   return res.rowCount === 1;
 }
