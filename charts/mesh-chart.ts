@@ -1,10 +1,11 @@
 import { Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { naming } from '../model/naming.js';
+import { planMesh, type MeshOperation } from '../model/mesh-plan.js';
 import type { PlatformModel } from '../model/platform-model.js';
 import type { TierPolicy } from '../model/schema.js';
 import { ValidationError } from '../model/validation-error.js';
-import { PeerAuthentication } from './crds/istio-security.js';
+import { AuthorizationPolicy, PeerAuthentication } from './crds/istio-security.js';
 import { ShadowMirror, type ShadowMirrorProps } from './shadow-mirror.js';
 import { Telemetry } from './crds/istio-telemetry.js';
 import { ServiceMeshPolicy } from './service-mesh-policy.js';
@@ -14,10 +15,12 @@ export interface MeshServiceProps {
   readonly name: string;
   /** Timeout, retries and circuit breaking of the service's tier. */
   readonly tierPolicy: TierPolicy;
-  /** Services allowed to call this one. @default [] */
-  readonly calledBy?: readonly string[];
-  /** Kong routes to it (it has at least one route). @default false */
-  readonly routed?: boolean;
+  /** By calling service: the operations it may call (`planMesh`). @default {} */
+  readonly callers?: Readonly<Record<string, readonly MeshOperation[]>>;
+  /** The public operations Kong routes to it. @default [] */
+  readonly gatewayOperations?: readonly MeshOperation[];
+  /** Its operator endpoints: only `operators` may call them. @default [] */
+  readonly operatorOperations?: readonly MeshOperation[];
 }
 
 /** Props of a {@link MeshChart}. */
@@ -30,14 +33,17 @@ export interface MeshChartProps extends ChartProps {
   readonly rootNamespace?: string;
   /** The tracing extension provider in Istio's mesh config. @default naming.meshTracingProvider ('jaeger') */
   readonly tracingProvider?: string;
+  /** SPIFFE principals of the operators (`mesh.operators`). @default [] */
+  readonly operators?: readonly string[];
   /** Shadow compare: the mirror on the monolith's host. @default - none (no route is shadowed) */
   readonly shadow?: ShadowMirrorProps;
 }
 
 /**
  * The service mesh policy: STRICT mTLS mesh-wide, tracing at the platform's sampling rate, and
- * per service a default-deny namespace, ALLOW policies from exactly the `calls` graph (and Kong
- * for routed services), a DestinationRule and a VirtualService from the service's tier.
+ * per service a default-deny namespace, ALLOW policies per operation (`to.operation`) for Kong on
+ * the public operations it routes, for each caller on the operations it declares and for the
+ * operators on the rest (`planMesh`), a DestinationRule and a VirtualService from the service's tier.
  *
  * @see https://istio.io/latest/docs/reference/config/security/peer_authentication/
  */
@@ -45,13 +51,22 @@ export class MeshChart extends Chart {
   /** Props from the platform model. */
   public static propsFromModel(model: PlatformModel): MeshChartProps {
     const shadow = ShadowMirror.propsFromModel(model);
+    const plan = planMesh(model);
     return {
-      services: model.services.map((s) => ({
-        name: s.name,
-        tierPolicy: s.tierPolicy,
-        calledBy: s.calledBy,
-        routed: s.routes.length > 0,
-      })),
+      services: model.services.map((s) => {
+        const p = plan.services.find((x) => x.service === s.name)!;
+        return {
+          name: s.name,
+          tierPolicy: s.tierPolicy,
+          callers: p.callers,
+          gatewayOperations: p.gateway,
+          operatorOperations: p.operator,
+        };
+      }),
+      operators: model.spec.mesh.operators.map((o) => {
+        const [ns, sa] = o.split('/') as [string, string];
+        return AuthorizationPolicy.principal(ns, sa);
+      }),
       samplingPercentage: model.spec.mesh.tracing.sampling,
       ...(shadow ? { shadow } : {}),
     };
@@ -91,8 +106,10 @@ export class MeshChart extends Chart {
         new ServiceMeshPolicy(this, svc.name, {
           service: svc.name,
           tierPolicy: svc.tierPolicy,
-          allowedCallers: svc.calledBy,
-          allowGateway: svc.routed,
+          callers: svc.callers,
+          gatewayOperations: svc.gatewayOperations,
+          operators: props.operators,
+          operatorOperations: svc.operatorOperations,
         }),
       );
     }

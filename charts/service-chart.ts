@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { peerUrlVariable } from '../model/cross-checks.js';
+import type { MeshOperation } from '../model/mesh-plan.js';
 import { naming } from '../model/naming.js';
 import type { PlatformModel } from '../model/platform-model.js';
 import type { TierPolicy } from '../model/schema.js';
@@ -21,10 +22,10 @@ export interface ServiceResources {
 export interface ServiceMeshOptions {
   /** Timeout, retries and circuit breaking. */
   readonly tierPolicy: TierPolicy;
-  /** Services allowed to call this one. @default - none */
-  readonly allowedCallers?: readonly string[];
-  /** Allow the gateway (Kong) to call this service. @default false */
-  readonly allowGateway?: boolean;
+  /** By calling service: the operations it may call (methods and OpenAPI paths). @default - none */
+  readonly callers?: Readonly<Record<string, readonly MeshOperation[]>>;
+  /** The public operations the gateway (Kong) may call. @default - none: Kong is denied */
+  readonly gatewayOperations?: readonly MeshOperation[];
 }
 
 /**
@@ -280,8 +281,8 @@ export class ServiceChart extends Chart {
         service: name,
         namespace: ns,
         tierPolicy: props.mesh.tierPolicy,
-        allowedCallers: props.mesh.allowedCallers,
-        allowGateway: props.mesh.allowGateway,
+        callers: props.mesh.callers,
+        gatewayOperations: props.mesh.gatewayOperations,
       });
     }
   }

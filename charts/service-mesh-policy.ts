@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { istioPath, type MeshOperation } from '../model/mesh-plan.js';
 import { naming } from '../model/naming.js';
 import type { TierPolicy } from '../model/schema.js';
 import { AuthorizationPolicy } from './crds/istio-security.js';
@@ -13,30 +14,66 @@ export interface ServiceMeshPolicyProps {
   readonly namespace?: string;
   /** Timeout, retries and circuit breaking (the service's tier in platform.yaml). */
   readonly tierPolicy: TierPolicy;
-  /** Services allowed to call this one (the reverse of `calls`). @default [] */
-  readonly allowedCallers?: readonly string[];
-  /** Allow Kong to call this service (it has routes). @default false */
-  readonly allowGateway?: boolean;
+  /**
+   * By calling service (the reverse of `calls`): the operations it may call, from its route contract
+   * (`planMesh`). A caller with no operation gets no rule.
+   *
+   * @default {}
+   */
+  readonly callers?: Readonly<Record<string, readonly MeshOperation[]>>;
+  /** The operations Kong may call: the public ones it routes here. @default [] (Kong is denied) */
+  readonly gatewayOperations?: readonly MeshOperation[];
+  /** Principals of the platform's operators (`mesh.operators`), as SPIFFE ids. @default [] */
+  readonly operators?: readonly string[];
+  /** The operations only operators may call (`/sagas*`, stock writes, `/metrics`, ...). @default [] */
+  readonly operatorOperations?: readonly MeshOperation[];
   /** Port of the service's Kubernetes Service. @default 80 */
   readonly servicePort?: number;
 }
 
 /**
- * One service's Istio policy: default-deny for its namespace, ALLOW from exactly its callers
- * (and Kong when routed), a DestinationRule (ISTIO_MUTUAL, connection pool, outlier detection)
- * and a VirtualService (timeout, retries with a per-try timeout).
+ * `to` of an ALLOW rule: one operation per path, with the methods allowed on it. Paths are Istio
+ * URI templates (`{*}` is one segment, see {@link istioPath}).
+ *
+ * @see https://istio.io/latest/docs/reference/config/security/authorization-policy/#Operation
+ */
+export function operationsTo(
+  ops: readonly MeshOperation[],
+): { operation: { methods: string[]; paths: string[] } }[] {
+  const byPath = new Map<string, Set<string>>();
+  for (const o of ops) {
+    const path = istioPath(o.path);
+    byPath.set(path, (byPath.get(path) ?? new Set()).add(o.method));
+  }
+  return [...byPath.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([path, methods]) => ({ operation: { methods: [...methods].sort(), paths: [path] } }));
+}
+
+/**
+ * One service's Istio policy: default-deny for its namespace; ALLOW, per operation (`to.operation`:
+ * methods and paths from the route contracts), for Kong on the public operations it routes, for
+ * each caller on the operations it declares, and for `mesh.operators` on the operator endpoints;
+ * a DestinationRule (ISTIO_MUTUAL, connection pool, outlier detection) and a VirtualService
+ * (timeout, retries with a per-try timeout).
+ *
+ * ALLOW policies are OR-ed and the namespace denies by default, so anything no rule names (an
+ * operator path through Kong, a participant path from a service that does not declare it) is a 403.
  *
  * The outlier detection and the tier's short timeout are what keep a dead non-critical service
  * from holding up its callers: the caller fails fast and the dead endpoints are ejected.
  *
  * @see https://istio.io/latest/docs/concepts/traffic-management/#circuit-breakers
  * @see https://istio.io/latest/docs/ops/best-practices/security/#use-default-deny-patterns
+ * @see https://istio.io/latest/docs/concepts/security/#allow-nothing-deny-all-and-allow-all-policy
  */
 export class ServiceMeshPolicy extends Construct {
   /** The ALLOW policy for callers, if the service has any caller. */
   public readonly allowCallers?: AuthorizationPolicy;
-  /** The ALLOW policy for Kong, if the service is routed. */
+  /** The ALLOW policy for Kong, if Kong routes any operation here. */
   public readonly allowGateway?: AuthorizationPolicy;
+  /** The ALLOW policy for operators, if `mesh.operators` names any. */
+  public readonly allowOperators?: AuthorizationPolicy;
 
   constructor(scope: Construct, id: string, props: ServiceMeshPolicyProps) {
     super(scope, id);
@@ -44,56 +81,56 @@ export class ServiceMeshPolicy extends Construct {
     const namespace = props.namespace ?? naming.namespace(svc);
     const host = naming.clusterHost(svc, namespace);
     const tier = props.tierPolicy;
-    const callers = [...(props.allowedCallers ?? [])].sort();
     const selector = { matchLabels: { [APP_LABEL]: svc } };
+    const allow = (
+      cid: string,
+      name: string,
+      rules: { principals: string[]; ops: readonly MeshOperation[] }[],
+    ) =>
+      new AuthorizationPolicy(this, cid, {
+        metadata: { name, namespace },
+        spec: {
+          selector,
+          action: 'ALLOW',
+          rules: rules.map((r) => ({
+            from: [{ source: { principals: r.principals } }],
+            to: operationsTo(r.ops),
+          })),
+        },
+      });
 
     new AuthorizationPolicy(this, 'DenyAll', {
       metadata: { name: 'default-deny', namespace },
       spec: {},
     });
+    const callers = Object.entries(props.callers ?? {})
+      .filter(([, ops]) => ops.length > 0)
+      .sort(([a], [b]) => a.localeCompare(b));
     if (callers.length > 0) {
-      this.allowCallers = new AuthorizationPolicy(this, 'AllowCallers', {
-        metadata: { name: `${svc}-allow-callers`, namespace },
-        spec: {
-          selector,
-          action: 'ALLOW',
-          rules: [
-            {
-              from: [
-                {
-                  source: {
-                    principals: callers.map((c) =>
-                      AuthorizationPolicy.principal(naming.namespace(c), naming.serviceAccount(c)),
-                    ),
-                  },
-                },
-              ],
-            },
+      this.allowCallers = allow(
+        'AllowCallers',
+        `${svc}-allow-callers`,
+        callers.map(([caller, ops]) => ({
+          principals: [
+            AuthorizationPolicy.principal(naming.namespace(caller), naming.serviceAccount(caller)),
           ],
-        },
-      });
+          ops,
+        })),
+      );
     }
-    if (props.allowGateway) {
-      this.allowGateway = new AuthorizationPolicy(this, 'AllowGateway', {
-        metadata: { name: `${svc}-allow-gateway`, namespace },
-        spec: {
-          selector,
-          action: 'ALLOW',
-          rules: [
-            {
-              from: [
-                {
-                  source: {
-                    principals: [
-                      AuthorizationPolicy.principal(naming.gatewayNamespace, naming.gatewayServiceAccount),
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
+    if ((props.gatewayOperations ?? []).length > 0) {
+      this.allowGateway = allow('AllowGateway', `${svc}-allow-gateway`, [
+        {
+          principals: [AuthorizationPolicy.principal(naming.gatewayNamespace, naming.gatewayServiceAccount)],
+          ops: props.gatewayOperations!,
         },
-      });
+      ]);
+    }
+    const operators = [...(props.operators ?? [])].sort();
+    if (operators.length > 0 && (props.operatorOperations ?? []).length > 0) {
+      this.allowOperators = allow('AllowOperators', `${svc}-allow-operators`, [
+        { principals: operators, ops: props.operatorOperations! },
+      ]);
     }
 
     const cb = tier.circuitBreaker;

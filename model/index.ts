@@ -11,3 +11,4 @@ export * from './dns-name.js';
 export * from './route-path.js';
 export { PlatformSourceEditor, type SourceMapping, type SourceValue } from './platform-source-editor.js';
 export * from './route-contracts.js';
+export * from './mesh-plan.js';

@@ -85,8 +85,94 @@ export function templateRegex(template: string): string {
   return `^${body}$`;
 }
 
-const sameTemplate = (a: string, b: string) =>
+/** True when two OpenAPI path templates name the same operation path, whatever their parameter names. */
+export const sameTemplate = (a: string, b: string): boolean =>
   a.replace(/\{[^}]+\}/g, '{}') === b.replace(/\{[^}]+\}/g, '{}');
+
+/** The OpenAPI extension, at a contract's top level, listing the peer operations a service calls. */
+export const CALLS_EXTENSION = 'x-aio-calls';
+
+/** One peer operation a service calls, from its contract's `x-aio-calls` (kit `declareCalls`). */
+export interface ContractCall {
+  /** The peer, as platform.yaml names it. */
+  readonly service: string;
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** OpenAPI path template of the peer's contract. */
+  readonly path: string;
+}
+
+/** The peer operations an OpenAPI document says its service calls (`x-aio-calls`), or none. */
+export function contractCalls(doc: unknown): ContractCall[] {
+  const raw = (doc as Record<string, unknown> | null)?.[CALLS_EXTENSION];
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw new Error(`'${CALLS_EXTENSION}' must be an array, got ${typeof raw}`);
+  return raw.map((c: unknown, i) => {
+    const o = (c ?? {}) as Record<string, unknown>;
+    if (typeof o.service !== 'string' || typeof o.method !== 'string' || typeof o.path !== 'string') {
+      throw new Error(`'${CALLS_EXTENSION}[${i}]' must have string 'service', 'method' and 'path'`);
+    }
+    return { service: o.service, method: o.method.toUpperCase(), path: o.path };
+  });
+}
+
+/** A route contract: its operations and the peer operations its service calls. */
+export interface RouteContract {
+  readonly operations: readonly ContractOperation[];
+  readonly calls: readonly ContractCall[];
+}
+
+/**
+ * Reads route contracts relative to platform.yaml, collecting one positioned problem per unreadable
+ * file instead of throwing, so a gate can report every problem at once.
+ */
+export class ContractReader {
+  /** The problems found so far. */
+  public readonly problems: ValidationError[] = [];
+  /** Positions a message at a field of platform.yaml. */
+  public readonly at: (path: FieldPath, message: string) => ValidationError;
+  private readonly base: string;
+  private readonly cache = new Map<string, RouteContract | undefined>();
+
+  constructor(private readonly model: PlatformModel) {
+    this.base = dirname(resolve(model.file));
+    this.at = locator(model);
+  }
+
+  /** The contract in `file`; `undefined` (and a problem, unless `optional` and absent) when unreadable. */
+  public read(file: string, field: FieldPath, owner: string, optional = false): RouteContract | undefined {
+    const full = resolve(this.base, file);
+    if (this.cache.has(full)) return this.cache.get(full);
+    let contract: RouteContract | undefined;
+    try {
+      const doc: unknown = JSON.parse(readFileSync(full, 'utf8'));
+      contract = { operations: contractOperations(doc), calls: contractCalls(doc) };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (optional && code === 'ENOENT') return undefined;
+      const why = code === 'ENOENT' ? 'not found' : (err as Error).message;
+      this.problems.push(
+        this.at(
+          field,
+          `${owner}'s route contract ${relative(process.cwd(), full) || full}: ${why}; run npm run contracts (kit services), or name the file with 'contract:'`,
+        ),
+      );
+    }
+    this.cache.set(full, contract);
+    return contract;
+  }
+
+  /** A service's contract: `services.<svc>.contract`, default `services/<svc>/openapi.json`. */
+  public service(name: string, optional = false): RouteContract | undefined {
+    const svc = this.model.service(name);
+    return this.read(
+      svc.contract ?? `services/${svc.name}/openapi.json`,
+      ['services', svc.name, ...(svc.contract ? ['contract'] : [])],
+      svc.name,
+      optional,
+    );
+  }
+}
 
 /**
  * The synth gate for the strangler routes. For every route, under the path handling the gateway
@@ -105,31 +191,10 @@ const sameTemplate = (a: string, b: string) =>
  * @throws ValidationErrors with one positioned error per problem
  */
 export function planGateway(model: PlatformModel): GatewayPlan {
-  const base = dirname(resolve(model.file));
-  const problems: ValidationError[] = [];
-  const at = locator(model);
-  const load = (
-    file: string,
-    field: FieldPath,
-    owner: string,
-    optional = false,
-  ): ContractOperation[] | undefined => {
-    const full = resolve(base, file);
-    try {
-      return contractOperations(JSON.parse(readFileSync(full, 'utf8')));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (optional && code === 'ENOENT') return undefined;
-      const why = code === 'ENOENT' ? 'not found' : (err as Error).message;
-      problems.push(
-        at(
-          field,
-          `${owner}'s route contract ${relative(process.cwd(), full) || full}: ${why}; run npm run contracts (kit services), or name the file with 'contract:'`,
-        ),
-      );
-      return undefined;
-    }
-  };
+  const reader = new ContractReader(model);
+  const { problems, at } = reader;
+  const load = (file: string, field: FieldPath, owner: string, optional = false) =>
+    reader.read(file, field, owner, optional)?.operations;
   const monolithSpec = model.spec.legacy.monolith;
   const monolith = load(
     monolithSpec.contract ?? 'services/monolith/openapi.json',

@@ -167,6 +167,19 @@ const meshSchema = z.strictObject({
       'non-critical': tierPolicySchema.parse(DEFAULT_TIERS['non-critical']),
     })
     .describe('Timeouts, retries and circuit breaking per service tier'),
+  operators: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
+          "must be '<namespace>/<serviceAccount>', e.g. 'ops/operator'",
+        ),
+    )
+    .default([])
+    .describe(
+      "Workloads (namespace/serviceAccount) that may call the services' operator endpoints (stock writes, /sagas*, /metrics, /openapi.json) through the mesh; nobody else can",
+    ),
 });
 
 const tracingSchema = z

@@ -34,3 +34,19 @@ export function find(
 export function at<T = unknown>(o: unknown, ...path: (string | number)[]): T {
   return path.reduce<unknown>((cur, p) => (cur as Record<string | number, unknown> | undefined)?.[p], o) as T;
 }
+
+/** `METHOD path` for every operation an ALLOW policy grants, sorted. */
+export function grants(policy: KubeObject): string[] {
+  const rules = at<{ to?: { operation: { methods: string[]; paths: string[] } }[] }[]>(
+    policy,
+    'spec',
+    'rules',
+  );
+  return rules
+    .flatMap((r) =>
+      (r.to ?? []).flatMap((t) =>
+        t.operation.paths.flatMap((p) => t.operation.methods.map((m) => `${m} ${p}`)),
+      ),
+    )
+    .sort();
+}

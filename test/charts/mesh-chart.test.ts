@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
 import { MeshChart, type KubeObject } from '../../charts/index.js';
-import { at, find, referenceModel, synth } from './helpers.js';
+import { at, find, grants, referenceModel, synth } from './helpers.js';
 
 const model = referenceModel();
 const objects = synth(new MeshChart(Testing.app(), 'mesh', MeshChart.propsFromModel(model)));
@@ -54,6 +54,38 @@ describe('MeshChart', () => {
     ).toBe(true);
   });
 
+  test('every ALLOW rule names its operations: no principal gets a whole service', () => {
+    for (const p of policies.filter((x) => x.metadata.name !== 'default-deny')) {
+      const rules = at<{ to?: { operation?: { methods?: string[]; paths?: string[] } }[] }[]>(
+        p,
+        'spec',
+        'rules',
+      );
+      for (const r of rules) {
+        expect(r.to?.length, p.metadata.name).toBeGreaterThan(0);
+        for (const t of r.to!) {
+          expect(t.operation?.methods?.length, p.metadata.name).toBeGreaterThan(0);
+          expect(t.operation?.paths?.length, p.metadata.name).toBeGreaterThan(0);
+        }
+      }
+    }
+  });
+
+  test('operators alone reach the operator endpoints: the sagas, the metrics, stock writes', () => {
+    const ops = grants(find(objects, 'AuthorizationPolicy', 'order-allow-operators', 'order'));
+    expect(ops).toEqual(
+      expect.arrayContaining(['GET /sagas', 'GET /sagas/{*}', 'POST /sagas/{*}/retry', 'GET /metrics']),
+    );
+    expect(
+      at(find(objects, 'AuthorizationPolicy', 'order-allow-operators', 'order'), 'spec', 'rules', 0, 'from'),
+    ).toEqual([{ source: { principals: ['cluster.local/ns/ops/sa/operator'] } }]);
+    expect(grants(find(objects, 'AuthorizationPolicy', 'inventory-allow-operators', 'inventory'))).toContain(
+      'PUT /stock/{*}',
+    );
+    expect(grants(find(objects, 'AuthorizationPolicy', 'inventory-allow-gateway', 'inventory'))).toEqual([
+      'GET /stock/{*}',
+    ]);
+  });
   test('review (non-critical) fails fast: short timeout, one retry, aggressive ejection', () => {
     const vs = find(objects, 'VirtualService', 'review', 'review');
     expect(at(vs, 'spec', 'hosts')).toEqual(['review.review.svc.cluster.local']);

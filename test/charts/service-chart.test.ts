@@ -124,7 +124,11 @@ describe('ServiceChart', () => {
     const tierPolicy = referenceModel().service('review').tierPolicy;
     const objects = chart({
       namespace: 'growth',
-      mesh: { tierPolicy, allowedCallers: ['order'], allowGateway: true },
+      mesh: {
+        tierPolicy,
+        callers: { order: [{ method: 'POST', path: '/reservations' }] },
+        gatewayOperations: [{ method: 'GET', path: '/stock/{sku}' }],
+      },
     });
     expect(at(find(objects, 'VirtualService', 'review', 'growth'), 'spec', 'hosts')).toEqual([
       'review.growth.svc.cluster.local',

@@ -1,5 +1,6 @@
 import { fastifySwagger } from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { CALLS_EXTENSION, declaredCalls, type ServiceOperation } from './service-calls.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -35,6 +36,8 @@ export interface OpenApiDocument {
   readonly openapi: string;
   readonly info: { readonly title: string; readonly version: string };
   readonly paths: Record<string, Record<string, Record<string, unknown>>>;
+  /** The peer operations the service calls ({@link declareCalls}), when it calls any. */
+  readonly [CALLS_EXTENSION]?: readonly ServiceOperation[];
 }
 
 /** Fastify's `/orders/:orderId` as the OpenAPI template `/orders/{orderId}`. */
@@ -45,7 +48,8 @@ export function openApiPath(url: string): string {
 /**
  * Registers @fastify/swagger (OpenAPI 3.1 from the route schemas) and `GET /openapi.json`, which
  * serves the document with each operation marked {@link PUBLIC_EXTENSION} when its route has
- * `config: { public: true }`. Call before any route is added: swagger collects routes as they are
+ * `config: { public: true }`, and the peer operations the service calls ({@link CALLS_EXTENSION},
+ * from {@link declareCalls}) at the top level. Call before any route is added: swagger collects routes as they are
  * declared, so it is called synchronously (no `await app.register`).
  *
  * @see https://github.com/fastify/fastify-swagger#usage
@@ -68,7 +72,13 @@ export function registerContract(app: FastifyInstance, info: { title: string; ve
   });
   let cached: OpenApiDocument | undefined;
   app.get(OPENAPI_PATH, { logLevel: 'warn' }, async () => {
-    cached ??= markPublic(app.swagger() as unknown as OpenApiDocument, marks);
+    if (!cached) {
+      const calls = declaredCalls(app);
+      cached = {
+        ...markPublic(app.swagger() as unknown as OpenApiDocument, marks),
+        ...(calls.length ? { [CALLS_EXTENSION]: calls } : {}),
+      };
+    }
     return cached;
   });
 }

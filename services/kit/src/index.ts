@@ -7,6 +7,7 @@ export * from './problem.js';
 export * from './request-limits.js';
 export * from './server.js';
 export * from './contract.js';
+export * from './service-calls.js';
 export * from './service.js';
 export * from './idempotency.js';
 export * from './saga/index.js';

@@ -1,4 +1,14 @@
-import { defineSaga, participantCall, StepFailure, type SagaDefinition, type RetryPolicy } from '@aio/kit';
+import {
+  defineSaga,
+  operationUrl,
+  participantCall,
+  serviceOperation,
+  StepFailure,
+  type ParticipantReply,
+  type RetryPolicy,
+  type SagaDefinition,
+  type ServiceOperation,
+} from '@aio/kit';
 
 /** One order line. */
 export interface OrderItem {
@@ -45,6 +55,21 @@ export const ORDER_STEPS = [
 ] as const;
 
 /**
+ * The participant operations the order saga calls, and nothing else: every call below builds its
+ * URL and method from one of these, and the service declares them in its route contract
+ * (`x-aio-calls`), from which the platform grants order exactly these operations on inventory and
+ * payment in the mesh (AuthorizationPolicy `to.operation`).
+ */
+export const PLACE_ORDER_CALLS = {
+  reserve: serviceOperation('inventory', 'POST', '/reservations'),
+  releaseReservation: serviceOperation('inventory', 'POST', '/reservations/{orderId}/release'),
+  commitReservation: serviceOperation('inventory', 'POST', '/reservations/{orderId}/commit'),
+  authorizePayment: serviceOperation('payment', 'POST', '/payments'),
+  voidPayment: serviceOperation('payment', 'POST', '/payments/{orderId}/void'),
+  capturePayment: serviceOperation('payment', 'POST', '/payments/{orderId}/capture'),
+} as const satisfies Record<string, ServiceOperation>;
+
+/**
  * Before the pivot: 10 attempts, 50 ms doubling, capped at 2 s (about 9 s of backoff, enough to ride
  * out a participant restart), then the order is rejected and compensated.
  */
@@ -63,8 +88,16 @@ const untilDone: RetryPolicy = { maxAttempts: 60, initialDelayMs: 50, maxDelayMs
  */
 export function placeOrderSaga(props: PlaceOrderSagaProps): SagaDefinition<PlaceOrderInput> {
   const timeoutMs = props.callTimeoutMs ?? 2000;
-  const inventory = (path: string) => `${props.inventoryUrl.replace(/\/$/, '')}${path}`;
-  const payment = (path: string) => `${props.paymentUrl.replace(/\/$/, '')}${path}`;
+  const baseUrls: Record<string, string> = { inventory: props.inventoryUrl, payment: props.paymentUrl };
+  const call = (op: ServiceOperation, orderId?: string, body?: unknown): Promise<ParticipantReply> =>
+    participantCall({
+      url: operationUrl(baseUrls[op.service]!, op, orderId === undefined ? {} : { orderId }),
+      method: op.method,
+      ...(body === undefined ? {} : { body }),
+      participant: op.service,
+      timeoutMs,
+    });
+  const ops = PLACE_ORDER_CALLS;
   return defineSaga<PlaceOrderInput>({
     type: PLACE_ORDER,
     version: 1,
@@ -77,24 +110,13 @@ export function placeOrderSaga(props: PlaceOrderSagaProps): SagaDefinition<Place
         timeoutMs: timeoutMs + 500,
         action: async ({ input }) => {
           const items = input.items.map(({ sku, quantity }) => ({ sku, quantity }));
-          const reply = await participantCall({
-            url: inventory('/reservations'),
-            body: { orderId: input.orderId, items },
-            participant: 'inventory',
-            timeoutMs,
-          });
+          const reply = await call(ops.reserve, undefined, { orderId: input.orderId, items });
           return { expiresAt: reply.body.expiresAt };
         },
         compensation: {
           retry: untilDone,
           run: async ({ input }) => {
-            await nothingToUndoIsOk(() =>
-              participantCall({
-                url: inventory(`/reservations/${input.orderId}/release`),
-                participant: 'inventory',
-                timeoutMs,
-              }),
-            );
+            await nothingToUndoIsOk(() => call(ops.releaseReservation, input.orderId));
           },
         },
       },
@@ -105,24 +127,19 @@ export function placeOrderSaga(props: PlaceOrderSagaProps): SagaDefinition<Place
         timeoutMs: timeoutMs + 500,
         action: async ({ input }) => {
           const { orderId, customerId, total, currency, paymentToken } = input;
-          await participantCall({
-            url: payment('/payments'),
-            body: { orderId, customerId, amount: total, currency, paymentToken },
-            participant: 'payment',
-            timeoutMs,
+          await call(ops.authorizePayment, undefined, {
+            orderId,
+            customerId,
+            amount: total,
+            currency,
+            paymentToken,
           });
           return { authorized: true };
         },
         compensation: {
           retry: untilDone,
           run: async ({ input }) => {
-            await nothingToUndoIsOk(() =>
-              participantCall({
-                url: payment(`/payments/${input.orderId}/void`),
-                participant: 'payment',
-                timeoutMs,
-              }),
-            );
+            await nothingToUndoIsOk(() => call(ops.voidPayment, input.orderId));
           },
         },
       },
@@ -133,11 +150,7 @@ export function placeOrderSaga(props: PlaceOrderSagaProps): SagaDefinition<Place
         timeoutMs: timeoutMs + 500,
         action: async ({ input }) => {
           try {
-            await participantCall({
-              url: inventory(`/reservations/${input.orderId}/commit`),
-              participant: 'inventory',
-              timeoutMs,
-            });
+            await call(ops.commitReservation, input.orderId);
           } catch (err) {
             // 409 (expired or released) and 404 (swept and forgotten) both mean the stock is gone
             if (err instanceof StepFailure && err.kind === 'REJECTED')
@@ -153,11 +166,7 @@ export function placeOrderSaga(props: PlaceOrderSagaProps): SagaDefinition<Place
         retry: untilDone,
         timeoutMs: timeoutMs + 500,
         action: async ({ input }) => {
-          await participantCall({
-            url: payment(`/payments/${input.orderId}/capture`),
-            participant: 'payment',
-            timeoutMs,
-          });
+          await call(ops.capturePayment, input.orderId);
           return { captured: true };
         },
       },

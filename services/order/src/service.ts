@@ -1,8 +1,8 @@
-import { registerSagaRoutes, runService, SagaEngine, type BoundaryEvent } from '@aio/kit';
+import { declareCalls, registerSagaRoutes, runService, SagaEngine, type BoundaryEvent } from '@aio/kit';
 import { parseOrderConfig, type OrderConfig } from './config.js';
 import { ORDER_MIGRATIONS } from './migrations.js';
 import { registerOrderRoutes } from './order-routes.js';
-import { placeOrderSaga } from './order-saga.js';
+import { PLACE_ORDER_CALLS, placeOrderSaga } from './order-saga.js';
 
 /**
  * Starts the order service: migrations, the saga worker (claims unfinished sagas now and every
@@ -37,6 +37,8 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void>
           callTimeoutMs: config.PARTICIPANT_TIMEOUT_MS,
         }),
       );
+      // the route contract lists them (x-aio-calls): the mesh lets order call exactly these
+      declareCalls(app, Object.values(PLACE_ORDER_CALLS));
       registerOrderRoutes(app, pool, engine);
       registerSagaRoutes(app, { pool, stuckAfterMs: config.SAGA_STUCK_SECONDS * 1000 });
       engine.start();
