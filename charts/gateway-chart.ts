@@ -243,8 +243,16 @@ export class GatewayChart extends Chart {
           metadata: {
             name,
             namespace: kongNs,
-            // KIC strips the matched prefix unless told not to; rewrites are explicit URLRewrite filters
-            annotations: { 'konghq.com/plugins': plugins, 'konghq.com/strip-path': 'false' },
+            // KIC strips the matched prefix unless told not to; rewrites are explicit URLRewrite filters.
+            // KIC also preserves the client's Host by default, and Kong's sidecar routes by Host: with
+            // shop.example as Host no VirtualService of the mesh (retries, timeouts, the shadow
+            // mirror) would match. The upstream's host is sent instead.
+            // https://developer.konghq.com/kubernetes-ingress-controller/reference/host-manipulation
+            annotations: {
+              'konghq.com/plugins': plugins,
+              'konghq.com/strip-path': 'false',
+              'konghq.com/preserve-host': 'false',
+            },
           },
           spec: { parentRefs: [{ name: gatewayName }], hostnames: [...props.hosts], rules },
         }),

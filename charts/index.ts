@@ -13,3 +13,4 @@ export * from './secret-store-chart.js';
 export * from './platform-charts.js';
 export * from './validation/index.js';
 export * from './synth-step.js';
+export * from './shadow-comparer.js';

@@ -5,6 +5,7 @@ import { GatewayChart } from './gateway-chart.js';
 import { MeshChart } from './mesh-chart.js';
 import { SecretStoreChart } from './secret-store-chart.js';
 import { ServiceChart } from './service-chart.js';
+import { ShadowComparerChart } from './shadow-comparer.js';
 import { TracingChart } from './tracing-chart.js';
 
 /** Options of {@link buildPlatformCharts}. */
@@ -28,6 +29,8 @@ export interface PlatformCharts {
   readonly services: ReadonlyMap<string, ServiceChart>;
   readonly mesh: MeshChart;
   readonly gateway: GatewayChart;
+  /** The shadow comparer, when some route has `shadow` above 0. */
+  readonly shadowComparer?: ShadowComparerChart;
   /** Jaeger, unless turned off. */
   readonly tracing?: TracingChart;
   /** All of the above, in construction order. */
@@ -57,6 +60,8 @@ export function buildPlatformCharts(
   );
   const mesh = new MeshChart(app, 'mesh', MeshChart.propsFromModel(model));
   const gateway = new GatewayChart(app, 'gateway', GatewayChart.propsFromModel(model, envName));
+  const shadowProps = ShadowComparerChart.propsFromModel(model, envName);
+  const shadowComparer = shadowProps && new ShadowComparerChart(app, 'shadow-compare', shadowProps);
   const tracing =
     options.tracing === false
       ? undefined
@@ -68,8 +73,16 @@ export function buildPlatformCharts(
     services,
     mesh,
     gateway,
+    ...(shadowComparer ? { shadowComparer } : {}),
     tracing,
-    charts: [secretStore, ...services.values(), mesh, gateway, ...(tracing ? [tracing] : [])],
+    charts: [
+      secretStore,
+      ...services.values(),
+      mesh,
+      gateway,
+      ...(shadowComparer ? [shadowComparer] : []),
+      ...(tracing ? [tracing] : []),
+    ],
   };
 }
 

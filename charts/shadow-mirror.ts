@@ -2,9 +2,7 @@ import { Construct } from 'constructs';
 import { naming } from '../model/naming.js';
 import type { PlatformModel } from '../model/platform-model.js';
 import { VirtualService } from './crds/istio-networking.js';
-
-/** Port the shadow comparer listens on in the cluster. */
-export const SHADOW_COMPARER_PORT = 8080;
+import { SHADOW_COMPARER_SERVICE_PORT } from './shadow-comparer.js';
 
 /** Props of a {@link ShadowMirror}. */
 export interface ShadowMirrorProps {
@@ -14,6 +12,8 @@ export interface ShadowMirrorProps {
   readonly monolithHost?: string;
   /** In-mesh host of the comparer. @default 'shadow-compare.shadow-compare.svc.cluster.local' */
   readonly comparerHost?: string;
+  /** Port of the comparer's Service. @default SHADOW_COMPARER_SERVICE_PORT (80), as `ShadowComparerChart` exposes it */
+  readonly comparerPort?: number;
 }
 
 /**
@@ -24,7 +24,11 @@ export interface ShadowMirrorProps {
  *
  * Istio's mirror is fire and forget: the proxy does not wait for the mirror's answer and discards it,
  * and it appends `-shadow` to the mirrored request's Host/Authority. The comparer therefore asks the
- * monolith and the service itself (see `cli/shadow-compare.ts`) and ignores the Host.
+ * monolith and the service itself (see `cli/shadow-compare.ts`) and ignores the Host. The comparer's
+ * workload is `ShadowComparerChart`; the mirror's destination is its Service (host and Service port).
+ *
+ * Only requests from the gateway's namespace are mirrored (`sourceNamespace`): the comparer's own GET
+ * to the monolith passes through this VirtualService too, and must not be mirrored back to it.
  *
  * Applies where the monolith is called from inside the mesh: the Kong proxy pod must run a sidecar
  * for its calls to `monolith.legacy` to pass through this VirtualService. Kong OSS itself cannot
@@ -64,12 +68,15 @@ export class ShadowMirror extends Construct {
         http: [
           ...routes.map((r) => ({
             // whole segments: the path itself and everything under it
-            match: ['GET', 'HEAD'].flatMap((method) => [
-              { uri: { exact: r.path }, method: { exact: method } },
-              { uri: { prefix: `${r.path}/` }, method: { exact: method } },
-            ]),
+            match: ['GET', 'HEAD'].flatMap((method) =>
+              [{ exact: r.path }, { prefix: `${r.path}/` }].map((uri) => ({
+                uri,
+                method: { exact: method },
+                sourceNamespace: naming.gatewayNamespace,
+              })),
+            ),
             route: toMonolith,
-            mirror: { host: comparer, port: { number: SHADOW_COMPARER_PORT } },
+            mirror: { host: comparer, port: { number: props.comparerPort ?? SHADOW_COMPARER_SERVICE_PORT } },
             mirrorPercentage: { value: r.percent },
           })),
           { route: toMonolith },

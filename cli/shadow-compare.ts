@@ -1,30 +1,88 @@
-import { appendFileSync, mkdirSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { dirname } from 'node:path';
 import { loadPlatform } from '../model/load-platform.js';
-import type { RouteModel } from '../model/platform-model.js';
+import type { ShadowRoute } from '../model/platform-model.js';
 import { diffJson, type FieldMismatch, type ShadowRecord } from './shadow-diff.js';
 
 /** Header naming the comparer's request to the backends, so their logs can tell shadow reads apart. */
 export const SHADOW_HEADER = 'x-aio-shadow';
 
+/** Where the comparer learns the shadowed routes; each file is re-read when its mtime changes. */
+export type ShadowRouteSource =
+  /** platform.yaml, under `aio dev`: `aio route --shadow` takes effect without a restart. */
+  | { readonly platformFile: string }
+  /**
+   * A JSON array of {@link ShadowRoute}s: in the cluster, the ConfigMap `charts/shadow-comparer.ts`
+   * synthesizes (a mounted ConfigMap is updated in place, so this is re-read too).
+   */
+  | { readonly routesFile: string };
+
 /** Options of {@link serveShadowComparer}. */
-export interface ShadowComparerOptions {
-  /** platform.yaml: the routes with `shadow`, their `servicePath` and `shadowIgnore` (re-read when it changes). */
-  readonly platformFile: string;
-  /** Port on 127.0.0.1 (0: any). */
+export type ShadowComparerOptions = ShadowRouteSource & {
+  /** Port (0: any). */
   readonly port: number;
+  /**
+   * Address to listen on. In a pod it must be `0.0.0.0`: Istio's sidecar forwards inbound traffic
+   * to the pod IP, not to localhost (https://istio.io/latest/blog/2021/upcoming-networking-changes/).
+   *
+   * @default '127.0.0.1'
+   */
+  readonly host?: string;
   /** `MONOLITH_URL` and `<SERVICE>_URL` of the backends. */
   readonly env: NodeJS.ProcessEnv;
-  /** JSONL file the comparisons are appended to. */
+  /**
+   * JSONL file the comparisons are appended to, or `-` for standard output (in the cluster: one
+   * record per log line, read back with `kubectl logs ... | aio shadow report --log -`).
+   */
   readonly logFile: string;
+};
+
+/** Reads `source` now and again whenever its file changes. */
+export function shadowRoutes(source: ShadowRouteSource): () => readonly ShadowRoute[] {
+  const file = 'platformFile' in source ? source.platformFile : source.routesFile;
+  let cached: { mtime: number; routes: readonly ShadowRoute[] } | undefined;
+  return () => {
+    const mtime = statSync(file).mtimeMs;
+    if (cached?.mtime !== mtime) {
+      cached = { mtime, routes: 'platformFile' in source ? platformRoutes(file) : routesFromJson(file) };
+    }
+    return cached.routes;
+  };
+}
+
+function platformRoutes(file: string): readonly ShadowRoute[] {
+  return loadPlatform(file).routes();
+}
+
+function routesFromJson(file: string): readonly ShadowRoute[] {
+  const routes: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  const ok = (r: unknown): r is ShadowRoute => {
+    const x = r as Partial<Record<keyof ShadowRoute, unknown>>;
+    return (
+      typeof r === 'object' &&
+      r !== null &&
+      typeof x.service === 'string' &&
+      typeof x.path === 'string' &&
+      typeof x.servicePath === 'string' &&
+      typeof x.shadow === 'number' &&
+      Array.isArray(x.shadowIgnore) &&
+      x.shadowIgnore.every((f) => typeof f === 'string')
+    );
+  };
+  if (!Array.isArray(routes) || !routes.every(ok)) {
+    throw new Error(
+      `${file}: must be a JSON array of { service, path, servicePath, shadow, shadowIgnore }, got ${JSON.stringify(routes).slice(0, 120)}`,
+    );
+  }
+  return routes;
 }
 
 /** `order` → `ORDER_URL`, as the launcher passes a callee's base URL. */
 const urlVariable = (name: string) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
 
 /** The shadowed route a request path falls under: the longest prefix, whole segments. */
-export function shadowRouteFor(routes: readonly RouteModel[], path: string): RouteModel | undefined {
+export function shadowRouteFor<R extends ShadowRoute>(routes: readonly R[], path: string): R | undefined {
   return routes
     .filter((r) => r.shadow > 0 && (path === r.path || path.startsWith(`${r.path}/`)))
     .sort((a, b) => b.path.length - a.path.length)[0];
@@ -42,17 +100,16 @@ export function shadowRouteFor(routes: readonly RouteModel[], path: string): Rou
 export async function serveShadowComparer(
   options: ShadowComparerOptions,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  let cached: { mtime: number; routes: readonly RouteModel[] } | undefined;
-  const routes = () => {
-    const mtime = statSync(options.platformFile).mtimeMs;
-    if (cached?.mtime !== mtime) cached = { mtime, routes: loadPlatform(options.platformFile).routes() };
-    return cached.routes;
-  };
-  mkdirSync(dirname(options.logFile), { recursive: true });
+  const routes = shadowRoutes(options);
+  routes(); // a missing or malformed routes file fails the start, not the first mirrored request
+  const toStdout = options.logFile === '-';
+  if (!toStdout) mkdirSync(dirname(options.logFile), { recursive: true });
+  const write = (line: string) =>
+    toStdout ? process.stdout.write(line) : appendFileSync(options.logFile, line);
 
   const server = http.createServer((req, res) => {
     void (async () => {
-      if (req.url === '/healthz') {
+      if (req.url === '/healthz' || req.url === '/readyz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
         return;
       }
@@ -90,18 +147,19 @@ export async function serveShadowComparer(
         uri,
         mismatches,
       };
-      appendFileSync(options.logFile, `${JSON.stringify(record)}\n`);
+      write(`${JSON.stringify(record)}\n`);
       res.writeHead(204).end();
     })().catch((err: Error) => {
       process.stderr.write(`shadow-compare: ${req.url}: ${err.message}\n`);
       if (!res.headersSent) res.writeHead(502).end();
     });
   });
-  server.listen(options.port, '127.0.0.1');
+  const host = options.host ?? '127.0.0.1';
+  server.listen(options.port, host);
   await new Promise((r) => server.once('listening', r));
   const port = (server.address() as { port: number }).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

@@ -3,7 +3,7 @@ import type { CliIo } from './cli-io.js';
 
 /** Options of `aio shadow report`. */
 export interface ShadowReportOptions {
-  /** The comparer's JSONL file. */
+  /** The comparer's JSONL file, or `-` for standard input (the cluster comparer's `kubectl logs`). */
   readonly log: string;
   readonly json?: boolean;
   /** Samples kept per field, as typed. */
@@ -21,7 +21,11 @@ export function registerShadow(program: Command, io: CliIo, done: (code: number)
   shadow
     .command('report')
     .description('print the mismatches between the monolith and the service by field, with samples')
-    .option('--log <file>', "the comparer's JSONL log", DEFAULT_SHADOW_LOG)
+    .option(
+      '--log <file>',
+      "the comparer's JSONL log; - reads standard input (kubectl logs)",
+      DEFAULT_SHADOW_LOG,
+    )
     .option('--samples <n>', 'samples shown per field', '3')
     .option('--json', 'print the report as JSON')
     .action(async (opts: ShadowReportOptions) => done(await shadowReportCommand(io, opts)));
@@ -40,10 +44,16 @@ export async function shadowReportCommand(io: CliIo, opts: ShadowReportOptions):
   }
   const { resolve } = await import('node:path');
   let text = '';
-  try {
-    text = await readFile(resolve(io.cwd, opts.log), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  if (opts.log === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    text = Buffer.concat(chunks).toString('utf8');
+  } else {
+    try {
+      text = await readFile(resolve(io.cwd, opts.log), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
   const records = [];
   const lines = text.split('\n');

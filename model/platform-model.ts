@@ -55,6 +55,12 @@ export interface RouteModel {
   readonly servicePath: string;
 }
 
+/**
+ * What the shadow comparer knows of a route (`cli/shadow-compare.ts`): the fields it reads, as the
+ * in-cluster comparer's routes ConfigMap holds them (`charts/shadow-comparer.ts`).
+ */
+export type ShadowRoute = Pick<RouteModel, 'service' | 'path' | 'servicePath' | 'shadow' | 'shadowIgnore'>;
+
 /** One row of the strangler migration table (`aio routes --json`, the PR summary). */
 export interface RouteRow {
   /** Path prefix, or `/` for the catch-all. */

@@ -26,12 +26,14 @@ describe('ShadowMirror (Istio VirtualService on the monolith host)', () => {
     const spec = vs!.spec as { hosts: string[]; http: Record<string, unknown>[] };
     expect(spec.hosts).toEqual(['monolith.legacy.svc.cluster.local']);
     const toMonolith = [{ destination: { host: 'monolith.legacy.svc.cluster.local' } }];
-    const mirror = { host: 'shadow-compare.shadow-compare.svc.cluster.local', port: { number: 8080 } };
+    // the comparer's Service port (ShadowComparerChart), not its container port
+    const mirror = { host: 'shadow-compare.shadow-compare.svc.cluster.local', port: { number: 80 } };
+    const fromKong = { sourceNamespace: 'kong' };
     expect(spec.http).toEqual([
       {
         match: ['GET', 'HEAD'].flatMap((m) => [
-          { uri: { exact: '/api/orders/history' }, method: { exact: m } },
-          { uri: { prefix: '/api/orders/history/' }, method: { exact: m } },
+          { uri: { exact: '/api/orders/history' }, method: { exact: m }, ...fromKong },
+          { uri: { prefix: '/api/orders/history/' }, method: { exact: m }, ...fromKong },
         ]),
         route: toMonolith,
         mirror,
@@ -39,8 +41,8 @@ describe('ShadowMirror (Istio VirtualService on the monolith host)', () => {
       },
       {
         match: ['GET', 'HEAD'].flatMap((m) => [
-          { uri: { exact: '/api/stock' }, method: { exact: m } },
-          { uri: { prefix: '/api/stock/' }, method: { exact: m } },
+          { uri: { exact: '/api/stock' }, method: { exact: m }, ...fromKong },
+          { uri: { prefix: '/api/stock/' }, method: { exact: m }, ...fromKong },
         ]),
         route: toMonolith,
         mirror,

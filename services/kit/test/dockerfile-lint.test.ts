@@ -16,6 +16,16 @@ describe('services/Dockerfile', () => {
     expect(dockerfile).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
   });
 
+  test('its shadow-compare target passes the lint too, and runs the bundle it copies', () => {
+    expect(lintDockerfile(dockerfile, { target: 'shadow-compare' })).toEqual([]);
+    const target = dockerfile.slice(dockerfile.indexOf('AS shadow-compare'));
+    expect(target.slice(0, target.indexOf('\nFROM '))).toMatch(
+      /COPY --from=comparer-build --chown=root:root \/out\/shadow-compare\.mjs \.\/\n[\s\S]*USER 1000:1000[\s\S]*CMD \["node", "shadow-compare\.mjs"\]/,
+    );
+    // the services' default target stays the last stage
+    expect(dockerfile.lastIndexOf('\nFROM ')).toBe(dockerfile.indexOf('\nFROM ${NODE_IMAGE} AS runtime'));
+  });
+
   test('is the only service Dockerfile, and every service has what it copies and runs', () => {
     expect(services).toEqual(expect.arrayContaining(['inventory', 'order', 'payment']));
     for (const service of services) {
@@ -83,6 +93,23 @@ describe('lintDockerfile', () => {
       'CMD ["node", "main.js"]',
     ].join('\n');
     expect(lintDockerfile(text)).toEqual([expect.objectContaining({ rule: 'prod-deps', line: 4 })]);
+  });
+
+  test('checks a --target stage as the final one, and reports a target that does not exist', () => {
+    const text = [
+      'FROM node:20.20-slim AS build',
+      'FROM node:20.20-slim AS tool',
+      'CMD ["node", "tool.js"]',
+      'FROM node:20.20-slim',
+      'USER node',
+      '# Probes: GET /healthz',
+      'CMD ["node", "main.js"]',
+    ].join('\n');
+    expect(lintDockerfile(text)).toEqual([]);
+    expect(lintDockerfile(text, { target: 'tool' }).map((f) => f.rule)).toEqual(['non-root']);
+    expect(lintDockerfile(text, { target: 'nope' })).toEqual([
+      { rule: 'target', message: 'no stage named nope' },
+    ]);
   });
 
   test('reports USER root in the final stage even when an earlier stage is non-root', () => {

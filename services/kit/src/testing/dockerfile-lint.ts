@@ -66,6 +66,17 @@ function stages(instructions: Instruction[]): Stage[] {
   return out;
 }
 
+/** Options of {@link lintDockerfile}. */
+export interface DockerfileLintOptions {
+  /**
+   * The build target (`docker build --target`) to check as the final stage: the stages up to it
+   * are the ones BuildKit builds for it.
+   *
+   * @default - the last stage, the default target
+   */
+  readonly target?: string;
+}
+
 /**
  * Checks a service Dockerfile against the platform's rules, without a Docker engine.
  *
@@ -78,10 +89,15 @@ function stages(instructions: Instruction[]): Stage[] {
  *
  * @see https://docs.docker.com/build/building/best-practices/
  */
-export function lintDockerfile(text: string): DockerfileFinding[] {
+export function lintDockerfile(text: string, options: DockerfileLintOptions = {}): DockerfileFinding[] {
   const findings: DockerfileFinding[] = [];
   const all = parse(text);
-  const list = stages(all);
+  let list = stages(all);
+  if (options.target !== undefined) {
+    const index = list.findIndex((s) => s.name === options.target);
+    if (index < 0) return [{ rule: 'target', message: `no stage named ${options.target}` }];
+    list = list.slice(0, index + 1);
+  }
   const final = list.at(-1);
   if (!final) return [{ rule: 'multi-stage', message: 'no FROM instruction' }];
   if (list.length < 2)
