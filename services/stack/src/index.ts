@@ -7,3 +7,4 @@ export * from './stack-error.js';
 export * from './stack-logs.js';
 export * from './stack-scope.js';
 export { resolveEntries } from './stack-plan.js';
+export * from './fault-proxy.js';

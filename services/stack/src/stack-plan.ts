@@ -80,6 +80,8 @@ export interface PlanInput {
   readonly commonEnv: Readonly<Record<string, string>>;
   readonly env: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly nodeArgs: Readonly<Record<string, readonly string[]>>;
+  /** Processes behind a fault proxy, with the proxy's port: their callers get the proxy's URL. @default - none */
+  readonly faultPorts?: ReadonlyMap<string, number>;
 }
 
 /** Ports, argv and environment of every instance, in start order. */
@@ -114,7 +116,7 @@ export async function planProcesses(input: PlanInput): Promise<PlannedProcess[]>
       root,
       scope: scope.kind,
       port,
-      url: (other) => `http://127.0.0.1:${firstPort(other)}`,
+      url: (other) => `http://127.0.0.1:${input.faultPorts?.get(other) ?? firstPort(other)}`,
       envOf: (other) => {
         const target = standIns[other] ?? other;
         const env = envs.get(target);

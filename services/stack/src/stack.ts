@@ -2,6 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@aio/kit/testing';
+import { FaultProxy } from './fault-proxy.js';
 import { ManagedProcess } from './managed-process.js';
 import { PLATFORM_PROCESSES } from './platform-processes.js';
 import type { ProcessEntry } from './process-entry.js';
@@ -82,6 +84,13 @@ export interface StackOptions {
   /** Called when a process exits that was not stopped or killed through the stack. */
   readonly onUnexpectedExit?: (process: ManagedProcess, how: string) => void;
   /**
+   * Processes to put behind a {@link FaultProxy}: their callers (the gateway included) get the
+   * proxy's URL, and `stack.fault(name)` injects an abort, a delay or a blackhole.
+   *
+   * @default - none
+   */
+  readonly faults?: readonly string[];
+  /**
    * Named in the message when a fixed port is taken.
    *
    * @default --base-port
@@ -103,6 +112,8 @@ export interface Stack {
   replicas(name: string): readonly ManagedProcess[];
   /** The database of a process. */
   database(name: string): StackDatabase;
+  /** The fault proxy in front of a process listed in `faults`. */
+  fault(name: string): FaultProxy;
   /** Stops every process (callers first), then releases the scope (a test scope drops its state). */
   stop(): Promise<void>;
 }
@@ -118,14 +129,20 @@ export interface Stack {
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { scope } = options;
-  const { entries, databases, plan } = await prepare(options);
+  const { entries, databases, plan, faultPorts } = await prepare(options);
   const logs = options.logs ?? StackLogs.toDirectory(mkdtempSync(join(tmpdir(), 'aio-stack-')));
   const processes = plan.map((p) => manage(p, logs, options));
+  const proxies = new Map<string, FaultProxy>();
   try {
     if (options.basePort !== undefined) await assertPortsFree(plan, options.portFlag ?? '--base-port');
+    for (const [name, port] of faultPorts) {
+      const target = plan.find((p) => p.entry.name === name)!;
+      proxies.set(name, await FaultProxy.start({ port, target: `http://127.0.0.1:${target.port}` }));
+    }
     await startInOrder(entries, processes, options.standIns ?? {});
   } catch (err) {
     await Promise.all(processes.map((p) => p.kill9()));
+    await Promise.all([...proxies.values()].map((p) => p.close()));
     await scope.close();
     throw err;
   }
@@ -146,7 +163,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (!db) throw new Error(`process '${name}' has no database in this stack`);
       return db;
     },
-    stop: () => (stopping ??= stopInOrder(entries, processes).finally(() => scope.close())),
+    fault: (name) => {
+      const proxy = proxies.get(name);
+      if (!proxy) throw new Error(`process '${name}' has no fault proxy in this stack; list it in 'faults'`);
+      return proxy;
+    },
+    stop: () =>
+      (stopping ??= stopInOrder(entries, processes)
+        .then(() => Promise.all([...proxies.values()].map((p) => p.close())))
+        .then(() => undefined)
+        .finally(() => scope.close())),
   };
 }
 
@@ -171,6 +197,13 @@ async function prepare(options: StackOptions) {
   const entries = resolveEntries(table, options.processes, options.standIns);
   assertBuilt(REPO_ROOT, entries);
   await scope.assertReachable(entries.some((e) => e.redis));
+  for (const name of options.faults ?? []) {
+    if (!entries.some((e) => e.name === name)) {
+      throw new Error(`faults: process '${name}' is not part of this stack`);
+    }
+  }
+  const faultPorts = new Map<string, number>();
+  for (const name of options.faults ?? []) faultPorts.set(name, await freePort());
   const databases = await scope.open(entries.filter((e) => e.database).map((e) => e.name));
   try {
     const plan = await planProcesses({
@@ -185,8 +218,9 @@ async function prepare(options: StackOptions) {
       commonEnv: options.commonEnv ?? {},
       env: options.env ?? {},
       nodeArgs: options.nodeArgs ?? {},
+      faultPorts,
     });
-    return { entries, databases, plan };
+    return { entries, databases, plan, faultPorts };
   } catch (err) {
     await scope.close();
     throw err;
