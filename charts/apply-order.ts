@@ -32,6 +32,7 @@ export const APPLY_STAGES: readonly ApplyStage[] = [
       'VirtualService',
       'ServiceEntry',
       'Telemetry',
+      'NetworkPolicy',
     ],
   },
   { wave: 3, file: '03-secrets.yaml', kinds: ['ExternalSecret', 'ConfigMap', 'PersistentVolumeClaim'] },

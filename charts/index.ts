@@ -4,6 +4,7 @@ export * from './service-credentials.js';
 export * from './service-mesh-policy.js';
 export * from './service-chart.js';
 export * from './mesh-chart.js';
+export * from './network-policy-chart.js';
 export * from './kong-plugins.js';
 export * from './gateway-tls.js';
 export * from './gateway-chart.js';

@@ -77,7 +77,7 @@ export class MeshChart extends Chart {
 
   constructor(scope: Construct, id: string, props: MeshChartProps) {
     super(scope, id, props);
-    const rootNamespace = props.rootNamespace ?? 'istio-system';
+    const rootNamespace = props.rootNamespace ?? naming.istioNamespace;
     const sampling = props.samplingPercentage ?? 10;
     if (sampling < 0 || sampling > 100) {
       throw new ValidationError(`'samplingPercentage' must be from 0 to 100, got ${sampling}`);

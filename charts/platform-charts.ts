@@ -3,6 +3,7 @@ import type { PlatformModel } from '../model/platform-model.js';
 import { annotateApplyOrder, type KubeObject } from './apply-order.js';
 import { GatewayChart } from './gateway-chart.js';
 import { MeshChart } from './mesh-chart.js';
+import { NetworkPolicyChart } from './network-policy-chart.js';
 import { SecretStoreChart } from './secret-store-chart.js';
 import { ServiceChart } from './service-chart.js';
 import { ShadowComparerChart } from './shadow-comparer.js';
@@ -28,6 +29,8 @@ export interface PlatformCharts {
   /** One chart per service, by service name. */
   readonly services: ReadonlyMap<string, ServiceChart>;
   readonly mesh: MeshChart;
+  /** Default-deny NetworkPolicies per service namespace, then the declared edges. */
+  readonly network: NetworkPolicyChart;
   readonly gateway: GatewayChart;
   /** The shadow comparer, when some route has `shadow` above 0. */
   readonly shadowComparer?: ShadowComparerChart;
@@ -59,6 +62,7 @@ export function buildPlatformCharts(
     ]),
   );
   const mesh = new MeshChart(app, 'mesh', MeshChart.propsFromModel(model));
+  const network = new NetworkPolicyChart(app, 'network', NetworkPolicyChart.propsFromModel(model));
   const gateway = new GatewayChart(app, 'gateway', GatewayChart.propsFromModel(model, envName));
   const shadowProps = ShadowComparerChart.propsFromModel(model, envName);
   const shadowComparer = shadowProps && new ShadowComparerChart(app, 'shadow-compare', shadowProps);
@@ -72,6 +76,7 @@ export function buildPlatformCharts(
     secretStore,
     services,
     mesh,
+    network,
     gateway,
     ...(shadowComparer ? { shadowComparer } : {}),
     tracing,
@@ -79,6 +84,7 @@ export function buildPlatformCharts(
       secretStore,
       ...services.values(),
       mesh,
+      network,
       gateway,
       ...(shadowComparer ? [shadowComparer] : []),
       ...(tracing ? [tracing] : []),

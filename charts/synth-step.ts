@@ -6,7 +6,9 @@ import { orderManifests, type KubeObject } from './apply-order.js';
 import { platformManifests } from './platform-charts.js';
 import { scanText } from './validation/credential-scan.js';
 import { finding } from './validation/findings.js';
+import { checkMeshPolicies } from './validation/mesh-gate.js';
 import { checkPolicies } from './validation/policy-gate.js';
+import { planMesh } from '../model/mesh-plan.js';
 import { validateSchemas } from './validation/schema-gate.js';
 
 /** The folder, under `<out>/<env>/`, that holds the Kubernetes manifests. */
@@ -51,8 +53,8 @@ export function scanTree(root: string): GateFinding[] {
 }
 
 /**
- * The Kubernetes synth step: builds every chart for the environment, runs the schema gate and the
- * policy gate, writes `<envDir>/k8s/NN-*.yaml` in apply order, then scans the whole `<envDir>`
+ * The Kubernetes synth step: builds every chart for the environment, runs the schema gate, the
+ * policy gate and the mesh gate (per-operation ALLOW rules, no operator path open to Kong), writes `<envDir>/k8s/NN-*.yaml` in apply order, then scans the whole `<envDir>`
  * (CloudFormation output included) for anything that looks like a credential.
  */
 export const kubernetesStep: SynthStep = {
@@ -60,7 +62,11 @@ export const kubernetesStep: SynthStep = {
   async run(target: SynthTarget): Promise<SynthStepResult> {
     const objects = platformManifests(target.model, target.env.name);
     target.progress(`${objects.length} objects; validating`);
-    const findings = [...(await validateSchemas(objects)), ...checkPolicies(objects)];
+    const findings = [
+      ...(await validateSchemas(objects)),
+      ...checkPolicies(objects),
+      ...checkMeshPolicies(objects, planMesh(target.model)),
+    ];
     const dir = join(target.envDir, K8S_DIR);
     const files = writeManifests(dir, objects).map((f) => `${K8S_DIR}/${f}`);
     findings.push(...scanTree(target.envDir));

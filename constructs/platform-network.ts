@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ValidationError } from '../model/index.js';
+import { naming, ValidationError } from '../model/index.js';
 import { availabilityZonesOf } from './private/availability-zones.js';
 
 /** Properties for {@link PlatformNetwork}. */
@@ -86,7 +86,7 @@ export class PlatformNetwork extends Construct {
         path: this.node.path,
       });
     }
-    const cidr = props.cidr ?? '10.0.0.0/16';
+    const cidr = props.cidr ?? naming.defaultVpcCidr;
     const availabilityZones = props.availabilityZones
       ? [...props.availabilityZones]
       : availabilityZonesOf(props.region, maxAzs, this.node.path);

@@ -48,6 +48,19 @@ export const naming = {
    * `untrusted_lua_sandbox_environment`.
    */
   gatewayLuaSandboxGlobals: ['ngx.var', 'ngx.re.find', 'ngx.crc32_long'] as readonly string[],
+  /** Istio's namespace (istiod, and the root namespace of mesh-wide policies). */
+  istioNamespace: 'istio-system',
+  /**
+   * The VPC's CIDR when the network stack is not given one: `constructs/platform-network.ts`
+   * creates the VPC with it, and `charts/network-policy-chart.ts` allows egress to the data stores
+   * and AWS endpoints inside it.
+   */
+  defaultVpcCidr: '10.0.0.0/16',
+  /**
+   * Namespace of the Prometheus that scrapes the workloads (Istio's merged metrics on the agent's
+   * port 15020): the service NetworkPolicies admit it there and nowhere else.
+   */
+  metricsNamespace: 'monitoring',
   /** Namespace and Service name that stand for the legacy monolith inside the cluster. */
   monolithNamespace: 'legacy',
   monolithService: 'monolith',

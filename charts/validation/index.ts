@@ -2,3 +2,4 @@ export * from './findings.js';
 export * from './schema-gate.js';
 export * from './policy-gate.js';
 export * from './credential-scan.js';
+export * from './mesh-gate.js';
