@@ -5,6 +5,7 @@ import { planMesh } from '../model/mesh-plan.js';
 import { naming } from '../model/naming.js';
 import type { PlatformModel } from '../model/platform-model.js';
 import { APP_LABEL } from './private/labels.js';
+import { SHADOW_COMPARER_CONTAINER_PORT } from './shadow-comparer.js';
 
 type Peer = kplus.k8s.NetworkPolicyPeer;
 type Port = kplus.k8s.NetworkPolicyPort;
@@ -34,6 +35,16 @@ export interface NetworkPolicyChartProps extends ChartProps {
   readonly tracingNamespace?: string;
   /** Labels of Kong's proxy pods. @default { 'app.kubernetes.io/name': 'kong' } */
   readonly gatewayPodLabels?: Readonly<Record<string, string>>;
+  /**
+   * The shadow comparer (`aio route --shadow`): Kong's mirror reaches it, and it asks the shadowed
+   * services and the monolith the same GET. @default - none (no route is shadowed)
+   */
+  readonly shadowComparer?: {
+    /** The services it calls. */
+    readonly services: readonly string[];
+    /** The monolith's port (the monolith is outside the cluster, at an address DNS gives). */
+    readonly monolithPort: number;
+  };
 }
 
 /** The Istio agent's port where Prometheus scrapes merged (Envoy + app) metrics. */
@@ -65,6 +76,9 @@ const inNamespace = (ns: string, pods?: Readonly<Record<string, string>>): Peer 
  *
  * NetworkPolicies see the pod's real port: Istio redirects inside the pod, after the node has
  * applied the policy, so peers are allowed on the container port, not the Service's port 80.
+ * The shadow comparer, when a route is shadowed, gets the same: Kong's mirror in, the shadowed
+ * services and the monolith's port out.
+ *
  * Traffic from the node (kubelet probes, which Istio rewrites to its agent on 15020) is always
  * allowed. Prometheus scrapes the agent's merged metrics on 15020 from `naming.metricsNamespace`.
  *
@@ -77,6 +91,14 @@ export class NetworkPolicyChart extends Chart {
   /** Props from the platform model: Kong reaches the services the mesh lets it call. */
   public static propsFromModel(model: PlatformModel): NetworkPolicyChartProps {
     const plan = planMesh(model);
+    const shadowed = [
+      ...new Set(
+        model
+          .routes()
+          .filter((r) => r.shadow > 0)
+          .map((r) => r.service),
+      ),
+    ].sort();
     return {
       services: model.services.map((s) => ({
         name: s.name,
@@ -87,6 +109,9 @@ export class NetworkPolicyChart extends Chart {
         calls: s.calls,
       })),
       tracingNamespace: model.spec.tracing.namespace,
+      ...(shadowed.length
+        ? { shadowComparer: { services: shadowed, monolithPort: model.spec.legacy.monolith.port } }
+        : {}),
     };
   }
 
@@ -102,46 +127,50 @@ export class NetworkPolicyChart extends Chart {
     const portOf = (name: string) => byName.get(name)?.port ?? 8080;
     const policies = new Map<string, kplus.k8s.KubeNetworkPolicy>();
     const policy = (
-      svc: string,
+      namespace: string,
+      app: string,
       name: string,
       spec: { ingress?: kplus.k8s.NetworkPolicyIngressRule[]; egress?: kplus.k8s.NetworkPolicyEgressRule[] },
     ) => {
-      const namespace = naming.namespace(svc);
       const types = [...(spec.ingress ? ['Ingress'] : []), ...(spec.egress ? ['Egress'] : [])];
       policies.set(
         `${namespace}/${name}`,
-        new kplus.k8s.KubeNetworkPolicy(this, `${svc}-${name}`, {
+        new kplus.k8s.KubeNetworkPolicy(this, `${namespace}-${name}`, {
           metadata: { name, namespace },
           spec: {
-            podSelector: name === 'default-deny' ? {} : { matchLabels: { [APP_LABEL]: svc } },
+            podSelector: name === 'default-deny' ? {} : { matchLabels: { [APP_LABEL]: app } },
             policyTypes: types,
             ...spec,
           },
         }),
       );
     };
+    const platformEgress = (extra: Port[]): kplus.k8s.NetworkPolicyEgressRule[] => [
+      { to: [inNamespace('kube-system', { 'k8s-app': 'kube-dns' })], ports: [udp(53), tcp(53)] },
+      { to: [inNamespace(naming.istioNamespace, { app: 'istiod' })], ports: [tcp(ISTIOD_XDS_PORT)] },
+      { to: [inNamespace(tracingNs)], ports: [tcp(naming.otlpGrpcPort), tcp(naming.otlpHttpPort)] },
+      { to: POD_IDENTITY_AGENT_CIDRS.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(80)] },
+      { to: [{ ipBlock: { cidr: vpcCidr } }], ports: [tcp(443), ...extra] },
+    ];
+    const shadow = props.shadowComparer;
+    const comparerPods = inNamespace(naming.shadowComparerNamespace, {
+      [APP_LABEL]: naming.shadowComparerService,
+    });
 
     for (const svc of props.services) {
       const port = svc.port ?? 8080;
-      policy(svc.name, 'default-deny', { ingress: [], egress: [] });
-      policy(svc.name, 'allow-platform-egress', {
-        egress: [
-          { to: [inNamespace('kube-system', { 'k8s-app': 'kube-dns' })], ports: [udp(53), tcp(53)] },
-          { to: [inNamespace(naming.istioNamespace, { app: 'istiod' })], ports: [tcp(ISTIOD_XDS_PORT)] },
-          { to: [inNamespace(tracingNs)], ports: [tcp(naming.otlpGrpcPort), tcp(naming.otlpHttpPort)] },
-          { to: POD_IDENTITY_AGENT_CIDRS.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(80)] },
-          {
-            to: [{ ipBlock: { cidr: vpcCidr } }],
-            ports: [tcp(443), ...(svc.database ? [tcp(5432)] : []), ...(svc.cache ? [tcp(6379)] : [])],
-          },
-        ],
+      const ns = naming.namespace(svc.name);
+      policy(ns, svc.name, 'default-deny', { ingress: [], egress: [] });
+      policy(ns, svc.name, 'allow-platform-egress', {
+        egress: platformEgress([...(svc.database ? [tcp(5432)] : []), ...(svc.cache ? [tcp(6379)] : [])]),
       });
       const callers = props.services.filter((c) => (c.calls ?? []).includes(svc.name)).map((c) => c.name);
       const from: Peer[] = [
         ...(svc.routed ? [inNamespace(naming.gatewayNamespace, gatewayPods)] : []),
         ...callers.sort().map((c) => inNamespace(naming.namespace(c), { [APP_LABEL]: c })),
+        ...(shadow?.services.includes(svc.name) ? [comparerPods] : []),
       ];
-      policy(svc.name, 'allow-ingress', {
+      policy(ns, svc.name, 'allow-ingress', {
         ingress: [
           ...(from.length ? [{ from, ports: [tcp(port)] }] : []),
           { from: [inNamespace(naming.metricsNamespace)], ports: [tcp(ISTIO_AGENT_METRICS_PORT)] },
@@ -149,13 +178,38 @@ export class NetworkPolicyChart extends Chart {
       });
       const calls = [...(svc.calls ?? [])].sort();
       if (calls.length > 0) {
-        policy(svc.name, 'allow-calls', {
+        policy(ns, svc.name, 'allow-calls', {
           egress: calls.map((callee) => ({
             to: [inNamespace(naming.namespace(callee), { [APP_LABEL]: callee })],
             ports: [tcp(portOf(callee))],
           })),
         });
       }
+    }
+    if (shadow) {
+      const ns = naming.shadowComparerNamespace;
+      const app = naming.shadowComparerService;
+      policy(ns, app, 'default-deny', { ingress: [], egress: [] });
+      policy(ns, app, 'allow-platform-egress', { egress: platformEgress([]) });
+      policy(ns, app, 'allow-ingress', {
+        ingress: [
+          {
+            from: [inNamespace(naming.gatewayNamespace, gatewayPods)],
+            ports: [tcp(SHADOW_COMPARER_CONTAINER_PORT)],
+          },
+          { from: [inNamespace(naming.metricsNamespace)], ports: [tcp(ISTIO_AGENT_METRICS_PORT)] },
+        ],
+      });
+      policy(ns, app, 'allow-calls', {
+        egress: [
+          ...[...shadow.services].sort().map((s) => ({
+            to: [inNamespace(naming.namespace(s), { [APP_LABEL]: s })],
+            ports: [tcp(portOf(s))],
+          })),
+          // the monolith is outside the cluster, at whatever address its DNS name has: its port only
+          { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcp(shadow.monolithPort)] },
+        ],
+      });
     }
     this.policies = policies;
   }

@@ -1,6 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import { Testing } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
 import { NetworkPolicyChart, type KubeObject } from '../../charts/index.js';
+import { loadPlatform } from '../../model/index.js';
 import { at, find, referenceModel, synth } from './helpers.js';
 
 const model = referenceModel();
@@ -91,5 +93,31 @@ describe('NetworkPolicyChart', () => {
     expect(edges(find(objects, 'NetworkPolicy', 'allow-ingress', 'payment'), 'ingress')).toContain(
       'monitoring/*:15020/TCP',
     );
+  });
+
+  test("lets the shadow comparer take Kong's mirror and ask the shadowed services and the monolith", () => {
+    const shadowed = loadPlatform(
+      fileURLToPath(new URL('../fixtures/shadow/platform.yaml', import.meta.url)),
+    );
+    const props = NetworkPolicyChart.propsFromModel(shadowed);
+    const list = synth(new NetworkPolicyChart(Testing.app(), 'n', props));
+    const services = props.shadowComparer!.services;
+    expect(services.length).toBeGreaterThan(0);
+    find(list, 'NetworkPolicy', 'default-deny', 'shadow-compare');
+    expect(edges(find(list, 'NetworkPolicy', 'allow-ingress', 'shadow-compare'), 'ingress')).toContain(
+      'kong/kong:8080/TCP',
+    );
+    expect(edges(find(list, 'NetworkPolicy', 'allow-calls', 'shadow-compare'), 'egress')).toEqual(
+      [
+        ...services.map((s) => `${s}/${s}:8080/TCP`),
+        `0.0.0.0/0:${shadowed.spec.legacy.monolith.port}/TCP`,
+      ].sort(),
+    );
+    for (const s of services) {
+      expect(edges(find(list, 'NetworkPolicy', 'allow-ingress', s), 'ingress')).toContain(
+        'shadow-compare/shadow-compare:8080/TCP',
+      );
+    }
+    expect(NetworkPolicyChart.propsFromModel(model).shadowComparer).toBeUndefined();
   });
 });

@@ -15,7 +15,10 @@ import { at, find, referenceModel, synth } from './helpers.js';
 /** The strangler fixture with /api/orders and /api/stock shadowed at 100 %. */
 const shadowed = loadPlatform(fileURLToPath(new URL('../fixtures/shadow/platform.yaml', import.meta.url)));
 const objects = platformManifests(shadowed, 'dev');
-const comparerObjects = objects.filter((o) => o.metadata.namespace === 'shadow-compare');
+// the comparer chart's own objects; its NetworkPolicies come from the NetworkPolicyChart
+const comparerObjects = objects.filter(
+  (o) => o.metadata.namespace === 'shadow-compare' && o.kind !== 'NetworkPolicy',
+);
 
 describe('ShadowComparerChart', () => {
   test('is synthesized only when some route has shadow above 0', () => {
