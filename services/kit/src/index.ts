@@ -12,3 +12,4 @@ export * from './service.js';
 export * from './idempotency.js';
 export * from './saga/index.js';
 export * from './outbox/index.js';
+export * from './resilience/dependency.js';

@@ -1,6 +1,8 @@
 import { context, propagation } from '@opentelemetry/api';
 import http from 'node:http';
 import https from 'node:https';
+import { DependencyUnavailable, dependency } from '../resilience/dependency.js';
+import type { Dependency } from '../resilience/dependency.js';
 import { StepFailure, classifyStatus } from './step-failure.js';
 
 /** Options of {@link participantCall}. */
@@ -26,11 +28,30 @@ export interface ParticipantCallOptions {
    */
   readonly participant?: string;
   /**
-   * Socket-level timeout for the whole call, in milliseconds.
+   * Deadline of the whole call, in milliseconds (the dependency wrapper's timeout).
    *
    * @default 2000
    */
   readonly timeoutMs?: number;
+  /**
+   * The callee's resilience wrapper, for a caller with its own settings (the catalog's tight deadline
+   * and fallback for review).
+   *
+   * @default - the participant's, from {@link dependency}, with the saga's settings
+   */
+  readonly dependency?: Dependency;
+}
+
+/**
+ * The wrapper settings of saga participants. The breaker opens after 5 transient failures in a row
+ * and lets one trial through after 1 s, below the engine's 2 s backoff cap, so a participant that is
+ * back is called again by the next retry; while it is open, a retry fails at once, without a socket.
+ */
+const PARTICIPANT_BREAKER = { failureThreshold: 5, halfOpenAfterMs: 1000, maxConcurrent: 256 } as const;
+
+/** Only transient failures count against a participant: a 4xx is a business answer, the callee working. */
+function transient(err: unknown): boolean {
+  return err instanceof StepFailure && err.kind !== 'REJECTED';
 }
 
 /** A participant's successful reply. */
@@ -49,13 +70,44 @@ const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
  * `REJECTED` one carrying the participant's reason (see {@link rejectionReason}); network errors are
  * `RETRYABLE` and no reply in time is a `TIMEOUT`.
  *
+ * The call goes through the participant's {@link dependency} wrapper (deadline, bulkhead, breaker):
+ * an open circuit or a full bulkhead is a `RETRYABLE` failure thrown before any request, so the saga
+ * engine stays the one retry layer and paces it with its backoff; the wrapper itself never retries.
+ *
  * It sends no `Idempotency-Key`: participants are idempotent by the resource key the request names
  * (the order id in the path or body), the contract in docs/saga.md.
  *
  * @see https://www.w3.org/TR/trace-context/
  */
-export function participantCall(options: ParticipantCallOptions): Promise<ParticipantReply> {
+export async function participantCall(options: ParticipantCallOptions): Promise<ParticipantReply> {
   const url = new URL(options.url);
+  const what = `${options.method ?? 'POST'} ${url.pathname}`;
+  const timeoutMs = options.timeoutMs ?? 2000;
+  const dep =
+    options.dependency ??
+    dependency({
+      name: options.participant ?? url.host,
+      origin: url.origin,
+      timeoutMs,
+      countsAsFailure: transient,
+      ...PARTICIPANT_BREAKER,
+    });
+  try {
+    return await dep.call((signal) => send(url, what, options, signal), timeoutMs);
+  } catch (err) {
+    if (!(err instanceof DependencyUnavailable)) throw err;
+    if (err.reason === 'timeout') throw StepFailure.timeout(`${what} got no reply within ${timeoutMs} ms`);
+    throw StepFailure.retryable(`${what}: ${err.message}`);
+  }
+}
+
+/** One request and its classified outcome; aborting `signal` destroys the socket. */
+function send(
+  url: URL,
+  what: string,
+  options: ParticipantCallOptions,
+  signal: AbortSignal,
+): Promise<ParticipantReply> {
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (payload !== undefined) {
@@ -64,8 +116,6 @@ export function participantCall(options: ParticipantCallOptions): Promise<Partic
   }
   propagation.inject(context.active(), headers);
   const lib = url.protocol === 'https:' ? https : http;
-  const timeoutMs = options.timeoutMs ?? 2000;
-  const what = `${options.method ?? 'POST'} ${url.pathname}`;
   return new Promise<ParticipantReply>((resolve, reject) => {
     const req = lib.request(
       url,
@@ -73,13 +123,13 @@ export function participantCall(options: ParticipantCallOptions): Promise<Partic
         method: options.method ?? 'POST',
         headers,
         agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
+        signal,
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (err) => reject(StepFailure.retryable(`${what}: ${err.message}`)));
         res.on('end', () => {
-          clearTimeout(timer);
           const status = res.statusCode ?? 0;
           let body: Record<string, unknown> = {};
           try {
@@ -98,14 +148,8 @@ export function participantCall(options: ParticipantCallOptions): Promise<Partic
         });
       },
     );
-    const timer = setTimeout(() => {
-      req.destroy();
-      reject(StepFailure.timeout(`${what} got no reply within ${timeoutMs} ms`));
-    }, timeoutMs);
-    req.on('error', (err) => {
-      clearTimeout(timer);
-      reject(StepFailure.retryable(`${what}: ${err.message}`));
-    });
+    // after an abort (the deadline) the wrapper has already answered: this rejection goes unheard
+    req.on('error', (err) => reject(StepFailure.retryable(`${what}: ${err.message}`)));
     req.end(payload);
   });
 }
