@@ -42,7 +42,7 @@ async function portFree(port: number): Promise<boolean> {
 
 afterAll(async () => {
   await admin(async (c) => {
-    for (const s of ['order', 'inventory', 'payment', 'monolith'])
+    for (const s of ['order', 'inventory', 'payment', 'monolith', 'review'])
       await c.query(`DROP DATABASE IF EXISTS ${dbPrefix}_${s} WITH (FORCE)`);
   });
   const redis = new Redis(TEST_REDIS_URL);
@@ -65,7 +65,7 @@ describe('aio dev', () => {
     await redis.set(outside, 'kept');
 
     let base = 20000 + Math.floor(Math.random() * 20000);
-    while (!(await Promise.all([0, 1, 2, 3, 4].map((i) => portFree(base + i)))).every(Boolean)) base += 5;
+    while (!(await Promise.all([0, 1, 2, 3, 4, 5, 6].map((i) => portFree(base + i)))).every(Boolean)) base += 7;
     const args = ['--db-prefix', dbPrefix, '--redis-prefix', redisPrefix];
     const child = spawn(
       process.execPath,
@@ -90,7 +90,7 @@ describe('aio dev', () => {
     expect(JSON.parse(stdout)).toEqual({
       gateway: url(base + 4),
       monolith: url(base + 3),
-      services: { order: url(base), inventory: url(base + 1), payment: url(base + 2) },
+      services: { order: url(base), inventory: url(base + 1), payment: url(base + 2), review: url(base + 6) },
     });
     expect(stderr).toContain(`dropped database ${dbPrefix}_inventory`);
     expect(stderr).toContain(`deleted 1 Redis key under ${redisPrefix}`);
@@ -128,7 +128,7 @@ describe('aio dev', () => {
     const [code] = await exited;
     expect(code, stderr).toBe(0);
     expect(stderr).toContain('stopped');
-    expect(await Promise.all([0, 1, 2, 3, 4].map((i) => portFree(base + i)))).toEqual([
+    expect(await Promise.all([0, 1, 2, 3, 4, 5, 6].map((i) => portFree(base + i)))).toEqual([
       true,
       true,
       true,

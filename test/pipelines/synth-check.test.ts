@@ -32,7 +32,7 @@ function smallPlatform(): string {
     review: {
       ...(spec.services.review as object),
       database: 'none',
-      contract: join(ROOT, 'contracts/review.openapi.json'),
+      contract: join(ROOT, 'services/review/openapi.json'),
     },
   };
   return stringify(spec);

@@ -46,7 +46,7 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
     name: 'gateway',
     role: 'gateway',
     main: 'lib/bin/local-gateway.js',
-    calls: ['monolith', 'order', 'inventory', 'shadow-compare'],
+    calls: ['monolith', 'order', 'inventory', 'review', 'shadow-compare'],
     readyPath: '/.aio/gateway/healthz',
     env: (ctx) => ({ AIO_PLATFORM_FILE: join(ctx.root, 'platform.yaml') }),
   },
@@ -66,5 +66,13 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
           ? join(tmpdir(), `aio-shadow-${ctx.port}.jsonl`)
           : join(ctx.root, '.aio', 'shadow.jsonl'),
     }),
+  },
+  {
+    // reviews and rating summaries: non-critical; last, so the ports of the
+    // entries above stay those `aio dev` has always given them
+    name: 'review',
+    role: 'service',
+    main: 'services/review/dist/main.js',
+    database: true,
   },
 ];
