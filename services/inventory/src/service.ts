@@ -1,4 +1,4 @@
-import { loadConfig, runService } from '@aio/kit';
+import { loadConfig, runService, serveEventFeed } from '@aio/kit';
 import type { RunningService } from '@aio/kit';
 import { inventoryConfigSchema } from './config.js';
 import type { InventoryConfig } from './config.js';
@@ -14,7 +14,8 @@ const EPOCH_CHECK_INTERVAL_MS = 1000;
 
 /**
  * Starts the inventory service: migrations, Lua scripts loaded, Redis rebuilt from Postgres if it
- * lost its data (and watched for that every second), HTTP contract, expiry sweeper.
+ * lost its data (and watched for that every second), HTTP contract, event feed (`GET /events`),
+ * expiry sweeper.
  *
  * @param config - @default - loaded from process.env (exit 1 when invalid)
  */
@@ -30,7 +31,8 @@ export async function startInventory(
     redisUrl: config.REDIS_URL,
     processHooks,
     readinessChecks: { stock: () => recovery!.readiness() },
-    routes: async ({ app, pool, redis, logger, onClose }) => {
+    routes: async (ctx) => {
+      const { app, pool, redis, logger, onClose } = ctx;
       const ledger = new StockLedger(pool);
       const store = new StockStore({
         redis: redis!,
@@ -47,6 +49,7 @@ export async function startInventory(
       // After a reconnect, look at once: the server may be a new, empty one.
       redis!.on('ready', () => void recovery!.check().catch(() => undefined));
       registerInventoryRoutes(app, store, ledger);
+      serveEventFeed(ctx); // reservation events, written by the ledger function
       if (config.SWEEP_INTERVAL_MS > 0)
         onClose(startSweeper(store, ledger, config.SWEEP_INTERVAL_MS, logger));
     },

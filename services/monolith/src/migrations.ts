@@ -1,4 +1,4 @@
-import type { Migration } from '@aio/kit';
+import { OUTBOX_SCHEMA_SQL, type Migration } from '@aio/kit';
 
 /**
  * The monolith's one schema: orders, stock, reviews and notifications in one database, as legacy
@@ -41,5 +41,18 @@ CREATE TABLE notifications (
   created_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX notifications_by_customer ON notifications (customer_id, notification_id DESC);`,
+  },
+  {
+    // The outbox (served at GET /events), and the legacy backfill: one event per order placed before
+    // it, in the order service's event schema, so a read model reading this feed from 0 gets every
+    // legacy order once; later ones are recorded as they are placed.
+    id: '002_outbox',
+    sql: `${OUTBOX_SCHEMA_SQL}
+SELECT kit_record_event('order', order_id::text,
+         CASE status WHEN 'APPROVED' THEN 'order.approved' ELSE 'order.rejected' END, 1,
+         jsonb_strip_nulls(jsonb_build_object('orderId', order_id::text, 'customerId', customer_id,
+           'status', status, 'rejectionReason', rejection_reason, 'items', items, 'total', total,
+           'currency', currency, 'placedAt', created_at)))
+  FROM orders ORDER BY order_id;`,
   },
 ];

@@ -5,11 +5,12 @@ import {
   moneySchema,
   paymentTokenSchema,
   quantitySchema,
+  recordEvents,
   skuSchema,
   stockLevelSchema,
   withTransaction,
 } from '@aio/kit';
-import type { FastifyInstance } from '@aio/kit';
+import type { FastifyInstance, OutboxEvent } from '@aio/kit';
 import type { Pool } from 'pg';
 import { LEGACY_ID_PATTERN, legacyId } from './ids.js';
 
@@ -60,6 +61,7 @@ interface OrderRow {
   items: OrderItem[];
   total: string;
   currency: string;
+  created_at: Date;
 }
 
 const view = (r: OrderRow) => ({
@@ -71,6 +73,22 @@ const view = (r: OrderRow) => ({
   total: Number(r.total),
   currency: r.currency,
 });
+
+/**
+ * A legacy order as an outbox event, in the order service's event schema (`order.approved` or
+ * `order.rejected`, version 1: the whole order), so a read model treats both sides alike. The
+ * monolith decides at once, so there is no `order.placed`. Migration 002 records the same for every
+ * order older than the outbox.
+ */
+function legacyOrderEvent(r: OrderRow): OutboxEvent {
+  return {
+    aggregateType: 'order',
+    aggregateId: String(r.order_id),
+    type: r.status === 'APPROVED' ? 'order.approved' : 'order.rejected',
+    schemaVersion: 1,
+    payload: { ...view(r), orderId: String(r.order_id), placedAt: r.created_at.toISOString() },
+  };
+}
 
 /**
  * The legacy order and stock API: `POST /api/orders` decides at once (stock taken in the same
@@ -112,6 +130,8 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool): void {
             currency,
           ],
         );
+        // the order's event, in the order's transaction (the monolith's feed, GET /events)
+        await recordEvents(client, [legacyOrderEvent(rows[0]!)]);
         return rows[0]!;
       });
       void reply.header('location', `/api/orders/${row.order_id}`);

@@ -1,6 +1,7 @@
 import {
   loadConfig,
   runService,
+  serveEventFeed,
   serviceConfigSchema,
   type RunningService,
   type ServiceConfig,
@@ -14,7 +15,8 @@ export const monolithConfigSchema = serviceConfigSchema;
 
 /**
  * Runs the reference legacy monolith: one process, one database, the legacy public API under
- * `/api` (orders, stock, reviews, notifications). It is what every route falls back to.
+ * `/api` (orders, stock, reviews, notifications) and its order events at `GET /events`. It is what
+ * every route falls back to.
  *
  * @param processHooks install SIGTERM handling and exit on startup errors (tests pass false)
  */
@@ -24,9 +26,10 @@ export function runMonolith(config: ServiceConfig, processHooks = true): Promise
     config,
     migrations: MONOLITH_MIGRATIONS,
     processHooks,
-    routes: ({ app, pool }) => {
-      registerOrderRoutes(app, pool);
-      registerCatalogRoutes(app, pool);
+    routes: (ctx) => {
+      registerOrderRoutes(ctx.app, ctx.pool);
+      registerCatalogRoutes(ctx.app, ctx.pool);
+      serveEventFeed(ctx); // its orders, for the order-history read model (legacy backfill from 0)
     },
   });
 }

@@ -87,6 +87,7 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
       const total = orderTotal(body.items, body.currency);
       const requestHash = requestFingerprint(body);
       const orderId = randomUUID();
+      const placedAt = new Date().toISOString();
       const items = body.items.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice }));
       const input: PlaceOrderInput = {
         orderId,
@@ -95,6 +96,7 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
         total,
         currency: body.currency,
         paymentToken: body.paymentToken,
+        placedAt,
       };
       const order = {
         orderId,
@@ -103,6 +105,7 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
         total,
         currency: body.currency,
         requestHash,
+        placedAt,
       };
       // one statement inserts the order and its saga: no order without its saga, one round trip
       const created = await engine.createWith(pool, orderInsert(order, key), PLACE_ORDER, input, orderId);

@@ -9,6 +9,7 @@ import {
   type SagaDefinition,
   type ServiceOperation,
 } from '@aio/kit';
+import { orderEvent } from './order-events.js';
 
 /** One order line. */
 export interface OrderItem {
@@ -25,6 +26,8 @@ export interface PlaceOrderInput {
   readonly total: number;
   readonly currency: string;
   readonly paymentToken: string;
+  /** When the order was placed (ISO 8601), as stored in the order row; absent in sagas created before. */
+  readonly placedAt?: string;
 }
 
 /** Props of {@link placeOrderSaga}. */
@@ -174,13 +177,14 @@ export function placeOrderSaga(props: PlaceOrderSagaProps): SagaDefinition<Place
     // APPROVED or REJECTED in the very statement that records the end of the saga
     onFinish: (outcome) => {
       const approved = outcome.state === 'COMPLETED';
+      const status = approved ? 'APPROVED' : 'REJECTED';
+      const rejectionReason = approved ? null : (outcome.failure?.reason ?? 'REJECTED');
       return {
         sql: `UPDATE orders SET status = $1, rejection_reason = $2, updated_at = now()
                WHERE order_id = (SELECT id FROM saga_finished)`,
-        params: [
-          approved ? 'APPROVED' : 'REJECTED',
-          approved ? null : (outcome.failure?.reason ?? 'REJECTED'),
-        ],
+        params: [status, rejectionReason],
+        // the event is recorded by the same statement, only when this worker still held the lease
+        events: [orderEvent(outcome.input, status, rejectionReason)],
       };
     },
   });

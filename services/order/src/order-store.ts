@@ -1,5 +1,6 @@
 import type { SqlStatement } from '@aio/kit';
 import type { Pool, PoolClient } from 'pg';
+import { orderEvent } from './order-events.js';
 import type { OrderItem } from './order-saga.js';
 
 /** Order statuses of the public contract. */
@@ -21,17 +22,19 @@ const COLUMNS = `order_id AS "orderId", customer_id AS "customerId", status, rej
   items, total::float8 AS total, currency, request_hash AS "requestHash"`;
 
 /**
- * The statement that inserts a PENDING order, for `SagaEngine.createWith` (order and saga in one
- * statement). With an idempotency key already used it returns no row, so no saga is created either
- * (concurrent duplicates wait for the first one to commit).
+ * The statement that inserts a PENDING order, for `SagaEngine.createWith` (order, saga and the
+ * `order.placed` event in one statement). With an idempotency key already used it returns no row, so
+ * no saga and no event are created either (concurrent duplicates wait for the first one to commit).
+ * `placedAt` (default now) is the row's `created_at`; give the saga input the same value.
  */
 export function orderInsert(
-  order: Omit<OrderRow, 'status' | 'rejectionReason'>,
+  order: Omit<OrderRow, 'status' | 'rejectionReason'> & { readonly placedAt?: string },
   idempotencyKey: string | undefined,
 ): SqlStatement {
+  const placedAt = order.placedAt ?? new Date().toISOString();
   return {
-    sql: `INSERT INTO orders (order_id, customer_id, status, items, total, currency, idempotency_key, request_hash)
-          VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7)
+    sql: `INSERT INTO orders (order_id, customer_id, status, items, total, currency, idempotency_key, request_hash, created_at)
+          VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, $8)
           ON CONFLICT (idempotency_key) DO NOTHING RETURNING order_id`,
     params: [
       order.orderId,
@@ -41,7 +44,9 @@ export function orderInsert(
       order.currency,
       idempotencyKey ?? null,
       order.requestHash,
+      placedAt,
     ],
+    events: [orderEvent({ ...order, placedAt }, 'PENDING', null)],
   };
 }
 

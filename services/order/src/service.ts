@@ -1,4 +1,11 @@
-import { declareCalls, registerSagaRoutes, runService, SagaEngine, type BoundaryEvent } from '@aio/kit';
+import {
+  declareCalls,
+  registerSagaRoutes,
+  runService,
+  SagaEngine,
+  serveEventFeed,
+  type BoundaryEvent,
+} from '@aio/kit';
 import { parseOrderConfig, type OrderConfig } from './config.js';
 import { ORDER_MIGRATIONS } from './migrations.js';
 import { registerOrderRoutes } from './order-routes.js';
@@ -6,7 +13,7 @@ import { PLACE_ORDER_CALLS, placeOrderSaga } from './order-saga.js';
 
 /**
  * Starts the order service: migrations, the saga worker (claims unfinished sagas now and every
- * `SAGA_POLL_MS`), the order API and the saga operator endpoints.
+ * `SAGA_POLL_MS`), the order API, the saga operator endpoints and the event feed (`GET /events`).
  */
 export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config: OrderConfig;
@@ -21,7 +28,8 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void>
     config,
     migrations: ORDER_MIGRATIONS,
     poolMax: config.DB_POOL_MAX,
-    routes: ({ app, pool, logger, onClose }) => {
+    routes: (ctx) => {
+      const { app, pool, logger, onClose } = ctx;
       const engine = new SagaEngine({
         pool,
         leaseMs: config.SAGA_LEASE_MS,
@@ -41,6 +49,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void>
       declareCalls(app, Object.values(PLACE_ORDER_CALLS));
       registerOrderRoutes(app, pool, engine);
       registerSagaRoutes(app, { pool, stuckAfterMs: config.SAGA_STUCK_SECONDS * 1000 });
+      serveEventFeed(ctx);
       engine.start();
       onClose(() => engine.stop());
     },

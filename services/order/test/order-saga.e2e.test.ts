@@ -2,6 +2,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { FeedEvent } from '@aio/kit';
+import { readFeedUntil } from '@aio/kit/testing';
 import type { Stack } from '@aio/stack';
 import { call, orderBody, sleep, startSagaStack, waitTerminal, type Json } from './order-client.js';
 
@@ -271,6 +273,43 @@ describe('order saga tracing', () => {
       'saga step reserveStock',
     ]);
     expect(trace.filter((s) => s.service === 'payment' && s.kind === 1)).toHaveLength(2); // authorize + capture
+  });
+});
+
+describe('order, payment and reservation events', () => {
+  test('each service records its events with its changes: placed then approved, or placed then rejected', async () => {
+    const a = await newSku(3);
+    const ok = await place(orderBody([{ sku: a, quantity: 1 }], 'tok_visa', 'c-events'));
+    const declined = await place(orderBody([{ sku: a, quantity: 1 }], 'tok_chargeDeclined', 'c-events'));
+    const short = await place(orderBody([{ sku: a, quantity: 50 }], 'tok_visa', 'c-events'));
+    for (const id of [ok, declined, short]) await waitTerminal(() => order, id);
+    const types = (events: readonly FeedEvent[], id: string) =>
+      events.filter((e) => e.aggregateId === id).map((e) => `${e.sequence}:${e.type}`);
+    const orders = await readFeedUntil(order, (e) => types(e, short).length === 2);
+    expect(types(orders, ok)).toEqual(['1:order.placed', '2:order.approved']);
+    expect(types(orders, declined)).toEqual(['1:order.placed', '2:order.rejected']);
+    expect(types(orders, short)).toEqual(['1:order.placed', '2:order.rejected']);
+    const approved = orders.find((e) => e.aggregateId === ok && e.sequence === 2)!;
+    expect(approved.payload).toEqual({
+      orderId: ok,
+      customerId: 'c-events',
+      status: 'APPROVED',
+      items: [{ sku: a, quantity: 1, unitPrice: 10 }],
+      total: 10,
+      currency: 'EUR',
+      placedAt: (orders.find((e) => e.aggregateId === ok)!.payload as { placedAt: string }).placedAt,
+    });
+    expect(JSON.stringify(orders)).not.toContain('tok_'); // never the payment token
+    const payments = await readFeedUntil(stack.process('payment').url, (e) => types(e, declined).length > 0);
+    expect(types(payments, ok)).toEqual(['1:payment.authorized', '2:payment.captured']);
+    expect(types(payments, declined)).toEqual(['1:payment.declined']);
+    const reservations = await readFeedUntil(
+      stack.process('inventory').url,
+      (e) => types(e, short).length > 0,
+    );
+    expect(types(reservations, ok)).toEqual(['1:reservation.reserved', '2:reservation.committed']);
+    expect(types(reservations, declined)).toEqual(['1:reservation.reserved', '2:reservation.released']);
+    expect(types(reservations, short)).toEqual(['1:reservation.rejected']);
   });
 });
 

@@ -1,10 +1,13 @@
-import type { Migration } from '@aio/kit';
+import { OUTBOX_SCHEMA_SQL, type Migration } from '@aio/kit';
 
 /**
  * Payment's schema: one row per order's payment, and the append-only ledger of PSP operations.
  *
  * `002` makes the payments row the idempotency record of authorize (the request's fingerprint and the
  * answer given) and adds the in-flight states CAPTURING and VOIDING, so no transaction spans a PSP call.
+ * `003` adds the kit outbox (payment.authorized / declined / captured / voided, served at `GET /events`)
+ * and records one event per payment that existed before, in its current state, so a read model
+ * reading the feed from 0 sees them too.
  */
 export const migrations: Migration[] = [
   {
@@ -62,6 +65,17 @@ DO $$ BEGIN
      WHERE k.scope = 'authorize' AND k.key = p.order_id AND k.status_code IS NOT NULL;
   END IF;
 END $$;
+`,
+  },
+  {
+    id: '003_outbox',
+    sql: `${OUTBOX_SCHEMA_SQL}
+SELECT kit_record_event('payment', order_id, 'payment.' || lower(status), 1,
+         jsonb_build_object('orderId', order_id, 'customerId', customer_id, 'status', status,
+           'amountMinor', amount_minor, 'currency', currency, 'reason', decline_reason))
+  FROM payments
+ WHERE status IN ('AUTHORIZED', 'DECLINED', 'CAPTURED', 'VOIDED') AND customer_id IS NOT NULL
+ ORDER BY created_at;
 `,
   },
 ];

@@ -1,4 +1,4 @@
-import { fromMinorUnits, keyReusedProblem, requestFingerprint } from '@aio/kit';
+import { fromMinorUnits, keyReusedProblem, requestFingerprint, rowEventCtes } from '@aio/kit';
 import type { Pool } from '@aio/kit';
 import type { AuthorizeResult, PaymentProvider } from './psp.js';
 
@@ -36,6 +36,24 @@ interface ClaimedRow extends PaymentRow {
   moved: boolean;
 }
 
+/**
+ * The outbox CTEs for the payment rows in CTE `from`, as their state after the change
+ * (`payment.authorized`, `payment.declined`, `payment.captured`, `payment.voided`, from the status):
+ * recorded by the very statement that makes the transition, so an event exists exactly when the
+ * transition committed. Intermediate states (PENDING, CAPTURING, VOIDING) record none.
+ */
+function paymentEvents(from: string, where?: string): string {
+  return rowEventCtes({
+    from,
+    aggregateType: 'payment',
+    aggregateId: 'order_id',
+    type: `'payment.' || lower(status)`,
+    payload: `jsonb_build_object('orderId', order_id, 'customerId', customer_id, 'status', status,
+      'amountMinor', amount_minor, 'currency', currency, 'reason', decline_reason)`,
+    where: `status IN ('AUTHORIZED', 'DECLINED', 'CAPTURED', 'VOIDED')${where ? ` AND ${where}` : ''}`,
+  });
+}
+
 /** Claims an authorization: inserts the PENDING row, or returns the row already there. */
 const CLAIM_AUTHORIZE = `
 WITH claimed AS (
@@ -50,20 +68,21 @@ SELECT false AS moved, * FROM payments WHERE order_id = $1`;
 
 /**
  * Records authorize's outcome $3 (also the new status) if the row still has status $2 and no outcome,
- * and appends its ledger rows ($6 kinds, $7 notes) in the same statement; `finished` is 0 otherwise.
+ * and appends its ledger rows ($6 kinds, $7 notes) and its event in the same statement (none when
+ * the row was VOIDED already: its void recorded it); `finished` is 0 otherwise.
  */
 const FINISH_AUTHORIZE = `
 WITH done AS (
   UPDATE payments
      SET status = $3, authorize_outcome = $3, psp_reference = $4, decline_reason = $5, updated_at = now()
    WHERE order_id = $1 AND status = $2 AND authorize_outcome IS NULL
-  RETURNING order_id, amount_minor, currency
+  RETURNING *
 ), ledger AS (
   INSERT INTO payment_ledger (order_id, kind, amount_minor, currency, psp_reference, note)
   SELECT done.order_id, k.kind, done.amount_minor, done.currency, $4::text, k.note
     FROM done, unnest($6::text[], $7::text[]) WITH ORDINALITY AS k (kind, note, n)
    ORDER BY k.n
-)
+), ${paymentEvents('done', `$2 <> 'VOIDED'`)}
 SELECT count(*)::int AS finished FROM done`;
 
 /** Moves a payment from status $2 to $3, or returns it as it is. */
@@ -75,21 +94,22 @@ SELECT true AS moved, * FROM moved
 UNION ALL
 SELECT false AS moved, * FROM payments WHERE order_id = $1 AND NOT EXISTS (SELECT 1 FROM moved)`;
 
-/** Finishes a PSP operation claimed by {@link MOVE} ($2 → $3) with its ledger row ($5), once. */
+/** Finishes a PSP operation claimed by {@link MOVE} ($2 → $3) with its ledger row ($5) and its event, once. */
 const FINISH = `
 WITH done AS (
   UPDATE payments SET status = $3, captures = captures + $4, updated_at = now()
    WHERE order_id = $1 AND status = $2
-  RETURNING order_id, amount_minor, currency, psp_reference
+  RETURNING *
 ), ledger AS (
   INSERT INTO payment_ledger (order_id, kind, amount_minor, currency, psp_reference)
   SELECT order_id, $5::text, amount_minor, currency, psp_reference FROM done
-)
+), ${paymentEvents('done')}
 SELECT count(*)::int AS finished FROM done`;
 
 /**
  * Void's claim: a VOIDED tombstone (with its ledger row) when there is no payment, PENDING → VOIDED
- * (the authorize in flight will void its own authorization), AUTHORIZED → VOIDING; else the row as it is.
+ * (the authorize in flight will void its own authorization; its event is recorded here), AUTHORIZED →
+ * VOIDING; else the row as it is. A tombstone records no event: there never was a payment.
  */
 const CLAIM_VOID = `
 WITH tombstone AS (
@@ -103,7 +123,7 @@ WITH tombstone AS (
   UPDATE payments SET status = CASE status WHEN 'PENDING' THEN 'VOIDED' ELSE 'VOIDING' END, updated_at = now()
    WHERE order_id = $1 AND status IN ('PENDING', 'AUTHORIZED')
   RETURNING *
-)
+), ${paymentEvents('moved')}
 SELECT true AS moved, * FROM tombstone
 UNION ALL
 SELECT true AS moved, * FROM moved

@@ -1,4 +1,4 @@
-import { loadConfig, runService } from '@aio/kit';
+import { loadConfig, runService, serveEventFeed } from '@aio/kit';
 import type { RunningService } from '@aio/kit';
 import { paymentConfigSchema } from './config.js';
 import type { PaymentConfig } from './config.js';
@@ -9,7 +9,7 @@ import type { PaymentProvider } from './psp.js';
 import { registerPaymentRoutes } from './routes.js';
 
 /**
- * Starts the payment service.
+ * Starts the payment service: its API and its event feed (`GET /events`).
  *
  * @param config - @default - loaded from process.env (exit 1 when invalid)
  * @param psp - @default - the simulator
@@ -24,6 +24,9 @@ export async function startPayment(
     config,
     migrations,
     processHooks,
-    routes: ({ app, pool }) => registerPaymentRoutes(app, new Payments(pool, psp)),
+    routes: (ctx) => {
+      registerPaymentRoutes(ctx.app, new Payments(ctx.pool, psp));
+      serveEventFeed(ctx);
+    },
   });
 }

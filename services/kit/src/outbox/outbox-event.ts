@@ -57,10 +57,56 @@ export function outboxCtes(
     ...r,
     cnt: counts.get(JSON.stringify([r.aggregate_type, r.aggregate_id]))!,
   }));
-  const sql = `kit_event AS (
-  SELECT * FROM jsonb_to_recordset($${firstParam}::jsonb) AS e(aggregate_type text, aggregate_id text,
+  const source = `SELECT * FROM jsonb_to_recordset($${firstParam}::jsonb) AS e(aggregate_type text, aggregate_id text,
     event_type text, schema_version integer, payload jsonb, idx integer, cnt integer)
-   WHERE ${when}),
+   WHERE ${when}`;
+  return { sql: recordingCtes(source), params: [JSON.stringify(withCounts)] };
+}
+
+/** Where {@link rowEventCtes} takes its events from: the rows a statement's CTE changed. */
+export interface RowEvents {
+  /** The CTE (or table expression) holding the changed rows, one per aggregate, e.g. `done`. */
+  readonly from: string;
+  /** The aggregate type, e.g. `payment`. */
+  readonly aggregateType: string;
+  /** SQL expression for the aggregate id over `from`'s columns, e.g. `order_id`. */
+  readonly aggregateId: string;
+  /** SQL expression for the event type, e.g. `'payment.' || lower(status)`. */
+  readonly type: string;
+  /** SQL expression for the jsonb payload (the aggregate's state), e.g. `jsonb_build_object(...)`. */
+  readonly payload: string;
+  /** @default 1 */
+  readonly schemaVersion?: number;
+  /** SQL condition on `from`'s rows. @default - every row */
+  readonly where?: string;
+}
+
+/**
+ * The outbox CTEs for events built in SQL from the rows a data-modifying CTE returned, for
+ * statements that are SQL through and through (payment's claims and finishes): splice
+ * `, ${rowEventCtes(...)}` after the CTE named in `from`. No parameters; the expressions may use the
+ * statement's own. Data-modifying, so they run even when the statement's result does not read them.
+ */
+export function rowEventCtes(events: RowEvents): string {
+  const source = `SELECT ${sqlText(events.aggregateType)} AS aggregate_type, (${events.aggregateId})::text AS aggregate_id,
+         (${events.type})::text AS event_type, ${events.schemaVersion ?? 1} AS schema_version,
+         (${events.payload})::jsonb AS payload, 0 AS idx, 1 AS cnt
+    FROM ${events.from}${events.where ? ` WHERE ${events.where}` : ''}`;
+  return recordingCtes(source);
+}
+
+function sqlText(value: string): string {
+  return `'${value.replaceAll("'", "''")}'::text`;
+}
+
+/**
+ * `kit_event` (the events to record, from `source`), `kit_sequence` (the per-aggregate counter bumped
+ * by the number of events, row-locked until commit, in a stable order so two statements never
+ * deadlock on it) and `kit_recorded` (the outbox rows, `sequence` = counter - count + idx + 1).
+ */
+function recordingCtes(source: string): string {
+  return `kit_event AS (
+  ${source}),
 kit_sequence AS (
   INSERT INTO kit_outbox_aggregate AS a (aggregate_type, aggregate_id, last_sequence)
   SELECT DISTINCT aggregate_type, aggregate_id, cnt FROM kit_event ORDER BY aggregate_type, aggregate_id
@@ -73,7 +119,6 @@ kit_recorded AS (
     FROM kit_event e JOIN kit_sequence s USING (aggregate_type, aggregate_id)
    ORDER BY e.aggregate_type, e.aggregate_id, e.idx
   RETURNING position)`;
-  return { sql, params: [JSON.stringify(withCounts)] };
 }
 
 /**

@@ -106,3 +106,4 @@ export async function callJson<B = unknown>(
 export * from './dockerfile-lint.js';
 export * from './processes.js';
 export * from './redis-server.js';
+export * from './feed.js';
