@@ -1,0 +1,257 @@
+import { StackScope, startStack, type Stack } from '@aio/stack';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { describePhase, isolationProblems, phaseStats, type PhaseStats, type Sample } from './phase-stats.js';
+
+// Fault isolation, proven (issue 18): processes from @aio/stack's table behind the local gateway
+// (nginx generated from a copy of the fixture platform, with every order route at weight 100), a
+// closed loop of orders through the gateway, and review, for 20 s each, killed, answering 500 and
+// blackholed through the stack's fault proxy. Healthy phases bracket every fault phase; each fault
+// phase is judged against its two brackets (phase-stats.ts says why). Then the order invariants.
+const ROOT = join(import.meta.dirname, '../..');
+const FIXTURE = fileURLToPath(new URL('../fixtures/platform.yaml', import.meta.url));
+const HEALTHY_MS = 10_000;
+const FAULT_MS = 20_000;
+const ORDER_WORKERS = 4;
+const SKUS = ['ISO-1', 'ISO-2', 'ISO-3'];
+const INITIAL = 1_000_000;
+
+const dir = mkdtempSync(join(tmpdir(), 'aio-isolation-'));
+let stack: Stack;
+let gatewayUrl: string;
+
+beforeAll(async () => {
+  // a scratch copy: absolute contract paths, and every order at the order service (weight 100)
+  const spec = parse(readFileSync(FIXTURE, 'utf8').replaceAll('../../', `${ROOT}/`)) as {
+    services: Record<string, { routes: { weight: number }[] }>;
+  };
+  for (const r of spec.services.order!.routes) r.weight = 100;
+  writeFileSync(join(dir, 'platform.yaml'), stringify(spec));
+  stack = await startStack({
+    processes: ['gateway', 'review'],
+    faults: ['review'],
+    scope: StackScope.test('isolation'),
+    commonEnv: { DB_POOL_MAX: '4' },
+    env: {
+      inventory: { SWEEP_INTERVAL_MS: '200' },
+      gateway: { AIO_PLATFORM_FILE: join(dir, 'platform.yaml') },
+    },
+  });
+  gatewayUrl = stack.process('gateway').url;
+  for (const sku of SKUS) {
+    const res = await fetch(`${stack.process('inventory').url}/stock/${sku}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ available: INITIAL }),
+    });
+    expect(res.status).toBeLessThan(300);
+  }
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** One order through the gateway, waiting for its outcome: ok when it is APPROVED. */
+async function placeOrder(worker: number, n: number): Promise<boolean> {
+  const sku = SKUS[(worker + n) % SKUS.length]!;
+  try {
+    const res = await fetch(`${gatewayUrl}/api/orders`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        prefer: 'wait=10',
+        cookie: `aio_customer=iso-${worker}`,
+      },
+      body: JSON.stringify({
+        customerId: `iso-${worker}`,
+        currency: 'EUR',
+        paymentToken: 'tok_visa',
+        items: [{ sku, quantity: 1, unitPrice: 10 }],
+      }),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const body = (await res.json()) as { status?: string };
+    return res.status === 201 && body.status === 'APPROVED';
+  } catch {
+    return false;
+  }
+}
+
+/** Whether review answers through the gateway within 2 s (the probe that a fault is really on). */
+async function reviewAnswers(): Promise<boolean> {
+  try {
+    const res = await fetch(`${gatewayUrl}/api/reviews?sku=ISO-1`, { signal: AbortSignal.timeout(2_000) });
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+interface Phase {
+  readonly name: string;
+  readonly kind: 'healthy' | 'fault';
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+describe('fault isolation', () => {
+  test('orders keep their success rate and p99 while review is killed, answering 500 or blackholed', async () => {
+    const review = () => stack.fault('review');
+    const phases: Phase[] = [
+      { name: 'healthy 1', kind: 'healthy' },
+      {
+        name: 'review killed',
+        kind: 'fault',
+        start: () => stack.process('review').kill9(),
+        stop: () => stack.process('review').start(),
+      },
+      { name: 'healthy 2', kind: 'healthy' },
+      {
+        name: 'review answers 500',
+        kind: 'fault',
+        start: async () => review().set({ kind: 'abort', percent: 100, status: 500 }),
+        stop: async () => review().set(undefined),
+      },
+      { name: 'healthy 3', kind: 'healthy' },
+      {
+        name: 'review blackholed',
+        kind: 'fault',
+        start: async () => review().set({ kind: 'blackhole' }),
+        stop: async () => review().set(undefined),
+      },
+      { name: 'healthy 4', kind: 'healthy' },
+    ];
+
+    // the closed loop: each worker places its next order as soon as the last one settled; a sample
+    // belongs to the phase it started and ended in (one that spans a switch is dropped)
+    const started = Date.now();
+    let current = -1; // -1: warm-up, -2: between phases
+    const samples = new Map<number, Sample[]>();
+    let running = true;
+    const workers = Array.from({ length: ORDER_WORKERS }, async (_, w) => {
+      for (let n = 0; running; n++) {
+        const phase = current;
+        const t0 = performance.now();
+        const ok = await placeOrder(w, n);
+        const ms = performance.now() - t0;
+        if (phase >= 0 && phase === current)
+          (samples.get(phase) ?? samples.set(phase, []).get(phase)!).push({
+            at: Date.now() - started,
+            ms,
+            ok,
+          });
+      }
+    });
+
+    const faultSeen: Record<string, boolean> = {};
+    try {
+      await sleep(2_000); // warm-up: connections, JIT, the first sagas
+      for (const [i, phase] of phases.entries()) {
+        current = -2;
+        await phase.start?.();
+        current = i;
+        if (phase.kind === 'fault') {
+          await sleep(FAULT_MS / 2);
+          faultSeen[phase.name] = !(await reviewAnswers());
+          await sleep(FAULT_MS / 2);
+        } else await sleep(HEALTHY_MS);
+        current = -2;
+        await phase.stop?.();
+        if (phase.stop) for (let t = 0; t < 50 && !(await reviewAnswers()); t++) await sleep(100);
+      }
+    } finally {
+      running = false;
+      await Promise.all(workers);
+    }
+
+    const stats: PhaseStats[] = phases.map((p, i) =>
+      phaseStats(p.name, samples.get(i) ?? [], (p.kind === 'fault' ? FAULT_MS : HEALTHY_MS) / 1000),
+    );
+    console.log(
+      `fault isolation (orders through the gateway, ${ORDER_WORKERS} workers):\n${stats.map(describePhase).join('\n')}`,
+    );
+    // each fault was really on: review did not answer through the gateway in the middle of it
+    expect(faultSeen).toEqual({
+      'review killed': true,
+      'review answers 500': true,
+      'review blackholed': true,
+    });
+    const problems = phases.flatMap((p, i) =>
+      p.kind === 'fault' ? isolationProblems(stats[i]!, stats[i - 1]!, stats[i + 1]!) : [],
+    );
+    expect(problems).toEqual([]);
+
+    await expectOrderInvariants(stack);
+  }, 240_000);
+});
+
+/** Every order settled; stock, payments and sagas agree with the orders. */
+async function expectOrderInvariants(s: Stack): Promise<void> {
+  const orderDb = new pg.Client({ connectionString: s.database('order').url });
+  const paymentDb = new pg.Client({ connectionString: s.database('payment').url });
+  await Promise.all([orderDb.connect(), paymentDb.connect()]);
+  try {
+    const deadline = Date.now() + 60_000;
+    let pending = -1;
+    while (pending !== 0 && Date.now() < deadline) {
+      pending = (await orderDb.query("SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'"))
+        .rows[0].n;
+      if (pending) await sleep(200);
+    }
+    expect(pending).toBe(0);
+    const orders = (
+      await orderDb.query<{ order_id: string; status: string; items: { sku: string; quantity: number }[] }>(
+        'SELECT order_id, status, items FROM orders',
+      )
+    ).rows;
+    const sagas = (await orderDb.query('SELECT state, count(*)::int AS n FROM saga_instance GROUP BY state'))
+      .rows;
+    expect(sagas.filter((r) => !['COMPLETED', 'COMPENSATED'].includes(r.state))).toEqual([]);
+    for (const sku of SKUS) {
+      const stock = (await (await fetch(`${s.process('inventory').url}/stock/${sku}`)).json()) as {
+        available: number;
+        reserved: number;
+        sold: number;
+      };
+      const approvedUnits = orders
+        .filter((o) => o.status === 'APPROVED')
+        .flatMap((o) => o.items)
+        .filter((it) => it.sku === sku)
+        .reduce((n, it) => n + it.quantity, 0);
+      expect({ sku, sold: stock.sold, reserved: stock.reserved }).toEqual({
+        sku,
+        sold: approvedUnits,
+        reserved: 0,
+      });
+      expect(stock.available + stock.sold).toBe(INITIAL);
+    }
+    const payments = new Map(
+      (
+        await paymentDb.query<{ order_id: string; status: string; captures: number }>(
+          'SELECT order_id, status, captures FROM payments',
+        )
+      ).rows.map((p) => [p.order_id, p]),
+    );
+    const wrong = orders.filter((o) => {
+      const p = payments.get(o.order_id);
+      return o.status === 'APPROVED'
+        ? !(p?.status === 'CAPTURED' && p.captures === 1)
+        : (p?.captures ?? 0) !== 0;
+    });
+    expect(wrong.map((o) => `${o.order_id} ${o.status} ${JSON.stringify(payments.get(o.order_id))}`)).toEqual(
+      [],
+    );
+    console.log(`order invariants: ${orders.length} orders, sagas ${JSON.stringify(sagas)}`);
+  } finally {
+    await Promise.all([orderDb.end(), paymentDb.end()]);
+  }
+}
