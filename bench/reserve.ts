@@ -7,10 +7,9 @@
  * Env: BENCH_ROUNDS (default 3) rounds of BENCH_SECONDS (default 2) per variant, the median reported; BENCH_CONCURRENCY clients, each on its own connection (default 32;
  * Postgres allows 100 connections here and other suites share it).
  */
-import { createPool, createRedis, migrate } from '@aio/kit';
+import { createPool, createRedis, LuaScript, migrate } from '@aio/kit';
 import type { Pool, Redis } from '@aio/kit';
 import { createTestDatabase, deleteRedisKeys, TEST_REDIS_URL, testRedisPrefix } from '@aio/kit/testing';
-import { LuaScript } from '../services/inventory/src/lua/lua-script.js';
 import { migrations } from '../services/inventory/src/migrations.js';
 import { StockLedger } from '../services/inventory/src/stock-ledger.js';
 import { StockStore } from '../services/inventory/src/stock-store.js';

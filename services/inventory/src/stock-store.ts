@@ -1,6 +1,5 @@
 import { HttpProblem } from '@aio/kit';
-import type { Redis } from '@aio/kit';
-import type { LuaScript } from './lua/lua-script.js';
+import type { LuaScript, Redis } from '@aio/kit';
 import { decodeItems, encodeItems, mergeItems } from './reservation.js';
 import type {
   FinishOutcome,

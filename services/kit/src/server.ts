@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { clientErrorHandler, frameworkErrors } from './private/client-errors.js';
 import { kitValidatorCompiler } from './private/validator-compilers.js';
 import { registerContract } from './contract.js';
+import { instrumentHttp, registerMetricsRoute, ServiceMetrics } from './metrics/index.js';
 import { HttpProblem, invalidParams, sendProblem } from './problem.js';
 
 export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -68,6 +69,12 @@ export interface ServerProps {
   readonly name?: string;
   /** The contract's `info.version`. @default '0.0.0' */
   readonly version?: string;
+  /**
+   * The service's Prometheus registry, served at `GET /metrics` with the HTTP request metrics.
+   *
+   * @default - a new {@link ServiceMetrics} with the default process metrics
+   */
+  readonly metrics?: ServiceMetrics;
 }
 
 /** Flags read by `/readyz`; {@link runService} flips `draining` on SIGTERM. */
@@ -76,6 +83,17 @@ export interface ServerState {
 }
 
 const states = new WeakMap<FastifyInstance, ServerState>();
+const registries = new WeakMap<FastifyInstance, ServiceMetrics>();
+
+/**
+ * The metrics registry of a server made by {@link createServer}, for kit modules that get only the
+ * app (`registerSagaRoutes`) and add their own metrics to it.
+ */
+export function metricsOf(app: FastifyInstance): ServiceMetrics {
+  const metrics = registries.get(app);
+  if (!metrics) throw new Error('metricsOf: the app was not made by createServer');
+  return metrics;
+}
 
 /** The drain state of a server made by {@link createServer}. */
 export function serverState(app: FastifyInstance): ServerState {
@@ -100,6 +118,9 @@ export function serverState(app: FastifyInstance): ServerState {
  * - `content-type: application/json` with an empty body is a request without a body, so bodiless
  *   operations (commit, release, capture, void) accept what many clients and proxies send.
  * - Slow or idle clients are dropped ({@link HttpLimits}).
+ * - `GET /metrics`: Prometheus text from the service's {@link ServiceMetrics}, with
+ *   `http_server_requests_total` and `http_server_request_duration_seconds` by route pattern,
+ *   method and status (an operator endpoint, never public).
  *
  * Routes declare `schema: { body, params, querystring, headers, response }` as JSON Schema; shared
  * fragments with the platform's limits are in `request-limits.ts`.
@@ -145,6 +166,10 @@ export function createServer(props: ServerProps): FastifyInstance {
   states.set(app, state);
   const servedBy = props.name ?? 'service';
   registerContract(app, { title: servedBy, version: props.version ?? '0.0.0' });
+  const metrics = props.metrics ?? new ServiceMetrics();
+  registries.set(app, metrics);
+  instrumentHttp(app, metrics);
+  registerMetricsRoute(app, metrics);
 
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');

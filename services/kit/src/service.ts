@@ -8,6 +8,7 @@ import { createLogger } from './logger.js';
 import { migrate } from './migrations.js';
 import type { Migration } from './migrations.js';
 import { createRedis } from './redis.js';
+import { ServiceMetrics } from './metrics/index.js';
 import { createServer, serverState } from './server.js';
 import type { ReadinessCheck } from './server.js';
 import { currentTracing } from './tracing/start-tracing.js';
@@ -47,6 +48,8 @@ export interface ServiceContext<C extends BaseServiceConfig = ServiceConfig> {
   readonly pool: ServicePool<C>;
   /** Present when `redisUrl` was given. */
   readonly redis?: Redis;
+  /** The service's Prometheus registry (`GET /metrics`): register the service's own metrics here. */
+  readonly metrics: ServiceMetrics;
   /** Registers a hook run at shutdown after HTTP drained and before the pools close (stop workers here). */
   onClose(hook: () => Promise<void> | void): void;
 }
@@ -127,10 +130,12 @@ export async function runService<C extends BaseServiceConfig>(
     };
     const r = redis;
     if (r) checks.redis = () => r.ping();
+    const metrics = new ServiceMetrics();
     const app = createServer({
       logger,
       readinessChecks: checks,
       name: props.name,
+      metrics,
       http: {
         ...(config.HTTP_HEADERS_TIMEOUT_MS ? { headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS } : {}),
         ...(config.HTTP_REQUEST_TIMEOUT_MS ? { requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS } : {}),
@@ -147,6 +152,7 @@ export async function runService<C extends BaseServiceConfig>(
       app,
       pool: pool as ServicePool<C>,
       ...(redis ? { redis } : {}),
+      metrics,
       onClose: (hook) => void closers.push(hook),
     };
     await props.routes(ctx);

@@ -1,4 +1,4 @@
-import { LuaScript } from './lua-script.js';
+import { LuaScript } from '@aio/kit';
 
 // All scripts read the clock with TIME, so every replica of the service shares Redis's clock.
 const NOW = `local t = redis.call('TIME')

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
+import { metricsOf } from '../server.js';
 import { countStuckSagas, findStuckSagas, loadSaga, retrySaga } from './private/saga-store.js';
 import type { SagaRecord } from './saga-schema.js';
 
@@ -42,7 +43,8 @@ export function sagaView(saga: SagaRecord): Record<string, unknown> {
  * - `GET /sagas/:id`: the saga with its steps;
  * - `GET /sagas?stuck=true`: sagas unfinished for longer than `stuckAfterMs`, or waiting for an operator;
  * - `POST /sagas/:id/retry`: resumes a `FAILED_NEEDS_OPERATOR` saga (409 when it is not waiting);
- * - `GET /metrics`: Prometheus text with `aio_saga_stuck` and `aio_saga_instances{state}`.
+ * - and, on the service's `GET /metrics` (the kit's registry), the gauges `aio_saga_stuck` and
+ *   `aio_saga_instances{state}`, read from the saga table at each scrape.
  */
 export function registerSagaRoutes(app: FastifyInstance, options: SagaRoutesOptions): void {
   const { pool } = options;
@@ -80,20 +82,26 @@ export function registerSagaRoutes(app: FastifyInstance, options: SagaRoutesOpti
     }
     return { sagaId: req.params.id, status: 'RETRYING' };
   });
-  app.get('/metrics', async (_req, reply) => {
-    const stuck = await countStuckSagas(pool, stuckAfterMs);
-    const { rows } = await pool.query<{ state: string; n: string }>(
-      `SELECT state, count(*) AS n FROM saga_instance GROUP BY state`,
-    );
-    const lines = [
-      '# HELP aio_saga_stuck Sagas unfinished past the stuck threshold or waiting for an operator.',
-      '# TYPE aio_saga_stuck gauge',
-      `aio_saga_stuck ${stuck}`,
-      '# HELP aio_saga_instances Saga instances by state.',
-      '# TYPE aio_saga_instances gauge',
-      ...rows.map((r) => `aio_saga_instances{state="${r.state}"} ${r.n}`),
-    ];
-    return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
+  const metrics = metricsOf(app);
+  metrics.gauge({
+    name: 'aio_saga_stuck',
+    help: 'Sagas unfinished past the stuck threshold or waiting for an operator.',
+    async collect() {
+      this.set(await countStuckSagas(pool, stuckAfterMs));
+    },
+  });
+  metrics.gauge({
+    name: 'aio_saga_instances',
+    help: 'Saga instances by state.',
+    labelNames: ['state'],
+    async collect() {
+      const { rows } = await pool.query<{ state: string; n: string }>(
+        `SELECT state, count(*) AS n FROM saga_instance GROUP BY state`,
+      );
+      // A state with no saga left disappears instead of keeping its last count.
+      this.reset();
+      for (const r of rows) this.set({ state: r.state }, Number(r.n));
+    },
   });
 }
 

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from '@aio/kit';
+import type { Redis } from 'ioredis';
 
 /**
  * A Lua script run with EVALSHA, falling back to EVAL on NOSCRIPT.
+ *
+ * The one way kit services run Lua (inventory's reservations, the kit cache's versioned writes).
  *
  * The script cache is empty after a Redis restart, a failover or `SCRIPT FLUSH`; EVAL both runs the
  * script and caches it again, so the next call is an EVALSHA hit.
