@@ -187,6 +187,44 @@ describe('local gateway (nginx from the synthesized objects) in front of the mon
     }
   });
 
+  test('operator paths hidden under a routed prefix (dot segments, encoded slashes) never reach a service handler', async () => {
+    await gateway.reload(gatewayObjects(100));
+    const { hostname, port } = new URL(gateway.url);
+    // the path exactly as written: http.request with a URL string would resolve the dot segments first
+    const raw = (method: string, path: string) =>
+      new Promise<{ status: number; servedBy: string | null }>((resolve, reject) => {
+        const req = http.request({ host: hostname, port, path, method, agent: false }, (r) => {
+          r.resume();
+          r.on('end', () =>
+            resolve({ status: r.statusCode ?? 0, servedBy: (r.headers['x-served-by'] as string) ?? null }),
+          );
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const hidden: [string, string][] = [
+      ['GET', '/api/orders/../../sagas'],
+      ['GET', '/api/orders/%2e%2e/%2e%2e/sagas'],
+      ['GET', '/api/orders/..%2f..%2fsagas'],
+      ['GET', '/api/orders/..%2Fsagas'],
+      ['POST', '/api/orders/x/../../../sagas/x/retry'],
+      ['GET', '/api/orders//sagas'],
+      ['GET', '/api/orders/%2Fsagas'],
+      ['GET', '/api/stock/SKU-1/../../../metrics'],
+      ['GET', '/api/stock/..%2F..%2Fmetrics'],
+      ['PUT', '/api/stock/SKU-1/'],
+      ['GET', '/api/stock/%2E%2E/openapi.json'],
+    ];
+    // the control: dot segments are resolved, not refused wholesale, so a public path still answers
+    expect((await raw('GET', '/api/stock/../orders?customerId=probe')).status).toBe(200);
+    for (const [method, path] of hidden) {
+      const a = await raw(method, path);
+      expect([400, 403, 404], `${method} ${path} answered ${a.status} from ${a.servedBy}`).toContain(
+        a.status,
+      );
+    }
+  });
+
   test('at 25, 400 customers split 25 ± 6 %, stick to one side, and 25 → 50 moves nobody back', async () => {
     await gateway.reload(gatewayObjects(25));
     // Fixed customer ids, not the random ids minted on a first visit (newCustomer covers that): the
