@@ -15,9 +15,9 @@ export interface NetworkServiceProps {
   readonly name: string;
   /** The container port its pods listen on (NetworkPolicy ports are pod ports, not Service ports). @default 8080 */
   readonly port?: number;
-  /** It has an Aurora PostgreSQL database (egress to 5432 in the VPC). @default false */
+  /** It has an Aurora PostgreSQL database (egress to `naming.databasePort` in the VPC). @default false */
   readonly database?: boolean;
-  /** It has an ElastiCache (Valkey) cache (egress to 6379 in the VPC). @default false */
+  /** It has an ElastiCache (Valkey) cache (egress to `naming.cachePort`, 6380, in the VPC). @default false */
   readonly cache?: boolean;
   /** Kong may call it (the mesh grants Kong some of its operations). @default false */
   readonly routed?: boolean;
@@ -70,7 +70,7 @@ const inNamespace = (ns: string, pods?: Readonly<Record<string, string>>): Peer 
  * - egress to DNS (kube-dns in kube-system, UDP and TCP 53), to istiod's xDS port 15012 (without
  *   it the sidecar gets no config and the pod never becomes ready), to the Jaeger collector (OTLP
  *   4317/4318), and to the EKS Pod Identity agent (169.254.170.23:80);
- * - egress to the VPC's CIDR on 5432 (Aurora) or 6379 (ElastiCache) when the service has one, and
+ * - egress to the VPC's CIDR on 5432 (Aurora) or 6380 (Valkey, `naming.cachePort`) when the service has one, and
  *   on 443 for the AWS interface endpoints (STS, Secrets Manager, CloudWatch Logs): these are VPC
  *   addresses that change with failover, so a CIDR is the stable selector.
  *
@@ -162,7 +162,10 @@ export class NetworkPolicyChart extends Chart {
       const ns = naming.namespace(svc.name);
       policy(ns, svc.name, 'default-deny', { ingress: [], egress: [] });
       policy(ns, svc.name, 'allow-platform-egress', {
-        egress: platformEgress([...(svc.database ? [tcp(5432)] : []), ...(svc.cache ? [tcp(6379)] : [])]),
+        egress: platformEgress([
+          ...(svc.database ? [tcp(naming.databasePort)] : []),
+          ...(svc.cache ? [tcp(naming.cachePort)] : []),
+        ]),
       });
       const callers = props.services.filter((c) => (c.calls ?? []).includes(svc.name)).map((c) => c.name);
       const from: Peer[] = [

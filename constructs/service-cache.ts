@@ -7,7 +7,7 @@ import { naming, ValidationError } from '../model/index.js';
 import { acknowledge } from './private/acknowledge.js';
 
 /** The port every service cache listens on (not the default 6379, per AwsSolutions-AEC5). */
-export const CACHE_PORT = 6380;
+export const CACHE_PORT = naming.cachePort;
 
 /** Properties for {@link ServiceCache}. */
 export interface ServiceCacheProps {

@@ -6,7 +6,7 @@ import { naming, ValidationError } from '../model/index.js';
 import { acknowledge } from './private/acknowledge.js';
 
 /** The port every service database listens on. */
-export const DATABASE_PORT = 5432;
+export const DATABASE_PORT = naming.databasePort;
 
 /** Properties for {@link ServiceDatabase}. */
 export interface ServiceDatabaseProps {

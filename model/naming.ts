@@ -56,6 +56,13 @@ export const naming = {
    * and AWS endpoints inside it.
    */
   defaultVpcCidr: '10.0.0.0/16',
+  /** The port every service's Aurora cluster listens on (`constructs/service-database.ts`). */
+  databasePort: 5432,
+  /**
+   * The port every service's Valkey cache listens on, not the default 6379 (AwsSolutions-AEC5):
+   * `constructs/service-cache.ts` opens it, the NetworkPolicies allow egress to it.
+   */
+  cachePort: 6380,
   /**
    * Namespace of the Prometheus that scrapes the workloads (Istio's merged metrics on the agent's
    * port 15020): the service NetworkPolicies admit it there and nowhere else.

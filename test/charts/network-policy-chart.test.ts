@@ -69,9 +69,9 @@ describe('NetworkPolicyChart', () => {
       edges(find(objects, 'NetworkPolicy', 'allow-platform-egress', svc), 'egress').filter((e) =>
         e.startsWith('10.0.0.0/16:'),
       );
-    expect(vpc('inventory')).toEqual(['10.0.0.0/16:443/TCP', '10.0.0.0/16:5432/TCP', '10.0.0.0/16:6379/TCP']);
+    expect(vpc('inventory')).toEqual(['10.0.0.0/16:443/TCP', '10.0.0.0/16:5432/TCP', '10.0.0.0/16:6380/TCP']);
     expect(vpc('payment')).toEqual(['10.0.0.0/16:443/TCP', '10.0.0.0/16:5432/TCP']);
-    expect(vpc('notification')).toEqual(['10.0.0.0/16:443/TCP', '10.0.0.0/16:6379/TCP']);
+    expect(vpc('notification')).toEqual(['10.0.0.0/16:443/TCP', '10.0.0.0/16:6380/TCP']);
   });
 
   test('admits exactly the declared edges: Kong to routed services, callers to callees, on the pod port', () => {
