@@ -199,7 +199,16 @@ export class ServiceChart extends Chart {
       serviceAccount: this.serviceAccount,
       automountServiceAccountToken: false,
       securityContext: { ensureNonRoot: true, user, group: user, fsGroup: user },
-      podMetadata: { labels: { [APP_LABEL]: name, app: name } },
+      podMetadata: {
+        labels: { [APP_LABEL]: name, app: name },
+        // Istio's metrics merging reads these, rewrites them to its agent (15020) and scrapes the
+        // app's /metrics over localhost: Prometheus never calls the operator endpoint through the mesh
+        annotations: {
+          'prometheus.io/scrape': 'true',
+          'prometheus.io/port': String(port),
+          'prometheus.io/path': '/metrics',
+        },
+      },
       containers: [
         {
           name,

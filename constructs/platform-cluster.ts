@@ -1,6 +1,7 @@
 import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eksL1 from 'aws-cdk-lib/aws-eks';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -88,6 +89,13 @@ export class PlatformCluster extends Construct {
   public readonly podIdentityAgent: eks.IAddon;
   /** The EBS CSI driver, unless `ebsCsiDriver` is false. */
   public readonly ebsCsiDriver?: EbsCsiDriver;
+  /**
+   * The VPC CNI as a managed add-on with its network policy agent on: without it, the platform's
+   * NetworkPolicies (`charts/network-policy-chart.ts`) are accepted and never enforced.
+   *
+   * @see https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html
+   */
+  public readonly vpcCni: eksL1.CfnAddon;
 
   constructor(scope: Construct, id: string, props: PlatformClusterProps) {
     super(scope, id);
@@ -156,6 +164,14 @@ export class PlatformCluster extends Construct {
     });
 
     this.podIdentityAgent = this.cluster.eksPodIdentityAgent!;
+    // EKS installs the VPC CNI itself; adopting it as a managed add-on (OVERWRITE) turns on the
+    // network policy agent, which is off by default
+    this.vpcCni = new eksL1.CfnAddon(this, 'VpcCni', {
+      clusterName: this.cluster.clusterName,
+      addonName: 'vpc-cni',
+      resolveConflicts: 'OVERWRITE',
+      configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }),
+    });
     if (props.ebsCsiDriver ?? true) {
       this.ebsCsiDriver = new EbsCsiDriver(this, 'EbsCsiDriver', {
         cluster: this.cluster,

@@ -120,6 +120,15 @@ describe('ServiceChart', () => {
     );
   });
 
+  test('annotates its pods for Istio metrics merging: the agent scrapes /metrics on the app port', () => {
+    const deployment = chart().find((o) => o.kind === 'Deployment')!;
+    expect(at(deployment, 'spec', 'template', 'metadata', 'annotations')).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '8080',
+      'prometheus.io/path': '/metrics',
+    });
+  });
+
   test('emits its own mesh policy when asked (a service repo without the platform MeshChart)', () => {
     const tierPolicy = referenceModel().service('review').tierPolicy;
     const objects = chart({

@@ -208,6 +208,12 @@ describe('PlatformCluster', () => {
   test('installs the Pod Identity agent, a kubectl layer and a managed node group sized by env', () => {
     const prod = template('prod', 'cluster');
     prod.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'eks-pod-identity-agent' });
+    // the NetworkPolicies are enforced only with the VPC CNI's network policy agent on
+    prod.hasResourceProperties('AWS::EKS::Addon', {
+      AddonName: 'vpc-cni',
+      ResolveConflicts: 'OVERWRITE',
+      ConfigurationValues: '{"enableNetworkPolicy":"true"}',
+    });
     prod.hasResourceProperties('AWS::Lambda::LayerVersion', {
       Description: Match.stringLikeRegexp('kubectl 1\\.34'),
     });
