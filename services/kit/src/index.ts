@@ -16,3 +16,4 @@ export * from './idempotency.js';
 export * from './saga/index.js';
 export * from './outbox/index.js';
 export * from './resilience/dependency.js';
+export * from './resilience/dependency-metrics.js';

@@ -9,6 +9,7 @@ import { migrate } from './migrations.js';
 import type { Migration } from './migrations.js';
 import { createRedis } from './redis.js';
 import { ServiceMetrics } from './metrics/index.js';
+import { registerDependencyMetrics } from './resilience/dependency-metrics.js';
 import { createServer, serverState } from './server.js';
 import type { ReadinessCheck } from './server.js';
 import { currentTracing } from './tracing/start-tracing.js';
@@ -131,6 +132,8 @@ export async function runService<C extends BaseServiceConfig>(
     const r = redis;
     if (r) checks.redis = () => r.ping();
     const metrics = new ServiceMetrics();
+    // the circuit state of every dependency this process calls (saga participants, review, ...)
+    registerDependencyMetrics(metrics);
     const app = createServer({
       logger,
       readinessChecks: checks,

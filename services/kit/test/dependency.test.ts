@@ -1,7 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { Dependency, DependencyUnavailable, StepFailure, dependency, participantCall } from '../src/index.js';
+import {
+  Dependency,
+  DependencyUnavailable,
+  ServiceMetrics,
+  StepFailure,
+  dependency,
+  participantCall,
+  registerDependencyMetrics,
+} from '../src/index.js';
 import type { CircuitStateName } from '../src/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -181,5 +189,29 @@ describe('participantCall through the wrapper', () => {
       message: 'POST /payments got no reply within 100 ms',
     });
     expect(dependency({ name: 'payment', origin: p.url }).state).toBe('closed');
+  });
+});
+
+describe('registerDependencyMetrics', () => {
+  test('exports each circuit state, calls by outcome and openings at scrape time', async () => {
+    const metrics = new ServiceMetrics({ defaultMetrics: false });
+    registerDependencyMetrics(metrics);
+    registerDependencyMetrics(metrics); // a second registration shares the series
+    const dep = dependency({ name: 'metrics-test', failureThreshold: 1, halfOpenAfterMs: 60_000 });
+    const line = async (metric: string, labels: string) =>
+      (await metrics.text()).split('\n').find((l) => l.startsWith(`${metric}{${labels}}`));
+    expect(await line('aio_dependency_circuit_state', 'dependency="metrics-test"')).toBe(
+      'aio_dependency_circuit_state{dependency="metrics-test"} 0',
+    );
+    await rejection(dep.call(() => Promise.reject(new Error('down'))));
+    await rejection(dep.call(async () => 'not run'));
+    expect(await line('aio_dependency_circuit_state', 'dependency="metrics-test"')).toBe(
+      'aio_dependency_circuit_state{dependency="metrics-test"} 1',
+    );
+    expect(await line('aio_dependency_calls', 'dependency="metrics-test",outcome="circuit-open"')).toMatch(
+      / 1$/,
+    );
+    expect(await line('aio_dependency_calls', 'dependency="metrics-test",outcome="failed"')).toMatch(/ 1$/);
+    expect(await line('aio_dependency_circuit_opened', 'dependency="metrics-test"')).toMatch(/ 1$/);
   });
 });
