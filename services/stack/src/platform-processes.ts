@@ -15,7 +15,7 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
     role: 'service',
     main: 'services/order/dist/main.js',
     database: true,
-    calls: ['inventory', 'payment'],
+    calls: ['inventory', 'payment', 'catalog'],
     // order refuses to start unless its saga deadline fits inside inventory's reservation TTL, so it
     // reads the value inventory was given (900 is inventory's default)
     env: (ctx) => ({ RESERVATION_TTL_SECONDS: ctx.envOf('inventory').RESERVATION_TTL_SECONDS ?? '900' }),
@@ -46,7 +46,7 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
     name: 'gateway',
     role: 'gateway',
     main: 'lib/bin/local-gateway.js',
-    calls: ['monolith', 'order', 'inventory', 'review', 'shadow-compare'],
+    calls: ['monolith', 'order', 'inventory', 'review', 'catalog', 'shadow-compare'],
     readyPath: '/.aio/gateway/healthz',
     env: (ctx) => ({ AIO_PLATFORM_FILE: join(ctx.root, 'platform.yaml') }),
   },
@@ -73,6 +73,14 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
     name: 'review',
     role: 'service',
     main: 'services/review/dist/main.js',
+    database: true,
+  },
+  {
+    // products and their prices: order prices every line from it (after review, so the fixed ports
+    // of the entries above stay where `aio dev` has always put them)
+    name: 'catalog',
+    role: 'service',
+    main: 'services/catalog/dist/main.js',
     database: true,
   },
 ];

@@ -60,6 +60,7 @@ describe('resolveEntries', () => {
     expect(resolveEntries(PLATFORM_PROCESSES, ['order']).map((e) => e.name)).toEqual([
       'inventory',
       'payment',
+      'catalog',
       'order',
     ]);
     expect(resolveEntries([...PLATFORM_PROCESSES, ...FIXTURES], ['top']).map((e) => e.name)).toEqual([
@@ -74,6 +75,7 @@ describe('resolveEntries', () => {
     const names = resolveEntries([...PLATFORM_PROCESSES, nul], ['order'], {
       inventory: 'nul',
       payment: 'nul',
+      catalog: 'nul',
     });
     expect(names.map((e) => e.name)).toEqual(['nul', 'order']);
   });

@@ -1,0 +1,179 @@
+import {
+  currencyDecimals,
+  currencySchema,
+  fromMinorUnits,
+  HttpProblem,
+  invalidField,
+  requestLimits,
+  skuSchema,
+  toMinorUnits,
+} from '@aio/kit';
+import type { FastifyInstance } from '@aio/kit';
+import type { ProductInput, ProductStore } from './product-store.js';
+
+const skuParams = { type: 'object', required: ['sku'], properties: { sku: skuSchema } } as const;
+
+/** Largest price in minor units: 10 million major units in a three-decimal currency. */
+const PRICE_MINOR_MAX = requestLimits.amountMax * 1000;
+
+const productBody = {
+  type: 'object',
+  required: ['name', 'priceMinor', 'currency'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f]+$' },
+    priceMinor: { type: 'integer', minimum: 1, maximum: PRICE_MINOR_MAX },
+    currency: currencySchema,
+    /** Optimistic concurrency: the write applies only when the product is at this version (0: new). */
+    expectedVersion: { type: 'integer', minimum: 0 },
+  },
+} as const;
+
+const listQuery = {
+  type: 'object',
+  properties: {
+    after: skuSchema,
+    limit: { type: 'integer', minimum: 1, maximum: 200 },
+  },
+} as const;
+
+const feedQuery = {
+  type: 'object',
+  properties: {
+    after: { type: 'integer', minimum: 0 },
+    limit: { type: 'integer', minimum: 1, maximum: 1000 },
+    waitMs: { type: 'integer', minimum: 0, maximum: 30_000 },
+  },
+} as const;
+
+/** Response shapes: they document the contract; `additionalProperties` keeps extra fields. */
+const product = {
+  type: 'object',
+  required: ['sku', 'name', 'priceMinor', 'currency', 'version'],
+  additionalProperties: true,
+  properties: {
+    sku: { type: 'string' },
+    name: { type: 'string' },
+    priceMinor: { type: 'integer' },
+    currency: { type: 'string' },
+    version: { type: 'integer' },
+    updatedAt: { type: 'string' },
+  },
+} as const;
+const productPage = {
+  type: 'object',
+  required: ['products', 'next'],
+  additionalProperties: true,
+  properties: { products: { type: 'array', items: product }, next: { type: ['string', 'null'] } },
+} as const;
+const feedPage = {
+  type: 'object',
+  required: ['events', 'next'],
+  additionalProperties: true,
+  properties: {
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['position', 'type', 'sku', 'version'],
+        additionalProperties: true,
+        properties: {
+          position: { type: 'integer' },
+          type: { type: 'string' },
+          sku: { type: 'string' },
+          version: { type: 'integer' },
+          product,
+          changedAt: { type: 'string' },
+        },
+      },
+    },
+    next: { type: 'integer' },
+  },
+} as const;
+
+/** Options of {@link registerCatalogRoutes}. */
+export interface CatalogRoutesOptions {
+  /** How often a long poll of `GET /events` looks again. */
+  readonly feedPollMs: number;
+}
+
+/**
+ * Registers catalog's HTTP contract (see services/catalog/README.md): the public reads
+ * `GET /products/:sku` and `GET /products?after=&limit=`, the operator write `PUT /products/:sku`,
+ * and the change feed `GET /events?after=&limit=&waitMs=` that caches invalidate from (operator:
+ * never routed at the edge).
+ */
+export function registerCatalogRoutes(
+  app: FastifyInstance,
+  products: ProductStore,
+  options: CatalogRoutesOptions,
+): void {
+  app.get<{ Params: { sku: string } }>(
+    '/products/:sku',
+    { config: { public: true }, schema: { params: skuParams, response: { 200: product } } },
+    async (request) => {
+      const found = await products.get(request.params.sku);
+      if (!found) throw new HttpProblem(404, `no product ${request.params.sku}`, { sku: request.params.sku });
+      return found;
+    },
+  );
+
+  app.get<{ Querystring: { after?: string; limit?: number } }>(
+    '/products',
+    { config: { public: true }, schema: { querystring: listQuery, response: { 200: productPage } } },
+    async (request) => {
+      const limit = request.query.limit ?? 50;
+      const page = await products.list(request.query.after, limit);
+      return { products: page, next: page.length === limit ? page.at(-1)!.sku : null };
+    },
+  );
+
+  // Operator only (no `public`): the gateway never routes it.
+  app.put<{ Params: { sku: string }; Body: ProductInput & { expectedVersion?: number } }>(
+    '/products/:sku',
+    { schema: { params: skuParams, body: productBody, response: { 200: product, 201: product } } },
+    async (request, reply) => {
+      const { name, priceMinor, currency, expectedVersion } = request.body;
+      checkPrice(priceMinor, currency);
+      const outcome = await products.put(request.params.sku, { name, priceMinor, currency }, expectedVersion);
+      if (outcome.kind === 'version-conflict') {
+        throw new HttpProblem(
+          409,
+          `product ${request.params.sku} is at version ${outcome.currentVersion}, not ${expectedVersion}`,
+          { sku: request.params.sku, currentVersion: outcome.currentVersion },
+        );
+      }
+      return reply.code(outcome.kind === 'created' ? 201 : 200).send(outcome.product);
+    },
+  );
+
+  app.get<{ Querystring: { after?: number; limit?: number; waitMs?: number } }>(
+    '/events',
+    { schema: { querystring: feedQuery, response: { 200: feedPage } } },
+    async (request) => {
+      const after = request.query.after ?? 0;
+      const limit = request.query.limit ?? 100;
+      const until = Date.now() + (request.query.waitMs ?? 0);
+      let events = await products.changes(after, limit);
+      while (events.length === 0 && Date.now() < until && !request.raw.destroyed) {
+        await new Promise((r) => setTimeout(r, Math.min(options.feedPollMs, until - Date.now())));
+        events = await products.changes(after, limit);
+      }
+      return { events, next: events.at(-1)?.position ?? after };
+    },
+  );
+}
+
+/** A price must be a whole amount of the currency's minor units within the platform's limit. */
+function checkPrice(priceMinor: number, currency: string): void {
+  // toMinorUnits refuses an unknown ISO 4217 code, naming `currency`
+  const major = fromMinorUnits(priceMinor, currency);
+  toMinorUnits(major, currency, 'priceMinor');
+  if (major > requestLimits.amountMax) {
+    throw invalidField(
+      'priceMinor',
+      `must be at most ${requestLimits.amountMax * 10 ** currencyDecimals(currency)} for ${currency} (${requestLimits.amountMax} ${currency}), got ${priceMinor}`,
+    );
+  }
+}
+

@@ -1,0 +1,152 @@
+import { parseConfig } from '@aio/kit';
+import type { RunningService } from '@aio/kit';
+import { callJson, createTestDatabase } from '@aio/kit/testing';
+import type { TestDatabase } from '@aio/kit/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { catalogConfigSchema } from '../src/config.js';
+import type { CatalogConfig } from '../src/config.js';
+import { startCatalog } from '../src/service.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+let db: TestDatabase;
+let catalog: RunningService<CatalogConfig>;
+const call = (method: string, path: string, body?: unknown) =>
+  callJson<Json>(catalog.url, method, path, body);
+const mug = { name: 'Mug', priceMinor: 950, currency: 'EUR' };
+
+beforeAll(async () => {
+  db = await createTestDatabase('catalog');
+  const config = parseConfig(catalogConfigSchema, {
+    DATABASE_URL: db.url,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    DB_POOL_MAX: '4',
+    FEED_POLL_MS: '20',
+  });
+  catalog = await startCatalog(config, false);
+}, 30_000);
+
+afterAll(async () => {
+  await catalog?.close();
+  await db?.drop();
+});
+
+describe('catalog products', () => {
+  test('creates a product at version 1, and every change bumps the version', async () => {
+    const created = await call('PUT', '/products/MUG-1', mug);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ sku: 'MUG-1', name: 'Mug', priceMinor: 950, currency: 'EUR', version: 1 });
+    const updated = await call('PUT', '/products/MUG-1', { ...mug, priceMinor: 990 });
+    expect(updated).toMatchObject({ status: 200, body: { priceMinor: 990, version: 2 } });
+    expect((await call('GET', '/products/MUG-1')).body).toMatchObject({ priceMinor: 990, version: 2 });
+  });
+
+  test('the same values again change nothing: no new version, no change recorded', async () => {
+    await call('PUT', '/products/MUG-SAME', mug);
+    const before = (await call('GET', '/events?limit=1000')).body.events.length;
+    const again = await call('PUT', '/products/MUG-SAME', mug);
+    expect(again).toMatchObject({ status: 200, body: { version: 1 } });
+    expect((await call('GET', '/events?limit=1000')).body.events.length).toBe(before);
+  });
+
+  test('rejects a write at a stale expectedVersion with 409 naming the current one', async () => {
+    await call('PUT', '/products/MUG-CAS', mug);
+    const stale = await call('PUT', '/products/MUG-CAS', { ...mug, priceMinor: 1, expectedVersion: 0 });
+    expect(stale.status).toBe(409);
+    expect(stale.type).toContain('application/problem+json');
+    expect(stale.body).toMatchObject({ sku: 'MUG-CAS', currentVersion: 1 });
+    expect((await call('GET', '/products/MUG-CAS')).body.priceMinor).toBe(950);
+    const fresh = await call('PUT', '/products/MUG-CAS', { ...mug, priceMinor: 1, expectedVersion: 1 });
+    expect(fresh).toMatchObject({ status: 200, body: { priceMinor: 1, version: 2 } });
+  });
+
+  test('an unknown SKU is a 404 problem naming it', async () => {
+    const res = await call('GET', '/products/NOPE-1');
+    expect(res.status).toBe(404);
+    expect(res.type).toContain('application/problem+json');
+    expect(res.body).toMatchObject({ sku: 'NOPE-1', detail: 'no product NOPE-1' });
+  });
+
+  test.each([
+    [{ ...mug, currency: 'ZZZ' }, 'currency'],
+    [{ ...mug, priceMinor: 9.5 }, 'priceMinor'],
+    [{ ...mug, priceMinor: '950' }, 'priceMinor'],
+    [{ ...mug, priceMinor: 0 }, 'priceMinor'],
+    [{ ...mug, priceMinor: 1_000_000_001, currency: 'JPY' }, 'priceMinor'],
+    [{ ...mug, name: '' }, 'name'],
+    [{ ...mug, extra: 1 }, 'extra'],
+  ])('rejects %j with a 400 naming %s', async (body, field) => {
+    const res = await call('PUT', '/products/BAD-1', body);
+    expect(res.status).toBe(400);
+    expect(res.body['invalid-params'].map((p: Json) => p.name)).toContain(field);
+    expect((await call('GET', '/products/BAD-1')).status).toBe(404);
+  });
+});
+
+describe('catalog list', () => {
+  test('pages through every product once, in SKU order, with the keyset cursor', async () => {
+    const skus = Array.from({ length: 7 }, (_, i) => `PAGE-${String(i).padStart(2, '0')}`);
+    for (const sku of skus) await call('PUT', `/products/${sku}`, { ...mug, name: sku });
+    const seen: string[] = [];
+    let after = 'PAGE-';
+    for (let pages = 0; pages < 10; pages++) {
+      const page = (await call('GET', `/products?limit=3&after=${after}`)).body;
+      seen.push(...page.products.map((p: Json) => p.sku).filter((s: string) => s.startsWith('PAGE-')));
+      if (!page.next || !page.next.startsWith('PAGE-')) break;
+      after = page.next;
+    }
+    expect(seen).toEqual(skus);
+  });
+});
+
+describe('catalog change feed', () => {
+  test('positions are gap-free and in commit order under concurrent writers', async () => {
+    const start = (await call('GET', '/events?limit=1000')).body.next as number;
+    const writes = Array.from({ length: 40 }, (_, i) =>
+      call('PUT', `/products/RACE-${i % 4}`, { ...mug, priceMinor: 100 + i }),
+    );
+    expect((await Promise.all(writes)).every((r) => r.status === 200 || r.status === 201)).toBe(true);
+    const { events } = (await call('GET', `/events?after=${start}&limit=1000`)).body;
+    expect(events.map((e: Json) => e.position)).toEqual(events.map((_: Json, i: number) => start + 1 + i));
+    // per SKU, versions grow by one in feed order, and the last one is what the catalog serves
+    for (let k = 0; k < 4; k++) {
+      const versions = events.filter((e: Json) => e.sku === `RACE-${k}`).map((e: Json) => e.version);
+      expect(versions).toEqual(versions.map((_: number, i: number) => versions[0] + i));
+      const last = events.filter((e: Json) => e.sku === `RACE-${k}`).at(-1);
+      expect((await call('GET', `/products/RACE-${k}`)).body).toMatchObject({
+        version: last.version,
+        priceMinor: last.product.priceMinor,
+      });
+    }
+  });
+
+  test('a long poll returns as soon as a change commits', async () => {
+    const next = (await call('GET', '/events?limit=1000')).body.next as number;
+    const poll = call('GET', `/events?after=${next}&waitMs=5000`);
+    await new Promise((r) => setTimeout(r, 100));
+    await call('PUT', '/products/POLL-1', mug);
+    const { body } = await poll;
+    expect(body.events).toEqual([
+      expect.objectContaining({ position: next + 1, type: 'product.created', sku: 'POLL-1', version: 1 }),
+    ]);
+    expect(body.next).toBe(next + 1);
+  });
+
+  test('an empty poll answers after waitMs with the same cursor', async () => {
+    const next = (await call('GET', '/events?limit=1000')).body.next as number;
+    expect((await call('GET', `/events?after=${next}&waitMs=50`)).body).toEqual({ events: [], next });
+  });
+});
+
+describe('catalog contract', () => {
+  test('marks the reads public and keeps the write and the feed operator-only', async () => {
+    const doc = (await call('GET', '/openapi.json')).body;
+    expect(doc.paths['/products/{sku}'].get['x-aio-public']).toBe(true);
+    expect(doc.paths['/products'].get['x-aio-public']).toBe(true);
+    expect(doc.paths['/products/{sku}'].put['x-aio-public']).toBeUndefined();
+    expect(doc.paths['/events'].get['x-aio-public']).toBeUndefined();
+  });
+});
