@@ -8,6 +8,13 @@ export const orderConfigSchema = serviceConfigSchema.extend({
   INVENTORY_URL: z.url(),
   /** Payment base URL, e.g. `http://payment:8080`. */
   PAYMENT_URL: z.url(),
+  /** Catalog base URL, e.g. `http://catalog:8080`: every order line is priced from it. */
+  CATALOG_URL: z.url(),
+  /**
+   * Time one catalog read may take; then the order is refused with 503 `CATALOG_UNAVAILABLE` (a
+   * blackholed catalog costs this, never a hang). @default 500
+   */
+  CATALOG_TIMEOUT_MS: z.coerce.number().int().positive().default(500),
   /** Time after which an order saga that has not reached its pivot compensates. @default 30 */
   SAGA_DEADLINE_SECONDS: z.coerce.number().positive().default(30),
   /** Inventory's reservation TTL (the same variable inventory reads). @default 900 */

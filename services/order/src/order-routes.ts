@@ -1,19 +1,15 @@
 import {
   currencySchema,
   customerIdSchema,
-  fromMinorUnits,
   HttpProblem,
   idempotencyHeadersSchema,
-  invalidField,
   keyReusedProblem,
   linesSchema,
   moneySchema,
   paymentTokenSchema,
   quantitySchema,
   requestFingerprint,
-  requestLimits,
   skuSchema,
-  toMinorUnits,
   type SagaEngine,
   type SagaHandle,
   type SagaRecord,
@@ -21,19 +17,23 @@ import {
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Pool } from 'pg';
-import { ORDER_STEPS, PLACE_ORDER, type OrderItem, type PlaceOrderInput } from './order-saga.js';
+import type { PriceReader } from './catalog-prices.js';
+import { priceOrder, type PricedOrder, type RequestedLine } from './order-pricing.js';
+import { ORDER_STEPS, PLACE_ORDER, type PlaceOrderInput } from './order-saga.js';
 import { findByIdempotencyKey, findOrder, listOrders, orderInsert, type OrderRow } from './order-store.js';
 
 interface PlaceOrderBody {
   customerId: string;
-  items: OrderItem[];
+  items: RequestedLine[];
   currency: string;
   paymentToken: string;
 }
 
 /**
  * The same limits as inventory's and payment's (the kit's request-limits.ts), so an order they would
- * refuse is refused here, with a 400 naming the field, instead of ending REJECTED later.
+ * refuse is refused here, with a 400 naming the field, instead of ending REJECTED later. A line's
+ * `unitPrice` is optional: the catalog sets the price, and a client that sends one states what it
+ * expects to pay (a mismatch is a 409, see order-pricing.ts).
  */
 const placeOrderSchema = {
   type: 'object',
@@ -45,7 +45,7 @@ const placeOrderSchema = {
     paymentToken: paymentTokenSchema,
     items: linesSchema({
       type: 'object',
-      required: ['sku', 'quantity', 'unitPrice'],
+      required: ['sku', 'quantity'],
       additionalProperties: false,
       properties: { sku: skuSchema, quantity: quantitySchema, unitPrice: moneySchema },
     }),
@@ -53,30 +53,16 @@ const placeOrderSchema = {
 } as const;
 
 /**
- * The order total from the lines, in minor units so that nothing is rounded: every price must have
- * at most the currency's decimals, and the total must be an amount payment accepts.
- */
-function orderTotal(items: readonly OrderItem[], currency: string): number {
-  let totalMinor = 0;
-  for (const [i, item] of items.entries()) {
-    totalMinor += item.quantity * toMinorUnits(item.unitPrice, currency, `items[${i}].unitPrice`);
-  }
-  const total = fromMinorUnits(totalMinor, currency);
-  if (total > requestLimits.amountMax) {
-    throw invalidField(
-      'items',
-      `the order total must be at most ${requestLimits.amountMax} ${currency}, got ${total}`,
-    );
-  }
-  return total;
-}
-
-/**
  * The public order API: `POST /orders` (with `Prefer: wait=N` to get the outcome in the reply when the
  * saga ends within N seconds), `GET /orders/:orderId` (with `?waitMs=` to long-poll for a terminal
  * status), `GET /orders?customerId=`.
  */
-export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: SagaEngine): void {
+export function registerOrderRoutes(
+  app: FastifyInstance,
+  pool: Pool,
+  engine: SagaEngine,
+  readPrice: PriceReader,
+): void {
   app.post<{ Body: PlaceOrderBody; Headers: { 'idempotency-key'?: string; prefer?: string } }>(
     '/orders',
     { config: { public: true }, schema: { body: placeOrderSchema, headers: idempotencyHeadersSchema } },
@@ -84,11 +70,24 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool, engine: Sa
       const key = req.headers['idempotency-key'];
       const preferWaitSeconds = preferredWait(req.headers.prefer);
       const body = req.body;
-      const total = orderTotal(body.items, body.currency);
       const requestHash = requestFingerprint(body);
+      let priced: PricedOrder;
+      try {
+        priced = await priceOrder(body.items, body.currency, readPrice);
+      } catch (err) {
+        // a retry of an order placed before a price change (or during a catalog outage) gets its order
+        const existing = key ? await findByIdempotencyKey(pool, key) : undefined;
+        if (existing) {
+          const first = replay(existing, requestHash, body, key!);
+          return answer(reply, engine.handle(first.orderId), first, preferWaitSeconds);
+        }
+        if (err instanceof HttpProblem && typeof err.extra.retryAfterSeconds === 'number')
+          void reply.header('retry-after', String(err.extra.retryAfterSeconds));
+        throw err;
+      }
+      const { items, total } = priced;
       const orderId = randomUUID();
       const placedAt = new Date().toISOString();
-      const items = body.items.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice }));
       const input: PlaceOrderInput = {
         orderId,
         customerId: body.customerId,

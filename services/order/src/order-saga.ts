@@ -11,11 +11,18 @@ import {
 } from '@aio/kit';
 import { orderEvent } from './order-events.js';
 
-/** One order line. */
+/** One order line, priced by the catalog. */
 export interface OrderItem {
   readonly sku: string;
   readonly quantity: number;
+  /** The catalog's price, in major units of the order's currency. */
   readonly unitPrice: number;
+  /**
+   * The product version the price was read at.
+   *
+   * @default - absent on orders placed before the catalog priced them
+   */
+  readonly catalogVersion?: number;
 }
 
 /** What the order saga needs, stored with the saga instance. */

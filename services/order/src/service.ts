@@ -6,6 +6,7 @@ import {
   serveEventFeed,
   type BoundaryEvent,
 } from '@aio/kit';
+import { catalogPriceReader, CATALOG_CALLS } from './catalog-prices.js';
 import { parseOrderConfig, type OrderConfig } from './config.js';
 import { ORDER_MIGRATIONS } from './migrations.js';
 import { registerOrderRoutes } from './order-routes.js';
@@ -13,7 +14,8 @@ import { PLACE_ORDER_CALLS, placeOrderSaga } from './order-saga.js';
 
 /**
  * Starts the order service: migrations, the saga worker (claims unfinished sagas now and every
- * `SAGA_POLL_MS`), the order API, the saga operator endpoints and the event feed (`GET /events`).
+ * `SAGA_POLL_MS`), the order API (each line priced from the catalog), the saga operator endpoints
+ * and the event feed (`GET /events`).
  */
 export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config: OrderConfig;
@@ -46,8 +48,12 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void>
         }),
       );
       // the route contract lists them (x-aio-calls): the mesh lets order call exactly these
-      declareCalls(app, Object.values(PLACE_ORDER_CALLS));
-      registerOrderRoutes(app, pool, engine);
+      declareCalls(app, [...Object.values(PLACE_ORDER_CALLS), ...Object.values(CATALOG_CALLS)]);
+      const readPrice = catalogPriceReader({
+        catalogUrl: config.CATALOG_URL,
+        timeoutMs: config.CATALOG_TIMEOUT_MS,
+      });
+      registerOrderRoutes(app, pool, engine, readPrice);
       registerSagaRoutes(app, { pool, stuckAfterMs: config.SAGA_STUCK_SECONDS * 1000 });
       serveEventFeed(ctx);
       engine.start();

@@ -1,14 +1,14 @@
 import { StackScope, startStack, type Stack, type StackOptions } from '@aio/stack';
 
 /**
- * The order service's tests: the saga's three processes started by the stack launcher, on their own
- * databases and Redis prefix, plus JSON helpers.
+ * The order service's tests: order and what it calls (inventory, payment, catalog) started by the
+ * stack launcher, on their own databases and Redis prefix, plus JSON helpers.
  */
 
 /** Env overrides per process, as {@link StackOptions.env}. */
 export type StackEnv = NonNullable<StackOptions['env']>;
 
-/** Starts order (with `orderReplicas` instances), inventory and payment in a test scope. */
+/** Starts order (with `orderReplicas` instances), inventory, payment and catalog in a test scope. */
 export async function startSagaStack(label: string, env: StackEnv = {}, orderReplicas = 1): Promise<Stack> {
   return startStack({
     processes: ['order'],
@@ -40,7 +40,24 @@ export async function call(
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-/** An order body. */
+/**
+ * Makes `sku` orderable: `available` units in inventory and a price in the catalog (10.00 EUR by
+ * default, the `unitPrice` {@link orderBody} states).
+ */
+export async function addSku(
+  stack: Stack,
+  sku: string,
+  available: number,
+  price: { priceMinor: number; currency: string } = { priceMinor: 1000, currency: 'EUR' },
+): Promise<void> {
+  const stock = await call(`${stack.process('inventory').url}/stock/${sku}`, 'PUT', { available });
+  const product = await call(`${stack.process('catalog').url}/products/${sku}`, 'PUT', { name: sku, ...price });
+  if (stock.status !== 200 || product.status >= 300) {
+    throw new Error(`addSku ${sku}: inventory answered ${stock.status}, catalog ${product.status}`);
+  }
+}
+
+/** An order body; each line states the price {@link addSku} sets (10 EUR). */
 export function orderBody(
   items: { sku: string; quantity: number }[],
   paymentToken = 'tok_visa',

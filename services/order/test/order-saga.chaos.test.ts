@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ManagedProcess, Stack } from '@aio/stack';
 import {
   call,
+  addSku,
   orderBody,
   sleep,
   startSagaStack,
@@ -40,7 +41,7 @@ beforeAll(async () => {
     },
     2,
   );
-  for (const sku of SKUS) await call(`${url('inventory')}/stock/${sku}`, 'PUT', { available: INITIAL });
+  for (const sku of SKUS) await addSku(stack, sku, INITIAL);
 }, 60_000);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FeedEvent } from '@aio/kit';
 import { readFeedUntil } from '@aio/kit/testing';
 import type { Stack } from '@aio/stack';
-import { call, orderBody, sleep, startSagaStack, waitTerminal, type Json } from './order-client.js';
+import { addSku, call, orderBody, sleep, startSagaStack, waitTerminal, type Json } from './order-client.js';
 
 let stack: Stack;
 let order: string;
@@ -15,9 +15,7 @@ let sku = 0;
 /** A fresh SKU with `available` units. */
 async function newSku(available: number): Promise<string> {
   const name = `SKU-E2E-${++sku}`;
-  expect((await call(`${stack.process('inventory').url}/stock/${name}`, 'PUT', { available })).status).toBe(
-    200,
-  );
+  await addSku(stack, name, available);
   return name;
 }
 
@@ -323,6 +321,7 @@ describe('order service startup', () => {
         DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/unused',
         INVENTORY_URL: 'http://127.0.0.1:1',
         PAYMENT_URL: 'http://127.0.0.1:2',
+        CATALOG_URL: 'http://127.0.0.1:3',
         SAGA_DEADLINE_SECONDS: '900',
         RESERVATION_TTL_SECONDS: '900',
       },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Stack } from '@aio/stack';
-import { call, orderBody, sleep, startSagaStack, waitTerminal, type Json } from './order-client.js';
+import { addSku, call, orderBody, sleep, startSagaStack, waitTerminal, type Json } from './order-client.js';
 
 /**
  * Crashes (SIGKILL) the order process at every saga step boundary, restarts it, and checks that
@@ -29,7 +29,7 @@ afterAll(async () => {
 
 async function crashAndResume(crash: string, token: string) {
   const name = `SKU-F-${++sku}`;
-  await call(`${stack.process('inventory').url}/stock/${name}`, 'PUT', { available: 5 });
+  await addSku(stack, name, 5);
   const replica = stack.process('order');
   if (!replica.running) await replica.start(); // an earlier failed scenario may have left it down
   const exitsBefore = replica.exits;

@@ -11,7 +11,7 @@ import {
   send,
 } from '../../kit/test/hostile-input.js';
 import type { Stack } from '@aio/stack';
-import { call, sleep, startSagaStack } from './order-client.js';
+import { addSku, sleep, startSagaStack } from './order-client.js';
 
 /**
  * The order service refuses up front, with a 400 naming the field, what inventory or payment would
@@ -19,13 +19,15 @@ import { call, sleep, startSagaStack } from './order-client.js';
  */
 
 const SKUS = ['OV-1', 'OV-2'];
+/** Catalog prices (EUR minor units): OV-1 is what `valid()` states, the others price the total cases. */
+const PRICES: Record<string, number> = { 'OV-1': 1000, 'OV-2': 1999, 'OV-CENT': 10, 'OV-BIG': 900_000_000 };
 let stack: Stack;
 let db: pg.Client;
 
 beforeAll(async () => {
   stack = await startSagaStack('order_validation', { order: { SAGA_POLL_MS: '200' } });
-  for (const sku of SKUS)
-    await call(`${stack.process('inventory').url}/stock/${sku}`, 'PUT', { available: 1_000_000_000 });
+  for (const [sku, priceMinor] of Object.entries(PRICES))
+    await addSku(stack, sku, 1_000_000_000, { priceMinor, currency: 'EUR' });
   db = new pg.Client({ connectionString: stack.database('order').url });
   await db.connect();
 }, 90_000);
@@ -82,8 +84,8 @@ describe('POST /orders validates up front', () => {
       'items[0].unitPrice',
     ],
     [
-      'a total payment refuses',
-      (b) => ({ ...b, items: [{ ...b.items[0], quantity: 2, unitPrice: 9_000_000 }] }),
+      'a total payment refuses (2 × the catalog’s 9,000,000)',
+      (b) => ({ ...b, items: [{ sku: 'OV-BIG', quantity: 2 }] }),
       'items',
     ],
     ['an unknown currency', (b) => ({ ...b, currency: 'ZZZ' }), 'currency'],
@@ -102,11 +104,11 @@ describe('POST /orders validates up front', () => {
     },
   );
 
-  test('stores the exact total in the currency’s decimals', async () => {
+  test('stores the exact total of the catalog’s prices in the currency’s decimals', async () => {
     const answer = await send(`${stack.process('order').url}/orders`, 'POST', {
       ...valid(),
       items: [
-        { sku: 'OV-1', quantity: 3, unitPrice: 0.1 },
+        { sku: 'OV-CENT', quantity: 3 },
         { sku: 'OV-2', quantity: 7, unitPrice: 19.99 },
       ],
     });
@@ -124,13 +126,17 @@ describe('POST /orders bodies (property)', () => {
     const fields = {
       sku: fc.constantFrom(...SKUS),
       quantity: fc.oneof(fc.integer({ min: 1, max: 5 }), fc.constant(100_000)),
+      // mostly the catalog's price or none (accepted), sometimes another one (a 409 problem)
       unitPrice: fc.oneof(
+        fc.constant(10),
+        fc.constant(undefined),
         fc.integer({ min: 1, max: 1000 }),
         fc.integer({ min: 1, max: 100_000 }).map((c) => c / 100),
         fc.constantFrom(0.01, 99.99),
       ),
       customerId: fc.constantFrom('c-1', 'someone@example.com'),
-      currency: fc.constantFrom('EUR', 'USD', 'JPY'),
+      // the catalog prices in EUR: an order in another currency is a 409 problem
+      currency: fc.constantFrom('EUR', 'EUR', 'USD', 'JPY'),
       paymentToken: fc.constantFrom('tok_visa', 'tok_chargeDeclined'),
     };
     const order = (

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { startOwnRedisServer, type OwnRedisServer } from '@aio/kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Stack } from '@aio/stack';
-import { call, orderBody, sleep, startSagaStack, waitTerminal, storedOrders } from './order-client.js';
+import { addSku, call, orderBody, sleep, startSagaStack, waitTerminal, storedOrders } from './order-client.js';
 
 /**
  * Redis loss: orders run through the saga while inventory's Redis (a redis-server of this test's
@@ -28,11 +28,7 @@ beforeAll(async () => {
     inventory: { REDIS_URL: redis.url, SWEEP_INTERVAL_MS: '200' },
     order: { SAGA_POLL_MS: '200', DB_POOL_MAX: '6' },
   });
-  for (const sku of SKUS) {
-    expect(
-      (await call(`${stack.process('inventory').url}/stock/${sku}`, 'PUT', { available: INITIAL })).status,
-    ).toBe(200);
-  }
+  for (const sku of SKUS) await addSku(stack, sku, INITIAL);
 }, 90_000);
 
 afterAll(async () => {
