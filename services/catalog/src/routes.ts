@@ -176,4 +176,3 @@ function checkPrice(priceMinor: number, currency: string): void {
     );
   }
 }
-

@@ -38,7 +38,13 @@ describe('catalog products', () => {
   test('creates a product at version 1, and every change bumps the version', async () => {
     const created = await call('PUT', '/products/MUG-1', mug);
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ sku: 'MUG-1', name: 'Mug', priceMinor: 950, currency: 'EUR', version: 1 });
+    expect(created.body).toMatchObject({
+      sku: 'MUG-1',
+      name: 'Mug',
+      priceMinor: 950,
+      currency: 'EUR',
+      version: 1,
+    });
     const updated = await call('PUT', '/products/MUG-1', { ...mug, priceMinor: 990 });
     expect(updated).toMatchObject({ status: 200, body: { priceMinor: 990, version: 2 } });
     expect((await call('GET', '/products/MUG-1')).body).toMatchObject({ priceMinor: 990, version: 2 });

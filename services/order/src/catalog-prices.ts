@@ -69,7 +69,9 @@ function toPrice(body: Record<string, unknown>): CatalogPrice {
     typeof currency !== 'string' ||
     !Number.isSafeInteger(version)
   ) {
-    throw new CatalogUnavailableError(`catalog answered a product without sku, priceMinor, currency or version`);
+    throw new CatalogUnavailableError(
+      `catalog answered a product without sku, priceMinor, currency or version`,
+    );
   }
   return { sku, priceMinor: priceMinor as number, currency, version: version as number };
 }

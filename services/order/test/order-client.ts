@@ -51,7 +51,10 @@ export async function addSku(
   price: { priceMinor: number; currency: string } = { priceMinor: 1000, currency: 'EUR' },
 ): Promise<void> {
   const stock = await call(`${stack.process('inventory').url}/stock/${sku}`, 'PUT', { available });
-  const product = await call(`${stack.process('catalog').url}/products/${sku}`, 'PUT', { name: sku, ...price });
+  const product = await call(`${stack.process('catalog').url}/products/${sku}`, 'PUT', {
+    name: sku,
+    ...price,
+  });
   if (stock.status !== 200 || product.status >= 300) {
     throw new Error(`addSku ${sku}: inventory answered ${stock.status}, catalog ${product.status}`);
   }

@@ -31,7 +31,11 @@ async function product(priceMinor: number): Promise<string> {
 }
 
 async function reprice(sku: string, priceMinor: number): Promise<void> {
-  const res = await call(`${url('catalog')}/products/${sku}`, 'PUT', { name: sku, priceMinor, currency: 'EUR' });
+  const res = await call(`${url('catalog')}/products/${sku}`, 'PUT', {
+    name: sku,
+    priceMinor,
+    currency: 'EUR',
+  });
   expect(res.status).toBe(200);
 }
 
@@ -78,20 +82,29 @@ describe('orders priced by the catalog', () => {
   test.each([
     ['below', 9.49],
     ['above', 9.51],
-  ])('refuses a client price %s the catalog’s with 409 carrying the current price, storing nothing', async (_, price) => {
-    const mug = await product(950);
-    const before = await orders();
-    const res = await call(`${url('order')}/orders`, 'POST', body([{ sku: mug, quantity: 1, unitPrice: price }]));
-    expect(res.status).toBe(409);
-    expect(res.body).toMatchObject({
-      status: 409,
-      code: 'PRICE_MISMATCH',
-      prices: [{ line: 0, sku: mug, expectedUnitPrice: price, unitPrice: 9.5, currency: 'EUR', catalogVersion: 1 }],
-    });
-    expect(await orders()).toBe(before);
-    const stock = await call(`${url('inventory')}/stock/${mug}`);
-    expect(stock.body).toMatchObject({ available: 100, reserved: 0 });
-  });
+  ])(
+    'refuses a client price %s the catalog’s with 409 carrying the current price, storing nothing',
+    async (_, price) => {
+      const mug = await product(950);
+      const before = await orders();
+      const res = await call(
+        `${url('order')}/orders`,
+        'POST',
+        body([{ sku: mug, quantity: 1, unitPrice: price }]),
+      );
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({
+        status: 409,
+        code: 'PRICE_MISMATCH',
+        prices: [
+          { line: 0, sku: mug, expectedUnitPrice: price, unitPrice: 9.5, currency: 'EUR', catalogVersion: 1 },
+        ],
+      });
+      expect(await orders()).toBe(before);
+      const stock = await call(`${url('inventory')}/stock/${mug}`);
+      expect(stock.body).toMatchObject({ available: 100, reserved: 0 });
+    },
+  );
 
   test('refuses an order in another currency than the catalog’s price with 409', async () => {
     const mug = await product(950);

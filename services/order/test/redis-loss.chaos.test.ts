@@ -4,7 +4,15 @@ import pg from 'pg';
 import { startOwnRedisServer, type OwnRedisServer } from '@aio/kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Stack } from '@aio/stack';
-import { addSku, call, orderBody, sleep, startSagaStack, waitTerminal, storedOrders } from './order-client.js';
+import {
+  addSku,
+  call,
+  orderBody,
+  sleep,
+  startSagaStack,
+  waitTerminal,
+  storedOrders,
+} from './order-client.js';
 
 /**
  * Redis loss: orders run through the saga while inventory's Redis (a redis-server of this test's
