@@ -14,7 +14,7 @@ export interface DevOptions {
   readonly dbPrefix: string;
   /** Every Redis key of the stack starts with it (`<prefix><process>:`). */
   readonly redisPrefix: string;
-  /** Seed demo stock. */
+  /** Seed demo stock and catalog prices. */
   readonly seed: boolean;
   /** Drop the databases and the stack's Redis keys first. */
   readonly reset?: boolean;
@@ -25,6 +25,8 @@ export interface DevOptions {
 }
 
 const DEMO_STOCK = { 'DEMO-TSHIRT': 100, 'DEMO-MUG': 50, 'DEMO-POSTER': 5 };
+/** The demo products' catalog prices, in EUR cents: order prices every line from the catalog. */
+const DEMO_PRICES = { 'DEMO-TSHIRT': 1990, 'DEMO-MUG': 950, 'DEMO-POSTER': 400 };
 const HINT =
   'start it (bash .ci/run starts PostgreSQL and Redis when they are down) or point aio dev at it with';
 
@@ -44,7 +46,7 @@ export function registerDev(program: Command, io: CliIo, done: (code: number) =>
     .option('--redis-url <url>', 'Redis server', process.env.AIO_DEV_REDIS_URL ?? 'redis://127.0.0.1:6379')
     .option('--db-prefix <name>', 'databases are <name>_<process>, e.g. <name>_order', 'aio')
     .option('--redis-prefix <prefix>', "prefix of the stack's Redis keys (<prefix><process>:)", 'aio:dev:')
-    .option('--no-seed', 'do not seed demo stock')
+    .option('--no-seed', 'do not seed demo stock and prices')
     .option('--reset', "drop the local databases and the stack's Redis keys (its prefix only) first")
     .option('--json', 'print one JSON line with the URLs when ready: { gateway, monolith, services }')
     .option('--log-format <format>', 'pretty or json (default: pretty in a terminal, json otherwise)')
@@ -114,7 +116,10 @@ export async function devCommand(io: CliIo, opts: DevOptions): Promise<number> {
       await stack.stop();
       return early;
     }
-    if (opts.seed) await seedStock(stack.process('inventory').url, io);
+    if (opts.seed) {
+      await seedStock(stack.process('inventory').url, io);
+      await seedProducts(stack.process('catalog').url, io);
+    }
     io.out(opts.json ? JSON.stringify(readyLine(stack, lib.PLATFORM_PROCESSES)) : banner(stack));
     const code = await finished;
     io.err('stopped');
@@ -206,7 +211,7 @@ function banner(stack: Stack): string {
       : []),
     'aio dev: the local stack is up',
     ...stack.processes.map((p) => `  ${p.name.padEnd(10)} ${p.url}`),
-    '  order: POST /orders, GET /orders/:id, GET /sagas?stuck=true; inventory: GET /stock/:sku; payment: GET /payments/:orderId',
+    '  order: POST /orders, GET /orders/:id, GET /sagas?stuck=true; inventory: GET /stock/:sku; payment: GET /payments/:orderId; catalog: GET /products/:sku',
     `try: curl -s -XPOST ${url('order')}/orders -H 'content-type: application/json' -H 'idempotency-key: demo-1' \\`,
     `       -d '{"customerId":"c1","currency":"EUR","paymentToken":"tok_visa","items":[{"sku":"DEMO-MUG","quantity":1,"unitPrice":9.5}]}'`,
     ...(gateway
@@ -231,5 +236,18 @@ async function seedStock(inventoryUrl: string, io: CliIo): Promise<void> {
       body: JSON.stringify({ available }),
     });
     io.err(`seeded ${sku}: ${available}`);
+  }
+}
+
+/** Gives each demo SKU its catalog price, leaving a product that is already there as it is. */
+async function seedProducts(catalogUrl: string, io: CliIo): Promise<void> {
+  for (const [sku, priceMinor] of Object.entries(DEMO_PRICES)) {
+    if ((await fetch(`${catalogUrl}/products/${sku}`)).ok) continue; // keep what is there
+    await fetch(`${catalogUrl}/products/${sku}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: sku, priceMinor, currency: 'EUR' }),
+    });
+    io.err(`priced ${sku}: ${priceMinor / 100} EUR`);
   }
 }

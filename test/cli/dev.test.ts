@@ -65,8 +65,8 @@ describe('aio dev', () => {
     await redis.set(outside, 'kept');
 
     let base = 20000 + Math.floor(Math.random() * 20000);
-    while (!(await Promise.all([0, 1, 2, 3, 4, 5, 6].map((i) => portFree(base + i)))).every(Boolean))
-      base += 7;
+    while (!(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => portFree(base + i)))).every(Boolean))
+      base += 8;
     const args = ['--db-prefix', dbPrefix, '--redis-prefix', redisPrefix];
     const child = spawn(
       process.execPath,
@@ -91,7 +91,13 @@ describe('aio dev', () => {
     expect(JSON.parse(stdout)).toEqual({
       gateway: url(base + 4),
       monolith: url(base + 3),
-      services: { order: url(base), inventory: url(base + 1), payment: url(base + 2), review: url(base + 6) },
+      services: {
+        order: url(base),
+        inventory: url(base + 1),
+        payment: url(base + 2),
+        review: url(base + 6),
+        catalog: url(base + 7),
+      },
     });
     expect(stderr).toContain(`dropped database ${dbPrefix}_inventory`);
     expect(stderr).toContain(`deleted 1 Redis key under ${redisPrefix}`);
@@ -123,15 +129,19 @@ describe('aio dev', () => {
     expect(viaGateway.status).toBeLessThan(500);
     expect(['inventory', 'monolith']).toContain(viaGateway.headers.get('x-served-by'));
     expect((await fetch(`${url(base + 4)}/unmatched`)).headers.get('x-served-by')).toBe('monolith');
+    // the catalog has the whole of /api/products (the monolith has no products), with prices seeded
+    const product = await fetch(`${url(base + 4)}/api/products/DEMO-MUG`);
+    expect([product.status, product.headers.get('x-served-by')]).toEqual([200, 'catalog']);
+    expect(await product.json()).toMatchObject({ priceMinor: 950, currency: 'EUR' });
     expect((await fetch(`${url(base + 4)}/api/stock/DEMO-MUG`, { method: 'PUT' })).status).toBe(404);
 
     child.kill('SIGINT');
     const [code] = await exited;
     expect(code, stderr).toBe(0);
     expect(stderr).toContain('stopped');
-    // every process of the table let go of its port (review is the last, base + 6)
-    expect(await Promise.all([0, 1, 2, 3, 4, 5, 6].map((i) => portFree(base + i)))).toEqual(
-      Array(7).fill(true),
+    // every process of the table let go of its port (catalog is the last, base + 7)
+    expect(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => portFree(base + i)))).toEqual(
+      Array(8).fill(true),
     );
 
     // the README's reconcile runs on the same stack's database and prefix

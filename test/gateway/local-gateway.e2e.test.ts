@@ -51,6 +51,13 @@ beforeAll(async () => {
     },
   });
   for (const name of ['monolith', 'order', 'inventory']) urls[name] = stack.process(name).url;
+  // the order service prices SKU-1 from the catalog (the monolith takes the client's price)
+  const priced = await fetch(`${stack.process('catalog').url}/products/SKU-1`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'SKU-1', priceMinor: 500, currency: 'EUR' }),
+  });
+  expect(priced.status).toBe(201);
   const hostPort = (u: string) => u.replace('http://', '');
   gateway = await startLocalGateway({
     objects: gatewayObjects(25),
