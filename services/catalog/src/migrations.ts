@@ -1,11 +1,10 @@
-import type { Migration } from '@aio/kit';
+import { OUTBOX_SCHEMA_SQL, type Migration } from '@aio/kit';
 
 /**
  * Catalog's schema: one row per product (price in the currency's minor units, a version bumped by
- * every change), and the append-only feed of changes that caches invalidate from.
- *
- * A change's `position` is taken under one transaction-scoped advisory lock held until commit (see
- * product-store.ts), so positions commit in order and a reader never passes one that commits later.
+ * every change), and the kit's outbox, which records a `product.created` / `product.updated` event
+ * in the transaction of every change and serves them as the gap-safe feed `GET /events` that caches
+ * invalidate from.
  */
 export const migrations: Migration[] = [
   {
@@ -19,22 +18,7 @@ CREATE TABLE products (
   version     bigint NOT NULL CHECK (version > 0),
   created_at  timestamptz NOT NULL DEFAULT now(),
   updated_at  timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE product_changes (
-  position    bigint PRIMARY KEY,
-  sku         text NOT NULL,
-  version     bigint NOT NULL,
-  kind        text NOT NULL CHECK (kind IN ('CREATED', 'UPDATED')),
-  product     jsonb NOT NULL,
-  changed_at  timestamptz NOT NULL DEFAULT now(),
-  UNIQUE (sku, version)
-);
-CREATE FUNCTION product_changes_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'product_changes is append-only';
-END $$;
-CREATE TRIGGER product_changes_append_only BEFORE UPDATE OR DELETE ON product_changes
-  FOR EACH ROW EXECUTE FUNCTION product_changes_append_only();
-`,
+);`,
   },
+  { id: '002_outbox', sql: OUTBOX_SCHEMA_SQL },
 ];

@@ -1,4 +1,4 @@
-import { withTransaction } from '@aio/kit';
+import { recordEvents, withTransaction } from '@aio/kit';
 import type { Pool } from '@aio/kit';
 
 /** A product as the catalog serves it. */
@@ -21,31 +21,18 @@ export interface ProductInput {
   readonly currency: string;
 }
 
-/** One entry of the change feed. */
-export interface ProductChange {
-  /** Strictly increasing, without gaps, in commit order. */
-  readonly position: number;
-  readonly type: 'product.created' | 'product.updated';
-  readonly sku: string;
-  readonly version: number;
-  readonly product: Product;
-  readonly changedAt: string;
-}
-
 /** Outcome of {@link ProductStore.put}. */
 export type PutOutcome =
   | { readonly kind: 'created' | 'updated' | 'unchanged'; readonly product: Product }
   | { readonly kind: 'version-conflict'; readonly currentVersion: number };
 
-// One lock for every catalog write, held until commit: positions are then taken and committed in
-// the same order, so `after=<position>` never skips a change committed later (the bigserial pitfall,
-// docs/decisions.md). Catalog writes are operator edits, rare enough to serialize.
-const FEED_LOCK = 0x6361_7431; // 'cat1'
+/** The outbox's aggregate type of a product: its events are `product.created` and `product.updated`. */
+export const PRODUCT_AGGREGATE = 'product';
 
 const COLUMNS = `sku, name, price_minor::float8 AS "priceMinor", currency, version::float8 AS version,
   to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "updatedAt"`;
 
-/** The catalog's Postgres: products and their change feed. */
+/** The catalog's Postgres: products, each change recorded in the kit's outbox in its transaction. */
 export class ProductStore {
   constructor(private readonly pool: Pool) {}
 
@@ -65,13 +52,15 @@ export class ProductStore {
   }
 
   /**
-   * Creates or updates a product and records the change, in one transaction. The same values again
-   * are `unchanged` (no new version, no change: a retried PUT is harmless); `expectedVersion` other
-   * than the current one is a `version-conflict` and writes nothing.
+   * Creates or updates a product and records its event, in one transaction. The same values again
+   * are `unchanged` (no new version, no event: a retried PUT is harmless); `expectedVersion` other
+   * than the current one is a `version-conflict` and writes nothing. Writers of one SKU take turns
+   * (a transaction-scoped advisory lock on it, which also covers a product not created yet), so
+   * the check and the write see the same version.
    */
   async put(sku: string, input: ProductInput, expectedVersion?: number): Promise<PutOutcome> {
     return withTransaction(this.pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [FEED_LOCK]);
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended('catalog:' || $1, 0))", [sku]);
       const { rows } = await client.query<Product>(`SELECT ${COLUMNS} FROM products WHERE sku = $1`, [sku]);
       const current = rows[0];
       if (expectedVersion !== undefined && (current?.version ?? 0) !== expectedVersion) {
@@ -94,25 +83,11 @@ export class ProductStore {
       );
       const product = written.rows[0]!;
       const kind = current ? 'updated' : 'created';
-      await client.query(
-        `INSERT INTO product_changes (position, sku, version, kind, product)
-         SELECT coalesce(max(position), 0) + 1, $1, $2, $3, $4 FROM product_changes`,
-        [sku, product.version, kind.toUpperCase(), JSON.stringify(product)],
-      );
+      // the event carries the product as written (state, not a delta): a consumer keeps the highest version
+      await recordEvents(client, [
+        { aggregateType: PRODUCT_AGGREGATE, aggregateId: sku, type: `product.${kind}`, payload: product },
+      ]);
       return { kind, product };
     });
-  }
-
-  /** Up to `limit` changes with a position after `after`, oldest first. */
-  async changes(after: number, limit: number): Promise<ProductChange[]> {
-    const { rows } = await this.pool.query<ProductChange>(
-      `SELECT position::float8 AS position,
-              CASE kind WHEN 'CREATED' THEN 'product.created' ELSE 'product.updated' END AS type,
-              sku, version::float8 AS version, product,
-              to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "changedAt"
-         FROM product_changes WHERE position > $1 ORDER BY position LIMIT $2`,
-      [after, limit],
-    );
-    return rows;
   }
 }

@@ -37,15 +37,6 @@ const listQuery = {
   },
 } as const;
 
-const feedQuery = {
-  type: 'object',
-  properties: {
-    after: { type: 'integer', minimum: 0 },
-    limit: { type: 'integer', minimum: 1, maximum: 1000 },
-    waitMs: { type: 'integer', minimum: 0, maximum: 30_000 },
-  },
-} as const;
-
 /** Response shapes: they document the contract; `additionalProperties` keeps extra fields. */
 const product = {
   type: 'object',
@@ -66,48 +57,12 @@ const productPage = {
   additionalProperties: true,
   properties: { products: { type: 'array', items: product }, next: { type: ['string', 'null'] } },
 } as const;
-const feedPage = {
-  type: 'object',
-  required: ['events', 'next'],
-  additionalProperties: true,
-  properties: {
-    events: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['position', 'type', 'sku', 'version'],
-        additionalProperties: true,
-        properties: {
-          position: { type: 'integer' },
-          type: { type: 'string' },
-          sku: { type: 'string' },
-          version: { type: 'integer' },
-          product,
-          changedAt: { type: 'string' },
-        },
-      },
-    },
-    next: { type: 'integer' },
-  },
-} as const;
-
-/** Options of {@link registerCatalogRoutes}. */
-export interface CatalogRoutesOptions {
-  /** How often a long poll of `GET /events` looks again. */
-  readonly feedPollMs: number;
-}
-
 /**
  * Registers catalog's HTTP contract (see services/catalog/README.md): the public reads
- * `GET /products/:sku` and `GET /products?after=&limit=`, the operator write `PUT /products/:sku`,
- * and the change feed `GET /events?after=&limit=&waitMs=` that caches invalidate from (operator:
- * never routed at the edge).
+ * `GET /products/:sku` and `GET /products?after=&limit=`, and the operator write `PUT /products/:sku`.
+ * The change feed `GET /events` is the kit's (`serveEventFeed`, in service.ts).
  */
-export function registerCatalogRoutes(
-  app: FastifyInstance,
-  products: ProductStore,
-  options: CatalogRoutesOptions,
-): void {
+export function registerCatalogRoutes(app: FastifyInstance, products: ProductStore): void {
   app.get<{ Params: { sku: string } }>(
     '/products/:sku',
     { config: { public: true }, schema: { params: skuParams, response: { 200: product } } },
@@ -144,22 +99,6 @@ export function registerCatalogRoutes(
         );
       }
       return reply.code(outcome.kind === 'created' ? 201 : 200).send(outcome.product);
-    },
-  );
-
-  app.get<{ Querystring: { after?: number; limit?: number; waitMs?: number } }>(
-    '/events',
-    { schema: { querystring: feedQuery, response: { 200: feedPage } } },
-    async (request) => {
-      const after = request.query.after ?? 0;
-      const limit = request.query.limit ?? 100;
-      const until = Date.now() + (request.query.waitMs ?? 0);
-      let events = await products.changes(after, limit);
-      while (events.length === 0 && Date.now() < until && !request.raw.destroyed) {
-        await new Promise((r) => setTimeout(r, Math.min(options.feedPollMs, until - Date.now())));
-        events = await products.changes(after, limit);
-      }
-      return { events, next: events.at(-1)?.position ?? after };
     },
   );
 }

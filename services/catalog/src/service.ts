@@ -1,4 +1,4 @@
-import { loadConfig, runService } from '@aio/kit';
+import { loadConfig, runService, serveEventFeed } from '@aio/kit';
 import type { RunningService } from '@aio/kit';
 import { catalogConfigSchema } from './config.js';
 import type { CatalogConfig } from './config.js';
@@ -7,7 +7,7 @@ import { ProductStore } from './product-store.js';
 import { registerCatalogRoutes } from './routes.js';
 
 /**
- * Starts the catalog service: migrations, then the product API and its change feed.
+ * Starts the catalog service: migrations, then the product API and its change feed (`GET /events`).
  *
  * @param config - @default - loaded from process.env (exit 1 when invalid)
  */
@@ -20,7 +20,10 @@ export async function startCatalog(
     config,
     migrations,
     processHooks,
-    routes: ({ app, pool }) =>
-      registerCatalogRoutes(app, new ProductStore(pool), { feedPollMs: config.FEED_POLL_MS }),
+    routes: (ctx) => {
+      registerCatalogRoutes(ctx.app, new ProductStore(ctx.pool));
+      // every change's event, for caches and read models: the kit's gap-safe feed
+      serveEventFeed(ctx, { pollMs: config.FEED_POLL_MS });
+    },
   });
 }
