@@ -6,8 +6,12 @@
  * Besides throughput it prints the CPU each process on the machine spent per order (services,
  * Postgres backends, Redis, the load generator): on 2 shared cores that is what decides throughput.
  *
+ * The priced saga (order reads each line's price from the catalog) is run against the same order
+ * service with a price reader that costs nothing (`unpriced`), in the same run, so the difference is
+ * what pricing adds.
+ *
  * Env: BENCH_ORDERS (default 3000), BENCH_CONCURRENCY (default 50), BENCH_VARIANTS (default
- * `prefer,poll,monolith`; add `floor` for the order service against participants that answer at once),
+ * `prefer,unpriced,poll,monolith`; add `floor` for the order service against participants that answer at once),
  * BENCH_PROFILE (a process of the stack, e.g. `order` or `saga-monolith`: writes its V8 CPU profile to
  * /tmp/aio-saga-prof),
  * DB_POOL_MAX (passed to every service, for pool-size experiments). The processes are started by the
@@ -30,6 +34,18 @@ const SKUS = Array.from({ length: 10 }, (_, i) => `BENCH-${i}`);
 const BASELINES: readonly ProcessEntry[] = [
   { name: 'saga-monolith', role: 'support', main: 'lib/bench/saga-monolith.mjs', database: true },
   { name: 'null-participants', role: 'support', main: 'lib/bench/saga-null-participants.mjs' },
+  {
+    // order with a price reader that costs nothing: the path before the catalog priced orders
+    name: 'order-unpriced',
+    role: 'support',
+    main: 'lib/bench/saga-unpriced-order.mjs',
+    database: true,
+    calls: ['inventory', 'payment'],
+    env: (ctx) => ({
+      RESERVATION_TTL_SECONDS: ctx.envOf('inventory').RESERVATION_TTL_SECONDS ?? '900',
+      CATALOG_URL: 'http://127.0.0.1:9', // never called
+    }),
+  },
 ];
 
 /** Starts `processes` (and what they call) on throwaway databases, as every variant does. */
@@ -200,12 +216,13 @@ async function load(orderUrl: string, count: number, tag: string, mode: ClientMo
  * but their HTTP exchange. A ceiling for any participant implementation, not a deployable setup.
  */
 async function benchFloor(): Promise<RunResult> {
-  const stack = await startBench('bench_floor', ['order'], {
+  // the unpriced order: the floor of the saga itself, without the catalog read
+  const stack = await startBench('bench_floor', ['order-unpriced'], {
     inventory: 'null-participants',
     payment: 'null-participants',
   });
   try {
-    const order = stack.process('order');
+    const order = stack.process('order-unpriced');
     await load(order.url, 300, 'warmup', 'prefer-wait');
     const procs = { order, 'null participants': stack.process('null-participants') };
     return await measureCpu(procs, ORDERS, () => load(order.url, ORDERS, 'run', 'prefer-wait'));
@@ -214,13 +231,28 @@ async function benchFloor(): Promise<RunResult> {
   }
 }
 
-async function benchSaga(mode: ClientMode): Promise<RunResult> {
-  const stack = await startBench('bench_saga', ['order']);
+/**
+ * The saga as deployed: order prices every line from the catalog (a fourth process), then reserves
+ * and pays. `unpriced` runs the same order service with a price reader that costs nothing
+ * (`bench/saga-unpriced-order.ts`): the difference is what pricing adds.
+ */
+async function benchSaga(mode: ClientMode, pricing: 'priced' | 'unpriced' = 'priced'): Promise<RunResult> {
+  const orderName = pricing === 'priced' ? 'order' : 'order-unpriced';
+  const stack = await startBench(`bench_saga_${pricing}`, [orderName]);
   try {
-    const [order, inventory, payment] = ['order', 'inventory', 'payment'].map((n) => stack.process(n));
+    const [order, inventory, payment] = [orderName, 'inventory', 'payment'].map((n) => stack.process(n));
     for (const sku of SKUS) await json('PUT', `${inventory!.url}/stock/${sku}`, { available: 1_000_000 });
+    const catalog = pricing === 'priced' ? stack.process('catalog') : undefined;
+    for (const sku of catalog ? SKUS : []) {
+      await json('PUT', `${catalog!.url}/products/${sku}`, { name: sku, priceMinor: 1000, currency: 'EUR' });
+    }
     await load(order!.url, 300, 'warmup', mode);
-    const procs = { order: order!, inventory: inventory!, payment: payment! };
+    const procs = {
+      order: order!,
+      inventory: inventory!,
+      payment: payment!,
+      ...(catalog ? { catalog } : {}),
+    };
     return await measureCpu(procs, ORDERS, () => load(order!.url, ORDERS, 'run', mode));
   } finally {
     await stack.stop();
@@ -239,9 +271,11 @@ async function benchMonolith(): Promise<RunResult> {
   }
 }
 
-// BENCH_VARIANTS=prefer,poll,monolith (the default) picks what runs; the ratio needs prefer and monolith
-const VARIANTS = new Set((process.env.BENCH_VARIANTS ?? 'prefer,poll,monolith').split(','));
+// BENCH_VARIANTS=prefer,unpriced,poll,monolith (the default) picks what runs; the ratio needs prefer
+// and monolith, the pricing cost prefer and unpriced
+const VARIANTS = new Set((process.env.BENCH_VARIANTS ?? 'prefer,unpriced,poll,monolith').split(','));
 const saga = VARIANTS.has('prefer') ? await benchSaga('prefer-wait') : undefined;
+const unpriced = VARIANTS.has('unpriced') ? await benchSaga('prefer-wait', 'unpriced') : undefined;
 const sagaPoll = VARIANTS.has('poll') ? await benchSaga('poll') : undefined;
 const floor = VARIANTS.has('floor') ? await benchFloor() : undefined;
 const monolith = VARIANTS.has('monolith') ? await benchMonolith() : undefined;
@@ -252,7 +286,8 @@ const row = (name: string, r: RunResult | undefined) =>
 console.log(`saga bench: ${ORDERS} orders, concurrency ${CONCURRENCY}, ${SKUS.length} SKUs, 5% declines\n`);
 console.log('| variant | orders/s | p50 ms (to terminal) | p99 ms | approved |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
-console.log(row('saga, client sends `Prefer: wait=10` (3 processes)', saga));
+console.log(row('saga priced by the catalog, client sends `Prefer: wait=10` (4 processes)', saga));
+console.log(row('saga unpriced (zero-cost price reader), `Prefer: wait=10` (3 processes)', unpriced));
 console.log(row('saga, client POSTs then long-polls GET (3 processes)', sagaPoll));
 if (floor) console.log(row('floor: order service, participants that answer at once (2 processes)', floor));
 console.log(row('monolith (1 process, 1 transaction)', monolith));
@@ -264,9 +299,16 @@ const cpu = (r: RunResult | undefined) => {
 };
 console.log(`\nCPU ms per order, every process on the machine:`);
 console.log(`  saga (prefer-wait): ${cpu(saga)}`);
+console.log(`  saga (unpriced):    ${cpu(unpriced)}`);
 console.log(`  saga (poll):        ${cpu(sagaPoll)}`);
 if (floor) console.log(`  floor:              ${cpu(floor)}`);
 console.log(`  monolith:           ${cpu(monolith)}`);
+if (saga && unpriced) {
+  console.log(
+    `\npricing adds: p50 ${(saga.p50 - unpriced.p50).toFixed(2)} ms, p99 ${(saga.p99 - unpriced.p99).toFixed(2)} ms ` +
+      `(target p99 <= 1 ms); throughput ${((saga.ordersPerSecond / unpriced.ordersPerSecond) * 100).toFixed(0)} % of unpriced`,
+  );
+}
 if (monolith) {
   const ratio = (r: RunResult | undefined) =>
     r ? (r.ordersPerSecond / monolith.ordersPerSecond).toFixed(2) : '-';

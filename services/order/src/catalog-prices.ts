@@ -1,4 +1,10 @@
-import { operationUrl, participantCall, serviceOperation, StepFailure, type ServiceOperation } from '@aio/kit';
+import {
+  operationUrl,
+  participantCall,
+  serviceOperation,
+  StepFailure,
+  type ServiceOperation,
+} from '@aio/kit';
 
 /** The catalog operations order calls (its contract's `x-aio-calls`, so the mesh allows exactly these). */
 export const CATALOG_CALLS = {

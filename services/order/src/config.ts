@@ -12,9 +12,9 @@ export const orderConfigSchema = serviceConfigSchema.extend({
   CATALOG_URL: z.url(),
   /**
    * Time one catalog read may take; then the order is refused with 503 `CATALOG_UNAVAILABLE` (a
-   * blackholed catalog costs this, never a hang). @default 500
+   * blackholed catalog costs this, never a hang). @default 1000
    */
-  CATALOG_TIMEOUT_MS: z.coerce.number().int().positive().default(500),
+  CATALOG_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),
   /** Time after which an order saga that has not reached its pivot compensates. @default 30 */
   SAGA_DEADLINE_SECONDS: z.coerce.number().positive().default(30),
   /** Inventory's reservation TTL (the same variable inventory reads). @default 900 */

@@ -6,18 +6,32 @@ import {
   serveEventFeed,
   type BoundaryEvent,
 } from '@aio/kit';
-import { catalogPriceReader, CATALOG_CALLS } from './catalog-prices.js';
+import { catalogPriceReader, CATALOG_CALLS, type PriceReader } from './catalog-prices.js';
 import { parseOrderConfig, type OrderConfig } from './config.js';
 import { ORDER_MIGRATIONS } from './migrations.js';
 import { registerOrderRoutes } from './order-routes.js';
 import { PLACE_ORDER_CALLS, placeOrderSaga } from './order-saga.js';
+
+/** Options of {@link start}. */
+export interface OrderStartOptions {
+  /**
+   * Where line prices come from. Only a benchmark's baseline passes one (bench:saga's zero-cost
+   * reader, the "unpriced" path); the service itself always reads the catalog.
+   *
+   * @default - the catalog at `CATALOG_URL`
+   */
+  readonly readPrice?: PriceReader;
+}
 
 /**
  * Starts the order service: migrations, the saga worker (claims unfinished sagas now and every
  * `SAGA_POLL_MS`), the order API (each line priced from the catalog), the saga operator endpoints
  * and the event feed (`GET /events`).
  */
-export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function start(
+  env: NodeJS.ProcessEnv = process.env,
+  options: OrderStartOptions = {},
+): Promise<void> {
   let config: OrderConfig;
   try {
     config = parseOrderConfig(env);
@@ -49,10 +63,9 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void>
       );
       // the route contract lists them (x-aio-calls): the mesh lets order call exactly these
       declareCalls(app, [...Object.values(PLACE_ORDER_CALLS), ...Object.values(CATALOG_CALLS)]);
-      const readPrice = catalogPriceReader({
-        catalogUrl: config.CATALOG_URL,
-        timeoutMs: config.CATALOG_TIMEOUT_MS,
-      });
+      const readPrice =
+        options.readPrice ??
+        catalogPriceReader({ catalogUrl: config.CATALOG_URL, timeoutMs: config.CATALOG_TIMEOUT_MS });
       registerOrderRoutes(app, pool, engine, readPrice);
       registerSagaRoutes(app, { pool, stuckAfterMs: config.SAGA_STUCK_SECONDS * 1000 });
       serveEventFeed(ctx);

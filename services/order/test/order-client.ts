@@ -16,7 +16,12 @@ export async function startSagaStack(label: string, env: StackEnv = {}, orderRep
     replicas: { order: orderReplicas },
     // Postgres' 100 connections are shared with every other suite
     commonEnv: { DB_POOL_MAX: '4' },
-    env: { ...env, inventory: { SWEEP_INTERVAL_MS: '200', ...env.inventory } },
+    env: {
+      ...env,
+      inventory: { SWEEP_INTERVAL_MS: '200', ...env.inventory },
+      // the machine is shared: a catalog read may take longer than the production bound
+      order: { CATALOG_TIMEOUT_MS: '2000', ...env.order },
+    },
   });
 }
 
@@ -93,7 +98,7 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export interface StoredOrder {
   readonly order_id: string;
   readonly status: string;
-  readonly items: { sku: string; quantity: number }[];
+  readonly items: { sku: string; quantity: number; unitPrice?: number; catalogVersion?: number }[];
   readonly rejection_reason: string | null;
 }
 

@@ -176,6 +176,11 @@ describe('order saga under chaos', () => {
     await db.end();
     expect(orders).toHaveLength(ORDERS); // idempotent POST across replica kills: no duplicates
     expect(new Set(placed).size).toBe(ORDERS);
+    // priced by the catalog even while it was killed: every line at its price and version, none at another
+    const offPrice = orders
+      .flatMap((o) => o.items)
+      .filter((it) => it.unitPrice !== 10 || it.catalogVersion !== 1);
+    expect(offPrice).toEqual([]);
 
     for (const sku of SKUS) {
       const stock = (await call(`${url('inventory')}/stock/${sku}`)).body;
@@ -227,7 +232,7 @@ describe('order saga under chaos', () => {
         `(${[...new Set(kills)].map((k) => `${k}×${kills.filter((x) => x === k).length}`).join(', ')}), ` +
         `${approved} approved, rejected ${JSON.stringify(reasons)}, sagas ${JSON.stringify(sagaStates)}`,
     );
-    expect(new Set(kills)).toEqual(new Set(['order-0', 'order-1', 'inventory', 'payment']));
+    expect(new Set(kills)).toEqual(new Set(['order-0', 'order-1', 'inventory', 'payment', 'catalog']));
     expect(approved).toBeGreaterThan(0);
   }, 480_000);
 });
