@@ -82,7 +82,9 @@ describe('NetworkPolicyChart', () => {
     expect(ingress('inventory')).toEqual(['kong/kong:8080/TCP', 'order/order:8080/TCP']);
     expect(ingress('payment')).toEqual(['order/order:8080/TCP']);
     expect(ingress('review')).toEqual(['kong/kong:8080/TCP']);
+    expect(ingress('catalog')).toEqual(['order/order:8080/TCP']);
     expect(edges(find(objects, 'NetworkPolicy', 'allow-calls', 'order'), 'egress')).toEqual([
+      'catalog/catalog:8080/TCP',
       'inventory/inventory:8080/TCP',
       'payment/payment:8080/TCP',
     ]);

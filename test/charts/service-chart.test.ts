@@ -99,7 +99,7 @@ describe('ServiceChart', () => {
     const prod = model.environment('prod');
     expect(props.image).toBe(naming.image('allinone', prod, 'order', model.service('order').imageTag));
     expect(props.databaseSecretName).toBe(naming.databaseSecret('allinone', 'prod', 'order'));
-    expect(props.calls).toEqual(['inventory', 'payment']);
+    expect(props.calls).toEqual(['inventory', 'payment', 'catalog']);
     const env = envOf(synth(new ServiceChart(Testing.app(), 'order', props)), 'order').map((e) => e.name);
     expect(env).toEqual(
       expect.arrayContaining(['INVENTORY_URL', 'PAYMENT_URL', 'DATABASE_URL', 'SAGA_DEADLINE_SECONDS']),

@@ -33,13 +33,13 @@ describe('aio (built CLI)', () => {
   test('validate accepts the platform fixture and counts what it holds', async () => {
     const r = await aio(['validate', '-f', PLATFORM_FIXTURE_FILE]);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain('test/fixtures/platform.yaml: ok (5 services, 2 environments');
+    expect(r.stdout).toContain('test/fixtures/platform.yaml: ok (6 services, 2 environments');
   });
 
   test('validate lists every problem of a broken copy with positions, exit 1 and no stack trace', async () => {
     const broken = REFERENCE.replace('database: postgres\n    calls', 'databse: postgres\n    calls')
       .replace('weight: 25 }', 'weight: 150 }')
-      .replace('calls: [inventory, payment]', 'calls: [inventory, paymnt]');
+      .replace('calls: [inventory, payment, catalog]', 'calls: [inventory, paymnt, catalog]');
     const file = join(work, 'broken.yaml');
     writeFileSync(file, broken);
     const r = await aio(['validate', '-f', file], work);

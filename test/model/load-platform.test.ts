@@ -18,6 +18,7 @@ describe('parsePlatform', () => {
     const model = parsePlatform(REFERENCE_YAML);
     expect(model.name).toBe('allinone');
     expect(model.services.map((s) => s.name)).toEqual([
+      'catalog',
       'inventory',
       'notification',
       'order',
@@ -30,7 +31,11 @@ describe('parsePlatform', () => {
     ]);
     const order = model.service('order');
     expect(order.tierPolicy.timeout).toBe('10s');
-    expect(order.peerUrlVariables).toEqual({ INVENTORY_URL: 'inventory', PAYMENT_URL: 'payment' });
+    expect(order.peerUrlVariables).toEqual({
+      INVENTORY_URL: 'inventory',
+      PAYMENT_URL: 'payment',
+      CATALOG_URL: 'catalog',
+    });
     expect(model.service('inventory').calledBy).toEqual(['order']);
     expect(model.service('payment').cache).toBe('none');
     expect(model.spec.mesh.mtls).toBe('strict');
@@ -318,6 +323,7 @@ describe('PlatformModel views', () => {
 
   test('callGraph lists exactly the declared calls', () => {
     expect(parsePlatform(REFERENCE_YAML).callGraph()).toEqual([
+      { from: 'order', to: 'catalog' },
       { from: 'order', to: 'inventory' },
       { from: 'order', to: 'payment' },
     ]);
@@ -325,7 +331,7 @@ describe('PlatformModel views', () => {
 
   test('service() throws naming the known services', () => {
     expect(() => parsePlatform(REFERENCE_YAML).service('cart')).toThrow(
-      "no service 'cart' in platform.yaml; known services are inventory, notification, order, payment, review",
+      "no service 'cart' in platform.yaml; known services are catalog, inventory, notification, order, payment, review",
     );
   });
 });

@@ -47,12 +47,12 @@ describe('planMesh', () => {
 
   test('rejects a calls entry whose caller declares no operation on it, at the entry', () => {
     const file = scratch('undeclared', (y) =>
-      y.replace('calls: [inventory, payment]', 'calls: [inventory, payment, review]'),
+      y.replace('calls: [inventory, payment, catalog]', 'calls: [inventory, payment, catalog, review]'),
     );
     const errors = meshErrors(file);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(
-      /undeclared\.yaml:\d+:\d+: services\.order\.calls\[2\]: order calls review, but its route contract declares no review operation \('x-aio-calls'\)/,
+      /undeclared\.yaml:\d+:\d+: services\.order\.calls\[3\]: order calls review, but its route contract declares no review operation \('x-aio-calls'\)/,
     );
   });
 
