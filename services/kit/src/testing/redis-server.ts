@@ -13,6 +13,13 @@ export interface OwnRedisServer {
   kill9(): Promise<void>;
   /** Starts it again on the same port, empty. */
   start(): Promise<void>;
+  /**
+   * `SIGSTOP`: a blackholed Redis, whose socket accepts connections and commands but never answers.
+   * `resume()` (`SIGCONT`) lets it answer again; `stop()` and `kill9()` still end it.
+   */
+  pause(): void;
+  /** `SIGCONT` after {@link pause}. */
+  resume(): void;
   /** Kills it for good. */
   stop(): Promise<void>;
 }
@@ -40,8 +47,19 @@ export async function startOwnRedisServer(): Promise<OwnRedisServer> {
     child.kill('SIGKILL');
     await exit;
   };
+  const signal = (name: NodeJS.Signals) => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill(name);
+  };
   await start();
-  return { port, url: `redis://127.0.0.1:${port}`, kill9, start, stop: kill9 };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill9,
+    start,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
+    stop: kill9,
+  };
 }
 
 async function waitForPort(port: number, child: ChildProcess): Promise<void> {
