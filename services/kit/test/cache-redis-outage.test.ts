@@ -74,7 +74,9 @@ describe('CacheAside when Redis fails', () => {
       expect(calls.n).toBeGreaterThan(1);
       const text = await metrics.text();
       expect(sample(text, 'aio_cache_errors_total{cache="product",kind="redis"}')).toBeGreaterThan(0);
-      expect(sample(text, 'aio_cache_loads_total{cache="product",reason="redis-down",outcome="ok"}')).toBeGreaterThan(0);
+      expect(
+        sample(text, 'aio_cache_loads_total{cache="product",reason="redis-down",outcome="ok"}'),
+      ).toBeGreaterThan(0);
     } finally {
       server.resume();
     }
