@@ -219,7 +219,7 @@ export class CacheAside<T> {
     return this.waitForLoad(key, entryKey, token, loader);
   }
 
-  /** Polls while another process holds the lease, until its value lands, the lease frees up, or a load's time has passed. */
+  /** Polls while another process holds the lease, until its value lands or the lease frees up; past a load's time, loads itself. */
   private async waitForLoad(
     key: string,
     entryKey: string,
@@ -241,7 +241,14 @@ export class CacheAside<T> {
           result: await this.loadAndWrite(key, entryKey, token, read.gen, loader, 'miss', true),
         };
       }
-      if (Date.now() >= deadline) throw new CacheUnavailableError(this.name, key, 'timeout');
+      // The lease may be an orphan (a read that timed out here but ran in Redis later took it):
+      // past a load's time, load without it; the write is still versioned.
+      if (Date.now() >= deadline) {
+        return {
+          kind: 'miss',
+          result: await this.loadAndWrite(key, entryKey, token, read.gen, loader, 'miss', false),
+        };
+      }
     }
   }
 
