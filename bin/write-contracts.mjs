@@ -13,7 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
 
 /** The kit services whose contracts are written; the stack starts each on a database of its own. */
-const SERVICES = ['monolith', 'order', 'inventory', 'payment', 'review', 'catalog'];
+const SERVICES = ['monolith', 'order', 'inventory', 'payment', 'review', 'catalog', 'order-history'];
 
 /** Each service's `GET /openapi.json` as pretty JSON, from one test-scoped stack of all of them. */
 async function liveContracts() {

@@ -42,7 +42,7 @@ async function portFree(port: number): Promise<boolean> {
 
 afterAll(async () => {
   await admin(async (c) => {
-    for (const s of ['order', 'inventory', 'payment', 'monolith', 'review'])
+    for (const s of ['order', 'inventory', 'payment', 'monolith', 'review', 'catalog', 'order_history'])
       await c.query(`DROP DATABASE IF EXISTS ${dbPrefix}_${s} WITH (FORCE)`);
   });
   const redis = new Redis(TEST_REDIS_URL);
@@ -65,8 +65,8 @@ describe('aio dev', () => {
     await redis.set(outside, 'kept');
 
     let base = 20000 + Math.floor(Math.random() * 20000);
-    while (!(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => portFree(base + i)))).every(Boolean))
-      base += 8;
+    while (!(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => portFree(base + i)))).every(Boolean))
+      base += 9;
     const args = ['--db-prefix', dbPrefix, '--redis-prefix', redisPrefix];
     const child = spawn(
       process.execPath,
@@ -97,6 +97,7 @@ describe('aio dev', () => {
         payment: url(base + 2),
         review: url(base + 6),
         catalog: url(base + 7),
+        'order-history': url(base + 8),
       },
     });
     expect(stderr).toContain(`dropped database ${dbPrefix}_inventory`);
@@ -139,9 +140,9 @@ describe('aio dev', () => {
     const [code] = await exited;
     expect(code, stderr).toBe(0);
     expect(stderr).toContain('stopped');
-    // every process of the table let go of its port (catalog is the last, base + 7)
-    expect(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => portFree(base + i)))).toEqual(
-      Array(8).fill(true),
+    // every process of the table let go of its port (order-history is the last, base + 8)
+    expect(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => portFree(base + i)))).toEqual(
+      Array(9).fill(true),
     );
 
     // the README's reconcile runs on the same stack's database and prefix

@@ -83,4 +83,13 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
     main: 'services/catalog/dist/main.js',
     database: true,
   },
+  {
+    // the order-history read model: projects the feeds of order, payment and the monolith (the
+    // legacy backfill reads the monolith's from position 0); last, so earlier ports stay as they were
+    name: 'order-history',
+    role: 'service',
+    main: 'services/order-history/dist/main.js',
+    database: true,
+    calls: ['order', 'payment', 'monolith'],
+  },
 ];

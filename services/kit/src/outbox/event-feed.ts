@@ -22,7 +22,15 @@ export interface FeedPage {
   readonly events: readonly FeedEvent[];
   /** The cursor to ask with next: the last event's, or the one asked with when there was none. */
   readonly next: string;
+  /**
+   * Events the feed could serve after `next` right now, counted up to {@link FEED_REMAINING_CAP}
+   * (a reader's lag in events; `FEED_REMAINING_CAP` means at least that many).
+   */
+  readonly remaining: number;
 }
+
+/** The most {@link FeedPage.remaining} counts, so a reader far behind costs a bounded count. */
+export const FEED_REMAINING_CAP = 10_000;
 
 /** The cursor before the first event. */
 export const FEED_START = '0';
@@ -83,7 +91,21 @@ export async function readFeed(
     [xactId, position, limit],
   );
   const events = rows.map(toFeedEvent);
-  return { events, next: events.at(-1)?.cursor ?? after };
+  const next = events.at(-1)?.cursor ?? after;
+  return { events, next, remaining: events.length < limit ? 0 : await countRemaining(db, next) };
+}
+
+async function countRemaining(db: Pool | ClientBase, after: string): Promise<number> {
+  const { xactId, position } = parseFeedCursor(after);
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (
+       SELECT 1 FROM kit_outbox
+        WHERE (xact_id, position) > ($1::xid8, $2::bigint)
+          AND xact_id < pg_snapshot_xmin(pg_current_snapshot())
+        LIMIT $3) r`,
+    [xactId, position, FEED_REMAINING_CAP],
+  );
+  return rows[0]!.n;
 }
 
 function toFeedEvent(r: FeedRow): FeedEvent {

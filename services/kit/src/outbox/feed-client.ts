@@ -1,6 +1,15 @@
 import { participantCall } from '../saga/participant-call.js';
+import { operationUrl, serviceOperation, type ServiceOperation } from '../service-calls.js';
 import { FEED_START, type FeedPage } from './event-feed.js';
 import { EVENTS_PATH } from './feed-routes.js';
+
+/**
+ * The feed operation of `source` (`GET /events`), for a reader's `declareCalls`: the platform then
+ * lets the reader, and only it, call the producer's feed through the mesh.
+ */
+export function feedOperation(source: string): ServiceOperation {
+  return serviceOperation(source, 'GET', EVENTS_PATH);
+}
 
 /** Options of {@link fetchFeedPage}. */
 export interface FetchFeedOptions {
@@ -30,13 +39,13 @@ export async function fetchFeedPage(baseUrl: string, options: FetchFeedOptions =
     waitMs: String(waitMs),
   });
   const reply = await participantCall({
-    url: `${baseUrl.replace(/\/$/, '')}${EVENTS_PATH}?${query}`,
+    url: `${operationUrl(baseUrl, feedOperation(options.source ?? 'producer'))}?${query}`,
     method: 'GET',
     ...(options.source ? { participant: options.source } : {}),
     timeoutMs: waitMs + (options.marginMs ?? 5000),
   });
-  const { events, next } = reply.body as Partial<FeedPage>;
+  const { events, next, remaining } = reply.body as Partial<FeedPage>;
   if (!Array.isArray(events) || typeof next !== 'string')
     throw new Error(`feed ${options.source ?? baseUrl}: the answer is not a feed page (events and next)`);
-  return { events, next };
+  return { events, next, remaining: typeof remaining === 'number' ? remaining : 0 };
 }
