@@ -3,7 +3,7 @@ import type { RunningService } from '@aio/kit';
 import { principalCustomer, type CallerResolver } from './caller.js';
 import { orderHistoryConfigSchema, type OrderHistoryConfig } from './config.js';
 import { registerHistoryRoutes } from './history-routes.js';
-import { registerHistoryStatus } from './history-status.js';
+import { registerHistoryMetrics, registerHistoryStatus } from './history-status.js';
 import { migrations } from './migrations.js';
 import { Projector } from './projector.js';
 import { sourcesOf } from './sources.js';
@@ -33,7 +33,7 @@ export async function startOrderHistory(
     config,
     migrations,
     processHooks,
-    routes: ({ app, pool, logger, onClose }) => {
+    routes: ({ app, pool, logger, onClose, metrics }) => {
       const sources = sourcesOf(config);
       // the contract lists the services' feeds it reads (x-aio-calls): the mesh lets it call exactly
       // these. The monolith is legacy, outside the platform's services, so it is not declared here.
@@ -48,8 +48,12 @@ export async function startOrderHistory(
         batch: config.HISTORY_BATCH,
         waitMs: config.HISTORY_WAIT_MS,
         ...(config.AIO_HISTORY_CRASH_AFTER ? { crashAfter: config.AIO_HISTORY_CRASH_AFTER } : {}),
-        ...(options.onProjected ? { onProjected: options.onProjected } : {}),
+        onProjected: (source, lag) => {
+          projected.observe({ source }, lag);
+          options.onProjected?.(source, lag);
+        },
       });
+      const projected = registerHistoryMetrics(metrics, projector);
       registerHistoryRoutes(app, pool, options.caller ?? principalCustomer);
       registerHistoryStatus(app, projector);
       projector.start();

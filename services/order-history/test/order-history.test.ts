@@ -141,6 +141,9 @@ describe('order-history', () => {
     expect(bob.map((o) => o.orderId)).toContain(bobs);
     expect(bob.every((o) => !all.some((a) => a.orderId === o.orderId))).toBe(true);
     expect((await call(history.url, '/me/orders')).status).toBe(401);
+    const metrics = await (await fetch(`${history.url}/metrics`)).text();
+    expect(metrics).toMatch(/^aio_history_lag_events\{source="monolith"\} 0$/m);
+    expect(metrics).toMatch(/^aio_history_projection_lag_seconds_count\{source="order"\} [1-9]/m);
     expect((await mine('alice', '?after=bm90LWEtcG9zaXRpb24')).status).toBe(400);
     expect((await mine('alice', '?limit=0')).status).toBe(400);
   });

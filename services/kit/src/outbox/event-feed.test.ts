@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLogger } from '../logger.js';
+import { ServiceMetrics } from '../metrics/index.js';
 import { ensureSagaSchema } from '../saga/private/saga-store.js';
 import { defineSaga } from '../saga/saga-definition.js';
 import { SagaEngine } from '../saga/saga-engine.js';
@@ -216,6 +217,13 @@ describe('readFeedHoldback', () => {
       expect(stalled.heldEvents).toBeGreaterThanOrEqual(1);
       expect(stalled.heldSeconds).toBeGreaterThanOrEqual(1);
       expect(stalled.oldestTransactionSeconds).toBeGreaterThanOrEqual(1);
+      // the same figure as the Prometheus gauge a producer's GET /metrics serves
+      const metrics = new ServiceMetrics({ defaultMetrics: false });
+      const app = createServer({ logger: createLogger({ name: 'stall', level: 'silent' }) });
+      serveEventFeed({ app, pool, logger: app.log as never, metrics, onClose: () => undefined });
+      const held = /^aio_outbox_feed_held_seconds ([0-9.e+-]+)$/m.exec(await metrics.text());
+      expect(Number(held?.[1])).toBeGreaterThanOrEqual(1);
+      await app.close();
       await open.query('COMMIT');
       // other engineers' transactions share this server: wait until ours is no longer the cause
       let after = await readFeedHoldback(pool);

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import type { ServiceMetrics } from '../metrics/index.js';
 import { FEED_CURSOR_PATTERN, FEED_START, waitForFeed } from './event-feed.js';
+import { readFeedHoldback } from './feed-holdback.js';
 import { compactOutbox, OUTBOX_RETAIN_MS_DEFAULT } from './outbox-retention.js';
 
 /** The feed's path on every producer. Internal: never routed at the edge (no `public`). */
@@ -22,6 +24,8 @@ export interface EventFeedHost {
   readonly app: FastifyInstance;
   readonly pool: Pool;
   readonly logger: Logger;
+  /** The service's registry: the feed's stall gauges go on it. @default - none */
+  readonly metrics?: ServiceMetrics;
   onClose(hook: () => Promise<void> | void): void;
 }
 
@@ -70,6 +74,7 @@ export function serveEventFeed(host: EventFeedHost, options: EventFeedOptions = 
         signal: shutdown.signal,
       }),
   );
+  if (host.metrics) registerFeedMetrics(host.metrics, pool);
   const retainMs = options.retainMs ?? OUTBOX_RETAIN_MS_DEFAULT;
   const timer = setInterval(() => {
     compactOutbox(pool, { retainMs }).then(
@@ -79,4 +84,43 @@ export function serveEventFeed(host: EventFeedHost, options: EventFeedOptions = 
   }, options.compactEveryMs ?? 600_000);
   timer.unref();
   host.onClose(() => clearInterval(timer));
+}
+
+/**
+ * The stall gauges, read from `readFeedHoldback` at each scrape: `aio_outbox_feed_held_seconds`
+ * (age of the oldest committed event the feed holds back: what consumers wait),
+ * `aio_outbox_feed_held_events` and `aio_outbox_oldest_transaction_seconds` (the cause).
+ */
+function registerFeedMetrics(metrics: ServiceMetrics, pool: Pool): void {
+  let last: Promise<Awaited<ReturnType<typeof readFeedHoldback>>> | undefined;
+  // one query per scrape for the three gauges
+  const read = () =>
+    (last ??= readFeedHoldback(pool).finally(() => setTimeout(() => (last = undefined), 100)));
+  const gauge = (
+    name: string,
+    help: string,
+    pick: (h: Awaited<ReturnType<typeof readFeedHoldback>>) => number,
+  ) =>
+    metrics.gauge({
+      name,
+      help,
+      async collect() {
+        this.set(pick(await read()));
+      },
+    });
+  gauge(
+    'aio_outbox_feed_held_seconds',
+    'Age of the oldest committed event the feed holds back behind an open transaction.',
+    (h) => h.heldSeconds,
+  );
+  gauge(
+    'aio_outbox_feed_held_events',
+    'Committed events the feed holds back behind an open transaction.',
+    (h) => h.heldEvents,
+  );
+  gauge(
+    'aio_outbox_oldest_transaction_seconds',
+    'Age of the oldest open transaction holding an xid on the server.',
+    (h) => h.oldestTransactionSeconds,
+  );
 }
