@@ -86,6 +86,9 @@ beforeAll(async () => {
     ['monolith', '/api/stock/OH-1'],
   ] as const)
     expect((await call(url(svc), path, 'PUT', { available: 100 })).status).toBe(200);
+  // order prices each line from the catalog: OH-1 at the 10 EUR the order bodies state
+  const product = { name: 'OH-1', priceMinor: 1000, currency: 'EUR' };
+  expect((await call(url('catalog'), '/products/OH-1', 'PUT', product)).status).toBe(201);
 }, 120_000);
 
 afterAll(async () => {
