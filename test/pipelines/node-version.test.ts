@@ -26,11 +26,10 @@ describe('Node version', () => {
       expect(read(file), file).toMatch(
         new RegExp(`^ARG NODE_IMAGE=node:${NODE_VERSION}-bookworm-slim$`, 'm'),
       );
-      expect(read(file).match(/^FROM (\S+)/gm), file).toEqual([
-        'FROM ${NODE_IMAGE}',
-        'FROM ${NODE_IMAGE}',
-        'FROM ${NODE_IMAGE}',
-      ]);
+      // every stage (services/Dockerfile also has the shadow comparer's two) starts from the one base
+      const froms = read(file).match(/^FROM (\S+)/gm) ?? [];
+      expect(froms.length, file).toBeGreaterThanOrEqual(3);
+      expect(new Set(froms), file).toEqual(new Set(['FROM ${NODE_IMAGE}']));
     }
     expect(read('.ci/run')).toMatch(new RegExp(`^NODE24=${NODE_VERSION}$`, 'm'));
     for (const wf of ['.github/workflows/deploy.yml', '.github/workflows/pull-request.yml']) {
