@@ -45,7 +45,7 @@ describe('PlatformPipelineStack', () => {
       'allinone-prod',
     ]);
     expect(stages[0]!.Actions[0]!.Name).toBe('allinone_platform');
-    expect(stack.stages.get('prod')?.stacks.services.size).toBe(5);
+    expect(stack.stages.get('prod')?.stacks.services.size).toBe(6);
   });
 
   test('asks for a manual approval before prod only', () => {
