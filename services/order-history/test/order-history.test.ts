@@ -55,6 +55,32 @@ async function placeServiceOrder(customerId: string, sku: string, token = 'tok_v
   return res.body.orderId as string;
 }
 
+/**
+ * Waits until the projection has applied every event its sources have served so far (each id is in
+ * the inbox): the projector polls in the background, so a count of one customer's orders can be
+ * reached while another's last event, or a late payment state, is still on its way.
+ */
+async function caughtUp(): Promise<void> {
+  const sources = [
+    ['order', url('order')],
+    ['payment', url('payment')],
+    ['monolith', url('monolith')],
+  ] as const;
+  const wanted = await Promise.all(
+    sources.map(async ([name, base]) => ({ name, ids: (await readFeedUntil(base)).map((e) => e.id) })),
+  );
+  await until('the projection has applied every event its sources served', async () => {
+    for (const { name, ids } of wanted) {
+      const { rows } = await history.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM history_inbox WHERE source = $1 AND event_id = ANY($2::uuid[])',
+        [name, ids],
+      );
+      if (rows[0]!.n !== ids.length) return false;
+    }
+    return true;
+  });
+}
+
 const mine = (customerId: string, query = '') =>
   call(history.url, `/me/orders${query}`, 'GET', undefined, { 'x-test-customer': customerId });
 
@@ -112,6 +138,7 @@ describe('order-history', () => {
         r.body.orders.every((o: Json) => o.status !== 'PENDING' && o.paymentStatus !== 'NONE')
       );
     });
+    await caughtUp();
     const all = (await mine('alice')).body.orders as Json[];
     expect(all.map((o) => o.orderId)).toEqual([declined, approved, String(legacy.body.orderId)]);
     expect(all[0]).toMatchObject({
@@ -153,6 +180,7 @@ describe('order-history', () => {
 
   test('a duplicate delivery changes nothing, and an older state never replaces a newer one', async () => {
     const pool: Pool = history.pool;
+    await caughtUp();
     const before = await projectionChecksum(pool);
     const events: FeedEvent[] = await readFeedUntil(url('order'));
     const live = new ProjectionTables('');
