@@ -16,15 +16,23 @@ import {
 } from './phase-stats.js';
 
 // Fault isolation, proven (issue 18): processes from @aio/stack's table behind the local gateway
-// (nginx generated from a copy of the fixture platform, with every order route at weight 100), a
-// closed loop of orders through the gateway, and review, for 20 s each, killed, answering 500 and
-// blackholed through the stack's fault proxy. Healthy phases bracket every fault phase; each fault
-// phase is judged against its two brackets (phase-stats.ts says why). Then the order invariants.
+// (nginx generated from a copy of the fixture platform, with every order route at weight 100 and the
+// catalog's product pages routed), a closed loop of orders and of product-page reads through the
+// gateway, and review, for 20 s each, killed, answering 500 and blackholed through the stack's fault
+// proxy. Healthy phases bracket every fault phase; each fault phase's orders are judged against its
+// two brackets (phase-stats.ts says why), its product pages against their budget (review's deadline
+// in the catalog plus a margin), with reviews marked unavailable. Then the order invariants.
 const ROOT = join(import.meta.dirname, '../..');
 const FIXTURE = fileURLToPath(new URL('../fixtures/platform.yaml', import.meta.url));
 const HEALTHY_MS = 20_000; // as long as a fault phase: a p99 over a longer window sees more of the load spikes
 const FAULT_MS = 20_000;
 const ORDER_WORKERS = 4;
+const PAGE_WORKERS = 2;
+/** Catalog's deadline on review's rating summary (its REVIEW_TIMEOUT_MS default) and its breaker's half-open wait. */
+const REVIEW_TIMEOUT_MS = 300;
+const REVIEW_HALF_OPEN_MS = 2000;
+/** A product page's budget: review's deadline plus a margin for the page's own work and the gateway. */
+const PAGE_BUDGET_MS = REVIEW_TIMEOUT_MS + 200;
 const SKUS = ['ISO-1', 'ISO-2', 'ISO-3'];
 const INITIAL = 1_000_000;
 
@@ -38,6 +46,8 @@ beforeAll(async () => {
     services: Record<string, { routes: { weight: number }[] }>;
   };
   for (const r of spec.services.order!.routes) r.weight = 100;
+  // the product pages: the catalog's whole path, as in platform.yaml
+  spec.services.catalog!.routes = [{ path: '/api/products', servicePath: '/products', weight: 100 } as never];
   // a closed loop on an idle machine places thousands of orders a minute: above the edge's rate
   // limit, every order would be a 429 and the phases would measure the limiter, not review's faults
   (spec as { gateway?: { rateLimit?: { perMinute: number } } }).gateway!.rateLimit = { perMinute: 1_000_000 };
@@ -49,6 +59,10 @@ beforeAll(async () => {
     commonEnv: { DB_POOL_MAX: '4' },
     env: {
       inventory: { SWEEP_INTERVAL_MS: '200' },
+      catalog: {
+        REVIEW_TIMEOUT_MS: String(REVIEW_TIMEOUT_MS),
+        REVIEW_HALF_OPEN_MS: String(REVIEW_HALF_OPEN_MS),
+      },
       gateway: { AIO_PLATFORM_FILE: join(dir, 'platform.yaml') },
     },
   });
@@ -68,6 +82,13 @@ beforeAll(async () => {
     });
     expect(product.status).toBeLessThan(300);
   }
+  // ISO-1 has a rating summary to show while review answers
+  const review = await fetch(`${stack.process('review').url}/reviews`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sku: 'ISO-1', customerId: 'iso-reviewer', rating: 4, title: 'ok', body: 'ok' }),
+  });
+  expect(review.status).toBe(201);
 }, 180_000);
 
 afterAll(async () => {
@@ -101,6 +122,27 @@ async function placeOrder(worker: number, n: number): Promise<boolean> {
   }
 }
 
+/** One product page read through the gateway. */
+interface PageSample extends Sample {
+  /** The page's `reviews.status` (`ok` / `unavailable`), or undefined when there was no page. */
+  readonly reviews: string | undefined;
+}
+
+/** One product page through the gateway: ok when it is a 200 with the product's price. */
+async function readPage(n: number): Promise<Omit<PageSample, 'at' | 'ms'>> {
+  const sku = SKUS[n % SKUS.length]!;
+  try {
+    const res = await fetch(`${gatewayUrl}/api/products/${sku}`, { signal: AbortSignal.timeout(5_000) });
+    const body = (await res.json()) as { sku?: string; priceMinor?: number; reviews?: { status?: string } };
+    return {
+      ok: res.status === 200 && body.sku === sku && body.priceMinor === 1000,
+      reviews: body.reviews?.status,
+    };
+  } catch {
+    return { ok: false, reviews: undefined };
+  }
+}
+
 /** Whether review answers through the gateway within 2 s (the probe that a fault is really on). */
 async function reviewAnswers(): Promise<boolean> {
   try {
@@ -111,13 +153,26 @@ async function reviewAnswers(): Promise<boolean> {
   }
 }
 
-/** The `aio_dependency_circuit_state` of each dependency on a service's `GET /metrics` (0 closed, 1 open, 2 half-open). */
-async function circuitStates(serviceUrl: string): Promise<Record<string, number>> {
+/** A `aio_dependency_*` gauge per dependency on a service's `GET /metrics`. */
+async function dependencyGauge(serviceUrl: string, name: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${serviceUrl}/metrics`)).text();
-  const states: Record<string, number> = {};
-  for (const m of text.matchAll(/^aio_dependency_circuit_state\{dependency="([^"]+)"\} (\d+)$/gm))
-    states[m[1]!] = Number(m[2]);
-  return states;
+  const values: Record<string, number> = {};
+  for (const m of text.matchAll(new RegExp(`^${name}\\{dependency="([^"]+)"\\} (\\d+)$`, 'gm')))
+    values[m[1]!] = Number(m[2]);
+  return values;
+}
+
+/** The `aio_dependency_circuit_state` of each dependency on a service's `GET /metrics` (0 closed, 1 open, 2 half-open). */
+const circuitStates = (serviceUrl: string) => dependencyGauge(serviceUrl, 'aio_dependency_circuit_state');
+
+/** Catalog's review breaker: its state (0 closed, 1 open, 2 half-open) and the times it opened. */
+async function catalogReviewBreaker(): Promise<{ state: number; opened: number }> {
+  const url = stack.process('catalog').url;
+  const [states, opened] = await Promise.all([
+    circuitStates(url),
+    dependencyGauge(url, 'aio_dependency_circuit_opened'),
+  ]);
+  return { state: states.review ?? Number.NaN, opened: opened.review ?? Number.NaN };
 }
 
 interface Phase {
@@ -130,7 +185,7 @@ interface Phase {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 describe('fault isolation', () => {
-  test('orders keep their success rate and p99 while review is killed, answering 500 or blackholed', async () => {
+  test('orders keep their success rate and p99, product pages their budget, while review is killed, answering 500 or blackholed', async () => {
     const review = () => stack.fault('review');
     const phases: Phase[] = [
       { name: 'healthy 1', kind: 'healthy' },
@@ -177,21 +232,42 @@ describe('fault isolation', () => {
           });
       }
     });
+    // the product-page readers, in the same closed loop
+    const pages = new Map<number, PageSample[]>();
+    const readers = Array.from({ length: PAGE_WORKERS }, async (_, w) => {
+      for (let n = w; running; n += PAGE_WORKERS) {
+        const phase = current;
+        const t0 = performance.now();
+        const read = await readPage(n);
+        const ms = performance.now() - t0;
+        if (phase >= 0 && phase === current)
+          (pages.get(phase) ?? pages.set(phase, []).get(phase)!).push({
+            at: Date.now() - started,
+            ms,
+            ...read,
+          });
+      }
+    });
 
     const faultSeen: Record<string, boolean> = {};
     const seconds: number[] = [];
     const breakers: Record<string, Record<string, number>> = {};
+    // catalog's review breaker at the start, middle and end of each phase
+    const reviewBreaker: { start: number; mid: number; end: number; opened: number }[] = [];
     try {
       await sleep(5_000); // warm-up: connections, JIT, the first sagas
       for (const [i, phase] of phases.entries()) {
         current = -2;
+        const atStart = await catalogReviewBreaker(); // before the fault: page reads open it within ms
         await phase.start?.();
         current = i;
         const phaseStarted = Date.now();
+        let mid = atStart;
         if (phase.kind === 'fault') {
           await sleep(FAULT_MS / 2);
           faultSeen[phase.name] = !(await reviewAnswers());
           breakers[phase.name] = await circuitStates(stack.process('order').url);
+          mid = await catalogReviewBreaker();
           await sleep(FAULT_MS / 2);
         } else {
           // at least HEALTHY_MS, and long enough for a p99 interval when the machine is slow (at most 30 s)
@@ -200,20 +276,40 @@ describe('fault isolation', () => {
           while ((samples.get(i)?.length ?? 0) < MIN_SAMPLES && Date.now() - t0 < 30_000) await sleep(500);
         }
         seconds[i] = (Date.now() - phaseStarted) / 1000;
+        const atEnd = await catalogReviewBreaker();
+        reviewBreaker[i] = {
+          start: atStart.state,
+          mid: mid.state,
+          end: atEnd.state,
+          opened: atEnd.opened - atStart.opened,
+        };
         current = -2;
         await phase.stop?.();
         if (phase.stop) for (let t = 0; t < 50 && !(await reviewAnswers()); t++) await sleep(100);
       }
     } finally {
       running = false;
-      await Promise.all(workers);
+      await Promise.all([...workers, ...readers]);
     }
 
     const stats: PhaseStats[] = phases.map((p, i) =>
       phaseStats(p.name, samples.get(i) ?? [], seconds[i] ?? 1),
     );
+    const pageStats: PhaseStats[] = phases.map((p, i) =>
+      phaseStats(p.name, pages.get(i) ?? [], seconds[i] ?? 1),
+    );
+    const unavailable = phases.map(
+      (_, i) => (pages.get(i) ?? []).filter((s) => s.reviews === 'unavailable').length,
+    );
     console.log(
-      `fault isolation (orders through the gateway, ${ORDER_WORKERS} workers):\n${stats.map(describePhase).join('\n')}`,
+      `fault isolation (orders through the gateway, ${ORDER_WORKERS} workers):\n${stats.map(describePhase).join('\n')}\n` +
+        `product pages through the gateway (${PAGE_WORKERS} readers, budget ${PAGE_BUDGET_MS} ms):\n` +
+        pageStats
+          .map(
+            (p, i) =>
+              `${describePhase(p)}  reviews unavailable ${unavailable[i]}/${p.n}  review breaker ${JSON.stringify(reviewBreaker[i])}`,
+          )
+          .join('\n'),
     );
     // each fault was really on: review did not answer through the gateway in the middle of it
     expect(faultSeen).toEqual({
@@ -233,6 +329,46 @@ describe('fault isolation', () => {
       p.kind === 'fault' ? isolationProblems(stats[i]!, stats[i - 1]!, stats[i + 1]!) : [],
     );
     expect(problems).toEqual([]);
+
+    // product pages: every one answered; in a fault phase within the budget (p99) with reviews
+    // unavailable, each of them; in a healthy one with the rating summary once catalog's breaker closed
+    const pageProblems = phases.flatMap((p, i) => {
+      const list = pages.get(i) ?? [];
+      const st = pageStats[i]!;
+      const out: string[] = [];
+      if (st.n < MIN_SAMPLES) out.push(`${p.name}: ${st.n} product pages, fewer than ${MIN_SAMPLES}`);
+      if (st.successRate < 1) out.push(`${p.name}: ${list.filter((s) => !s.ok).length} product pages failed`);
+      if (p.kind === 'fault') {
+        if (!(st.p99 <= PAGE_BUDGET_MS))
+          out.push(
+            `${p.name}: product page p99 ${st.p99.toFixed(1)} ms is above the budget ${PAGE_BUDGET_MS} ms`,
+          );
+        if (unavailable[i] !== st.n)
+          out.push(
+            `${p.name}: ${st.n - unavailable[i]!} of ${st.n} product pages did not mark reviews unavailable`,
+          );
+      } else if (list.at(-1)?.reviews !== 'ok') {
+        out.push(`${p.name}: the last product page showed reviews ${list.at(-1)?.reviews}`);
+      }
+      return out;
+    });
+    expect(pageProblems).toEqual([]);
+    // catalog's review breaker: closed when each fault starts, open (or trying half-open) in the middle
+    // of it, having opened during it; closed again by the end of the healthy phase after it
+    expect(
+      phases.map((p, i) => {
+        const b = reviewBreaker[i]!;
+        return p.kind === 'fault'
+          ? { phase: p.name, start: b.start, openMid: b.mid !== 0, opened: b.opened > 0 }
+          : { phase: p.name, end: b.end };
+      }),
+    ).toEqual(
+      phases.map((p) =>
+        p.kind === 'fault'
+          ? { phase: p.name, start: 0, openMid: true, opened: true }
+          : { phase: p.name, end: 0 },
+      ),
+    );
 
     await expectOrderInvariants(stack);
   }, 240_000);

@@ -10,6 +10,7 @@ import {
 } from '@aio/kit';
 import type { FastifyInstance } from '@aio/kit';
 import type { ProductInput, ProductStore } from './product-store.js';
+import type { ReviewSummaryReader } from './review-summary.js';
 
 const skuParams = { type: 'object', required: ['sku'], properties: { sku: skuSchema } } as const;
 
@@ -51,6 +52,24 @@ const product = {
     updatedAt: { type: 'string' },
   },
 } as const;
+/** The product page: the product and its `reviews` (review's summary, or `{ status: "unavailable" }`). */
+const productWithReviews = {
+  ...product,
+  required: [...product.required, 'reviews'],
+  properties: {
+    ...product.properties,
+    reviews: {
+      type: 'object',
+      required: ['status'],
+      additionalProperties: false,
+      properties: {
+        status: { type: 'string', enum: ['ok', 'unavailable'] },
+        count: { type: 'integer' },
+        average: { type: ['number', 'null'] },
+      },
+    },
+  },
+} as const;
 const productPage = {
   type: 'object',
   required: ['products', 'next'],
@@ -59,17 +78,23 @@ const productPage = {
 } as const;
 /**
  * Registers catalog's HTTP contract (see services/catalog/README.md): the public reads
- * `GET /products/:sku` and `GET /products?after=&limit=`, and the operator write `PUT /products/:sku`.
+ * `GET /products/:sku` (the product page, with review's rating summary from `readReviews`) and
+ * `GET /products?after=&limit=`, and the operator write `PUT /products/:sku`.
  * The change feed `GET /events` is the kit's (`serveEventFeed`, in service.ts).
  */
-export function registerCatalogRoutes(app: FastifyInstance, products: ProductStore): void {
+export function registerCatalogRoutes(
+  app: FastifyInstance,
+  products: ProductStore,
+  readReviews: ReviewSummaryReader,
+): void {
   app.get<{ Params: { sku: string } }>(
     '/products/:sku',
-    { config: { public: true }, schema: { params: skuParams, response: { 200: product } } },
+    { config: { public: true }, schema: { params: skuParams, response: { 200: productWithReviews } } },
     async (request) => {
       const found = await products.get(request.params.sku);
       if (!found) throw new HttpProblem(404, `no product ${request.params.sku}`, { sku: request.params.sku });
-      return found;
+      // never throws: review slow, failing or down is `{ status: "unavailable" }` within its deadline
+      return { ...found, reviews: await readReviews(found.sku) };
     },
   );
 

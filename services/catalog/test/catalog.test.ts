@@ -25,6 +25,8 @@ beforeAll(async () => {
     LOG_LEVEL: 'silent',
     DB_POOL_MAX: '4',
     FEED_POLL_MS: '20',
+    // nothing listens: every product page here shows reviews unavailable (product-page.e2e.test.ts has review)
+    REVIEW_URL: 'http://127.0.0.1:9',
   });
   catalog = await startCatalog(config, false);
 }, 30_000);

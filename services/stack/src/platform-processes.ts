@@ -77,11 +77,13 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
   },
   {
     // products and their prices: order prices every line from it (after review, so the fixed ports
-    // of the entries above stay where `aio dev` has always put them)
+    // of the entries above stay where `aio dev` has always put them); its product page reads review's
+    // rating summary (with a fallback when review is down)
     name: 'catalog',
     role: 'service',
     main: 'services/catalog/dist/main.js',
     database: true,
+    calls: ['review'],
   },
   {
     // the order-history read model: projects the feeds of order, payment and the monolith (the

@@ -60,6 +60,7 @@ describe('resolveEntries', () => {
     expect(resolveEntries(PLATFORM_PROCESSES, ['order']).map((e) => e.name)).toEqual([
       'inventory',
       'payment',
+      'review',
       'catalog',
       'order',
     ]);
