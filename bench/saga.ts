@@ -6,9 +6,10 @@
  * Besides throughput it prints the CPU each process on the machine spent per order (services,
  * Postgres backends, Redis, the load generator): on 2 shared cores that is what decides throughput.
  *
- * The priced saga (order reads each line's price from the catalog) is run against the same order
- * service with a price reader that costs nothing (`unpriced`), in the same run, so the difference is
- * what pricing adds.
+ * The priced saga (order reads each line's price from the catalog through the kit cache in Redis,
+ * warm after the warm-up) is run against the same order service with a price reader that costs
+ * nothing (`unpriced`), in the same run, so the difference is what pricing adds. The price cache's
+ * hits and loads during the priced run are read from order's `/metrics`.
  *
  * Env: BENCH_ORDERS (default 3000), BENCH_CONCURRENCY (default 50), BENCH_VARIANTS (default
  * `prefer,unpriced,poll,monolith`; add `floor` for the order service against participants that answer at once),
@@ -155,6 +156,8 @@ async function measureCpu(
 interface RunResult {
   /** CPU ms per order, by process. */
   cpuMsPerOrder?: Record<string, number>;
+  /** The price cache's counters over the run (priced runs only). */
+  priceCache?: Record<'hits' | 'misses' | 'stale' | 'loads', number>;
   readonly ordersPerSecond: number;
   readonly p50: number;
   readonly p99: number;
@@ -210,6 +213,31 @@ async function load(orderUrl: string, count: number, tag: string, mode: ClientMo
   return { ordersPerSecond: count / seconds, p50: pct(50), p99: pct(99), approved };
 }
 
+/** Order's price-cache counters (`aio_cache_*{cache="price"}`), summed over their other labels. */
+async function priceCacheCounters(orderUrl: string): Promise<Record<'hits' | 'misses' | 'stale' | 'loads', number>> {
+  const text = await new Promise<string>((resolve, reject) => {
+    http
+      .get(`${orderUrl}/metrics`, { agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`) && l.includes('cache="price"'))
+      .reduce((total, l) => total + Number(l.split(' ').at(-1)), 0);
+  return {
+    hits: sum('aio_cache_hits_total'),
+    misses: sum('aio_cache_misses_total'),
+    stale: sum('aio_cache_stale_served_total'),
+    loads: sum('aio_cache_loads_total'),
+  };
+}
+
 /**
  * The order service against one bare process answering every participant call at once
  * (`bench/saga-null-participants.ts`): what the saga reaches when inventory and payment cost nothing
@@ -253,7 +281,18 @@ async function benchSaga(mode: ClientMode, pricing: 'priced' | 'unpriced' = 'pri
       payment: payment!,
       ...(catalog ? { catalog } : {}),
     };
-    return await measureCpu(procs, ORDERS, () => load(order!.url, ORDERS, 'run', mode));
+    const before = catalog ? await priceCacheCounters(order!.url) : undefined;
+    const result = await measureCpu(procs, ORDERS, () => load(order!.url, ORDERS, 'run', mode));
+    if (before) {
+      const after = await priceCacheCounters(order!.url);
+      result.priceCache = {
+        hits: after.hits - before.hits,
+        misses: after.misses - before.misses,
+        stale: after.stale - before.stale,
+        loads: after.loads - before.loads,
+      };
+    }
+    return result;
   } finally {
     await stack.stop();
   }
@@ -286,7 +325,7 @@ const row = (name: string, r: RunResult | undefined) =>
 console.log(`saga bench: ${ORDERS} orders, concurrency ${CONCURRENCY}, ${SKUS.length} SKUs, 5% declines\n`);
 console.log('| variant | orders/s | p50 ms (to terminal) | p99 ms | approved |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
-console.log(row('saga priced by the catalog, client sends `Prefer: wait=10` (4 processes)', saga));
+console.log(row('saga priced from the warm price cache, client sends `Prefer: wait=10` (4 processes)', saga));
 console.log(row('saga unpriced (zero-cost price reader), `Prefer: wait=10` (3 processes)', unpriced));
 console.log(row('saga, client POSTs then long-polls GET (3 processes)', sagaPoll));
 if (floor) console.log(row('floor: order service, participants that answer at once (2 processes)', floor));
@@ -303,6 +342,17 @@ console.log(`  saga (unpriced):    ${cpu(unpriced)}`);
 console.log(`  saga (poll):        ${cpu(sagaPoll)}`);
 if (floor) console.log(`  floor:              ${cpu(floor)}`);
 console.log(`  monolith:           ${cpu(monolith)}`);
+for (const [name, r] of [
+  ['prefer-wait', saga],
+  ['poll', sagaPoll],
+] as const) {
+  const c = r?.priceCache;
+  if (c) {
+    console.log(
+      `price cache during the priced run (${name}): ${c.hits} hits, ${c.misses} misses, ${c.stale} stale, ${c.loads} catalog loads`,
+    );
+  }
+}
 if (saga && unpriced) {
   console.log(
     `\npricing adds: p50 ${(saga.p50 - unpriced.p50).toFixed(2)} ms, p99 ${(saga.p99 - unpriced.p99).toFixed(2)} ms ` +

@@ -70,6 +70,18 @@ const productWithReviews = {
     },
   },
 } as const;
+/** What a price reader needs: no name, nothing another service adds to the public document. */
+const price = {
+  type: 'object',
+  required: ['sku', 'priceMinor', 'currency', 'version'],
+  additionalProperties: false,
+  properties: {
+    sku: { type: 'string' },
+    priceMinor: { type: 'integer' },
+    currency: { type: 'string' },
+    version: { type: 'integer' },
+  },
+} as const;
 const productPage = {
   type: 'object',
   required: ['products', 'next'],
@@ -79,7 +91,9 @@ const productPage = {
 /**
  * Registers catalog's HTTP contract (see services/catalog/README.md): the public reads
  * `GET /products/:sku` (the product page, with review's rating summary from `readReviews`) and
- * `GET /products?after=&limit=`, and the operator write `PUT /products/:sku`.
+ * `GET /products?after=&limit=`, the operator write `PUT /products/:sku`, and the internal
+ * `GET /prices/:sku` that order prices each line from (the product's price and version only, one
+ * indexed read: it never waits on review, nor grows with what the product page adds).
  * The change feed `GET /events` is the kit's (`serveEventFeed`, in service.ts).
  */
 export function registerCatalogRoutes(
@@ -95,6 +109,18 @@ export function registerCatalogRoutes(
       if (!found) throw new HttpProblem(404, `no product ${request.params.sku}`, { sku: request.params.sku });
       // never throws: review slow, failing or down is `{ status: "unavailable" }` within its deadline
       return { ...found, reviews: await readReviews(found.sku) };
+    },
+  );
+
+  // Internal (no `public`): the gateway never routes it; the mesh lets only the services that
+  // declare it (order's CATALOG_CALLS) call it.
+  app.get<{ Params: { sku: string } }>(
+    '/prices/:sku',
+    { schema: { params: skuParams, response: { 200: price } } },
+    async (request) => {
+      const found = await products.get(request.params.sku);
+      if (!found) throw new HttpProblem(404, `no product ${request.params.sku}`, { sku: request.params.sku });
+      return { sku: found.sku, priceMinor: found.priceMinor, currency: found.currency, version: found.version };
     },
   );
 

@@ -175,12 +175,40 @@ describe('catalog change feed (the kit outbox)', () => {
   });
 });
 
+describe('catalog internal price read', () => {
+  test('GET /prices/:sku answers the price and version only, and follows every change', async () => {
+    await call('PUT', '/products/PRICE-R1', mug);
+    expect((await call('GET', '/prices/PRICE-R1')).body).toEqual({
+      sku: 'PRICE-R1',
+      priceMinor: 950,
+      currency: 'EUR',
+      version: 1,
+    });
+    await call('PUT', '/products/PRICE-R1', { ...mug, priceMinor: 975 });
+    expect((await call('GET', '/prices/PRICE-R1')).body).toEqual({
+      sku: 'PRICE-R1',
+      priceMinor: 975,
+      currency: 'EUR',
+      version: 2,
+    });
+  });
+
+  test('an unknown SKU is a 404 problem naming it; a malformed one a 400', async () => {
+    const res = await call('GET', '/prices/NOPE-2');
+    expect(res.status).toBe(404);
+    expect(res.type).toContain('application/problem+json');
+    expect(res.body).toMatchObject({ sku: 'NOPE-2' });
+    expect((await call('GET', '/prices/bad%20sku')).status).toBe(400);
+  });
+});
+
 describe('catalog contract', () => {
-  test('marks the reads public and keeps the write and the feed operator-only', async () => {
+  test('marks the reads public and keeps the write, the price read and the feed internal', async () => {
     const doc = (await call('GET', '/openapi.json')).body;
     expect(doc.paths['/products/{sku}'].get['x-aio-public']).toBe(true);
     expect(doc.paths['/products'].get['x-aio-public']).toBe(true);
     expect(doc.paths['/products/{sku}'].put['x-aio-public']).toBeUndefined();
     expect(doc.paths['/events'].get['x-aio-public']).toBeUndefined();
+    expect(doc.paths['/prices/{sku}'].get['x-aio-public']).toBeUndefined();
   });
 });

@@ -15,6 +15,42 @@ export const orderConfigSchema = serviceConfigSchema.extend({
    * blackholed catalog costs this, never a hang). @default 1000
    */
   CATALOG_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),
+  /**
+   * Redis of the price cache (`redis://host:6379`). Without it order reads every price from the
+   * catalog. Redis is an accelerator here, never a dependency: order starts and prices orders while
+   * it is down (each read then goes to the catalog).
+   *
+   * @default - no cache
+   */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** Prefix of every key order writes in Redis. @default 'order:' */
+  REDIS_KEY_PREFIX: z.string().default('order:'),
+  /**
+   * How long a cached price is used before the catalog is asked again. The catalog's change feed
+   * invalidates a changed price at once; this bounds how old a price can be if the feed stalls.
+   * @default 30000
+   */
+  PRICE_CACHE_TTL_MS: z.coerce.number().int().positive().default(30_000),
+  /**
+   * How long past its TTL a cached price still prices orders while the catalog cannot answer; then
+   * orders get 503 `CATALOG_UNAVAILABLE`. @default 300000
+   */
+  PRICE_CACHE_GRACE_MS: z.coerce.number().int().nonnegative().default(300_000),
+  /** How long "no such SKU" is cached (a create from the feed ends it at once). @default 5000 */
+  PRICE_CACHE_NEGATIVE_TTL_MS: z.coerce.number().int().positive().default(5_000),
+  /**
+   * A price-cache Redis call taking longer fails, and the price is read from the catalog (then Redis
+   * is skipped for a second). @default 50
+   */
+  PRICE_CACHE_REDIS_TIMEOUT_MS: z.coerce.number().int().positive().default(50),
+  /**
+   * `on`: follow the catalog's change feed (`GET /events`) and invalidate changed prices; `off`
+   * leaves the TTL alone (tests of the TTL bound). @default on
+   */
+  PRICE_CACHE_FEED: z.enum(['on', 'off'], { error: "must be 'on' or 'off'" }).default('on'),
   /** Time after which an order saga that has not reached its pivot compensates. @default 30 */
   SAGA_DEADLINE_SECONDS: z.coerce.number().positive().default(30),
   /** Inventory's reservation TTL (the same variable inventory reads). @default 900 */

@@ -1,12 +1,24 @@
 import {
+  aggregateVersionTarget,
+  CacheAside,
+  CacheFeedFollower,
+  createRedis,
   declareCalls,
   registerSagaRoutes,
   runService,
   SagaEngine,
   serveEventFeed,
   type BoundaryEvent,
+  type ServiceContext,
 } from '@aio/kit';
-import { catalogPriceReader, CATALOG_CALLS, type PriceReader } from './catalog-prices.js';
+import {
+  cachedPriceReader,
+  catalogPriceReader,
+  CATALOG_CALLS,
+  PRICE_CACHE_SCHEMA,
+  type CachedPrice,
+  type PriceReader,
+} from './catalog-prices.js';
 import { parseOrderConfig, type OrderConfig } from './config.js';
 import { ORDER_MIGRATIONS } from './migrations.js';
 import { registerOrderRoutes } from './order-routes.js';
@@ -63,9 +75,7 @@ export async function start(
       );
       // the route contract lists them (x-aio-calls): the mesh lets order call exactly these
       declareCalls(app, [...Object.values(PLACE_ORDER_CALLS), ...Object.values(CATALOG_CALLS)]);
-      const readPrice =
-        options.readPrice ??
-        catalogPriceReader({ catalogUrl: config.CATALOG_URL, timeoutMs: config.CATALOG_TIMEOUT_MS });
+      const readPrice = options.readPrice ?? priceReader(ctx, config);
       registerOrderRoutes(app, pool, engine, readPrice);
       registerSagaRoutes(app, { pool, stuckAfterMs: config.SAGA_STUCK_SECONDS * 1000 });
       serveEventFeed(ctx);
@@ -73,6 +83,53 @@ export async function start(
       onClose(() => engine.stop());
     },
   });
+}
+
+/**
+ * The catalog reader, behind the kit cache when `REDIS_URL` is set, with the follower of the
+ * catalog's change feed that invalidates changed prices.
+ *
+ * The Redis client is order's own, not the kit's `ctx.redis`: that one is pinged at start and in
+ * `/readyz`, so a Redis outage would stop order starting and take every replica out of the Service,
+ * while the cache is made to price orders from the catalog meanwhile (each call bounded by the
+ * cache's Redis timeout).
+ */
+function priceReader(ctx: ServiceContext<OrderConfig>, config: OrderConfig): PriceReader {
+  const catalog = catalogPriceReader({ catalogUrl: config.CATALOG_URL, timeoutMs: config.CATALOG_TIMEOUT_MS });
+  if (!config.REDIS_URL) return catalog;
+  const redis = createRedis(config.REDIS_URL);
+  const cache = new CacheAside<CachedPrice>({
+    redis,
+    name: 'price',
+    schemaVersion: PRICE_CACHE_SCHEMA,
+    prefix: config.REDIS_KEY_PREFIX,
+    ttlMs: config.PRICE_CACHE_TTL_MS,
+    graceMs: config.PRICE_CACHE_GRACE_MS,
+    negativeTtlMs: config.PRICE_CACHE_NEGATIVE_TTL_MS,
+    // a load is one catalog read, which gives up after CATALOG_TIMEOUT_MS itself
+    loadTimeoutMs: config.CATALOG_TIMEOUT_MS + 100,
+    redisTimeoutMs: config.PRICE_CACHE_REDIS_TIMEOUT_MS,
+    metrics: ctx.metrics,
+    logger: ctx.logger,
+  });
+  const follower =
+    config.PRICE_CACHE_FEED === 'on'
+      ? new CacheFeedFollower({
+          cache,
+          redis,
+          source: 'catalog',
+          url: config.CATALOG_URL,
+          target: aggregateVersionTarget('product'),
+          metrics: ctx.metrics,
+          logger: ctx.logger,
+        })
+      : undefined;
+  follower?.start();
+  ctx.onClose(async () => {
+    await follower?.stop();
+    redis.disconnect();
+  });
+  return cachedPriceReader(cache, catalog);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { createRedis } from '@aio/kit';
+import { TEST_REDIS_URL } from '@aio/kit/testing';
 import { StackScope, startStack, type Stack, type StackOptions } from '@aio/stack';
 
 /**
@@ -109,4 +111,39 @@ export async function storedOrders(db: {
   return (
     await db.query<StoredOrder & object>('SELECT order_id, status, items, rejection_reason FROM orders')
   ).rows;
+}
+
+/** The Redis key of `sku`'s entry in order's price cache (the kit cache's layout, schema version 1). */
+export function priceEntryKey(stack: Stack, sku: string, process = 'order'): string {
+  return `${stack.redisPrefix}${process}:cache:price:v1:{${sku}}`;
+}
+
+/**
+ * Waits until order's price cache can no longer serve `sku` below `version`: the catalog's change
+ * feed reached order's follower and invalidated the entry (or a load already cached that version,
+ * or nothing is cached). For tests that change a price and then order at once.
+ *
+ * @returns how long it took, ms
+ */
+export async function waitPriceInvalidated(
+  stack: Stack,
+  sku: string,
+  version: number,
+  timeoutMs = 10_000,
+): Promise<number> {
+  const redis = createRedis(TEST_REDIS_URL);
+  const started = Date.now();
+  try {
+    for (;;) {
+      const [ver, val, floor] = await redis.hmget(priceEntryKey(stack, sku), 'ver', 'val', 'floor');
+      if (ver === null && floor === null) return Date.now() - started; // nothing cached
+      if (Number(floor ?? 0) >= version || (val !== null && Number(ver) >= version)) return Date.now() - started;
+      if (Date.now() - started > timeoutMs) {
+        throw new Error(`price of ${sku} still cached below version ${version} after ${timeoutMs} ms`);
+      }
+      await sleep(20);
+    }
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -2,7 +2,14 @@ import { createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Stack } from '@aio/stack';
-import { addSku, call, startSagaStack, waitTerminal, type Json } from './order-client.js';
+import {
+  addSku,
+  call,
+  startSagaStack,
+  waitPriceInvalidated,
+  waitTerminal,
+  type Json,
+} from './order-client.js';
 
 /**
  * Orders priced by the platform: order, inventory, payment and catalog as real processes. The catalog
@@ -148,6 +155,7 @@ describe('orders priced by the catalog', () => {
     const first = await call(`${url('order')}/orders`, 'POST', sent, key);
     expect(first.status).toBe(202);
     await reprice(mug, 990);
+    await waitPriceInvalidated(stack, mug, 2); // the first order cached version 1
     const retry = await call(`${url('order')}/orders`, 'POST', sent, key);
     expect(retry.status).toBe(202);
     expect(retry.body.orderId).toBe(first.body.orderId);

@@ -15,6 +15,8 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
     role: 'service',
     main: 'services/order/dist/main.js',
     database: true,
+    // the price cache (the kit's CacheAside) and its change-feed cursor
+    redis: true,
     calls: ['inventory', 'payment', 'catalog'],
     // order refuses to start unless its saga deadline fits inside inventory's reservation TTL, so it
     // reads the value inventory was given (900 is inventory's default)

@@ -5,3 +5,4 @@ export * from './cache-metrics.js';
 export * from './redis-guard.js';
 export * from './single-flight.js';
 export * from './xfetch.js';
+export * from './cache-feed-follower.js';
