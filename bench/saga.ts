@@ -214,7 +214,9 @@ async function load(orderUrl: string, count: number, tag: string, mode: ClientMo
 }
 
 /** Order's price-cache counters (`aio_cache_*{cache="price"}`), summed over their other labels. */
-async function priceCacheCounters(orderUrl: string): Promise<Record<'hits' | 'misses' | 'stale' | 'loads', number>> {
+async function priceCacheCounters(
+  orderUrl: string,
+): Promise<Record<'hits' | 'misses' | 'stale' | 'loads', number>> {
   const text = await new Promise<string>((resolve, reject) => {
     http
       .get(`${orderUrl}/metrics`, { agent }, (res) => {

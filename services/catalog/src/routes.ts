@@ -120,7 +120,12 @@ export function registerCatalogRoutes(
     async (request) => {
       const found = await products.get(request.params.sku);
       if (!found) throw new HttpProblem(404, `no product ${request.params.sku}`, { sku: request.params.sku });
-      return { sku: found.sku, priceMinor: found.priceMinor, currency: found.currency, version: found.version };
+      return {
+        sku: found.sku,
+        priceMinor: found.priceMinor,
+        currency: found.currency,
+        version: found.version,
+      };
     },
   );
 

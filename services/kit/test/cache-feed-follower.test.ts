@@ -122,7 +122,9 @@ describe('CacheFeedFollower', () => {
         seen = (await cache.get(sku, loader))!.value.minor;
       }
       expect(seen).toBe(1100); // long before the 60 s TTL
-      expect(await metrics.registry.metrics()).toMatch(/aio_cache_feed_events_total\{cache="price",source="catalog"\} \d/);
+      expect(await metrics.registry.metrics()).toMatch(
+        /aio_cache_feed_events_total\{cache="price",source="catalog"\} \d/,
+      );
     } finally {
       await f.stop();
     }
@@ -145,7 +147,7 @@ describe('CacheFeedFollower', () => {
     await redis.del(first.cursorKey);
     const replayed = follower();
     let events = 0;
-    for (let k; (k = await replayed.step(0)) > 0; ) events += k;
+    for (let k; (k = await replayed.step(0)) > 0;) events += k;
     expect(events).toBeGreaterThanOrEqual(2);
     expect(await cache.get(sku, loader)).toMatchObject({ value: { minor: 200 }, version: 2, stale: false });
   });
@@ -176,14 +178,26 @@ describe('CacheFeedFollower', () => {
   test('events of other aggregates invalidate nothing; a payload without a version still invalidates', async () => {
     const target = aggregateVersionTarget('product');
     const base = { id: 'x', cursor: '1.1', sequence: 1, schemaVersion: 1, occurredAt: '' };
-    expect(target({ ...base, aggregateType: 'order', aggregateId: 'o1', type: 'order.placed', payload: {} })).toBe(
-      undefined,
-    );
     expect(
-      target({ ...base, aggregateType: 'product', aggregateId: 'p1', type: 'product.updated', payload: { version: 3 } }),
+      target({ ...base, aggregateType: 'order', aggregateId: 'o1', type: 'order.placed', payload: {} }),
+    ).toBe(undefined);
+    expect(
+      target({
+        ...base,
+        aggregateType: 'product',
+        aggregateId: 'p1',
+        type: 'product.updated',
+        payload: { version: 3 },
+      }),
     ).toEqual({ key: 'p1', version: 3 });
     expect(
-      target({ ...base, aggregateType: 'product', aggregateId: 'p1', type: 'product.updated', payload: { version: '3' } }),
+      target({
+        ...base,
+        aggregateType: 'product',
+        aggregateId: 'p1',
+        type: 'product.updated',
+        payload: { version: '3' },
+      }),
     ).toEqual({ key: 'p1' });
   });
 });

@@ -95,7 +95,10 @@ export async function start(
  * cache's Redis timeout).
  */
 function priceReader(ctx: ServiceContext<OrderConfig>, config: OrderConfig): PriceReader {
-  const catalog = catalogPriceReader({ catalogUrl: config.CATALOG_URL, timeoutMs: config.CATALOG_TIMEOUT_MS });
+  const catalog = catalogPriceReader({
+    catalogUrl: config.CATALOG_URL,
+    timeoutMs: config.CATALOG_TIMEOUT_MS,
+  });
   if (!config.REDIS_URL) return catalog;
   const redis = createRedis(config.REDIS_URL);
   const cache = new CacheAside<CachedPrice>({

@@ -137,7 +137,8 @@ export async function waitPriceInvalidated(
     for (;;) {
       const [ver, val, floor] = await redis.hmget(priceEntryKey(stack, sku), 'ver', 'val', 'floor');
       if (ver === null && floor === null) return Date.now() - started; // nothing cached
-      if (Number(floor ?? 0) >= version || (val !== null && Number(ver) >= version)) return Date.now() - started;
+      if (Number(floor ?? 0) >= version || (val !== null && Number(ver) >= version))
+        return Date.now() - started;
       if (Date.now() - started > timeoutMs) {
         throw new Error(`price of ${sku} still cached below version ${version} after ${timeoutMs} ms`);
       }

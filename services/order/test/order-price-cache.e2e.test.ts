@@ -26,7 +26,11 @@ async function product(priceMinor = 950): Promise<string> {
 }
 
 async function reprice(sku: string, priceMinor: number): Promise<void> {
-  const res = await call(`${catalog().url}/products/${sku}`, 'PUT', { name: sku, priceMinor, currency: 'EUR' });
+  const res = await call(`${catalog().url}/products/${sku}`, 'PUT', {
+    name: sku,
+    priceMinor,
+    currency: 'EUR',
+  });
   expect(res.status).toBe(200);
 }
 
