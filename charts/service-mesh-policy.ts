@@ -149,6 +149,9 @@ export class ServiceMeshPolicy extends Construct {
             interval: cb.interval,
             baseEjectionTime: cb.baseEjectionTime,
             maxEjectionPercent: cb.maxEjectionPercent,
+            // Envoy's panic threshold, written out: below it the proxy balances across ejected hosts
+            // too (https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/load_balancing/panic_threshold).
+            minHealthPercent: cb.minHealthPercent,
           },
         },
       },
@@ -161,6 +164,8 @@ export class ServiceMeshPolicy extends Construct {
           {
             route: [{ destination: { host, port: { number: props.servicePort ?? 80 } } }],
             timeout: tier.timeout,
+            // `attempts` are retries after the first try; `retryOn` is Envoy's x-envoy-retry-on list
+            // (https://istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPRetry).
             retries: {
               attempts: tier.retries.attempts,
               perTryTimeout: tier.retries.perTryTimeout,

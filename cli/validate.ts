@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliIo } from './cli-io.js';
-import { PLATFORM_FILE_FLAG, readPlatform } from './platform-file.js';
+import { PLATFORM_FILE_FLAG, readPlatformSource } from './platform-file.js';
 
 /** `aio validate`: checks platform.yaml and reports every problem at once. */
 export function registerValidate(program: Command, io: CliIo, done: (code: number) => void): void {
@@ -13,11 +13,17 @@ export function registerValidate(program: Command, io: CliIo, done: (code: numbe
 }
 
 /**
- * Runs `aio validate`. A problem throws (every one of them at once, each with its position); the
- * CLI's one error handler prints them, as JSON too with `--json`, and exits 1.
+ * Runs `aio validate`: the schema and cross-checks, then the call budget gate
+ * (`model/call-budget.ts`: retries, timeouts, fallbacks and outlier detection over `calls`). A
+ * problem throws (every one of them at once, each with its position); the CLI's one error handler
+ * prints them, as JSON too with `--json`, and exits 1.
  */
 export async function validateCommand(io: CliIo, opts: { file: string; json?: boolean }): Promise<number> {
-  const model = await readPlatform(io, opts.file);
+  const { parsePlatform } = await import('../model/index.js');
+  const { assertCallBudget } = await import('../model/call-budget.js');
+  const { shown, text } = await readPlatformSource(io, opts.file);
+  const model = parsePlatform(text, { file: shown });
+  assertCallBudget(model, text);
   const routed = model.routedServices.length;
   if (opts.json) {
     io.out(

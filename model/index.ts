@@ -12,3 +12,4 @@ export * from './route-path.js';
 export { PlatformSourceEditor, type SourceMapping, type SourceValue } from './platform-source-editor.js';
 export * from './route-contracts.js';
 export * from './mesh-plan.js';
+export * from './call-budget.js';

@@ -16,7 +16,7 @@ export interface ServiceModel extends ServiceSpec {
   readonly name: string;
   /** `env` plus each `envFrom` variable with the value its service sets: what the workload gets. */
   readonly env: Readonly<Record<string, string>>;
-  /** The mesh policy of this service's tier. */
+  /** The mesh policy of this service's tier, with the service's `mesh` timeouts applied. */
   readonly tierPolicy: TierPolicy;
   /** Services that may call this one (the reverse of `calls`). */
   readonly calledBy: readonly string[];
@@ -135,7 +135,7 @@ export class PlatformModel {
           ),
         },
         name,
-        tierPolicy: this.spec.mesh.tiers[svc.tier],
+        tierPolicy: effectiveTierPolicy(this.spec.mesh.tiers[svc.tier], svc),
         calledBy: (callers.get(name) ?? []).sort(),
         peerUrlVariables: Object.fromEntries(svc.calls.map((peer) => [peerUrlVariable(peer), peer])),
       }))
@@ -243,6 +243,16 @@ export class PlatformModel {
   public get routedServices(): readonly ServiceModel[] {
     return this.services.filter((s) => s.routes.length > 0);
   }
+}
+
+/** The tier's policy with the service's own `mesh` timeouts in place of the tier's. */
+function effectiveTierPolicy(tier: TierPolicy, svc: ServiceSpec): TierPolicy {
+  if (!svc.mesh) return tier;
+  return {
+    ...tier,
+    timeout: svc.mesh.timeout ?? tier.timeout,
+    retries: { ...tier.retries, perTryTimeout: svc.mesh.perTryTimeout ?? tier.retries.perTryTimeout },
+  };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -124,6 +124,15 @@ const tierPolicySchema = z.strictObject({
       interval: duration.default('10s'),
       baseEjectionTime: duration.default('30s'),
       maxEjectionPercent: z.number().int().min(1).max(100, 'must be an integer from 1 to 100').default(50),
+      minHealthPercent: z
+        .number()
+        .int()
+        .min(0)
+        .max(100, 'must be an integer from 0 to 100')
+        .default(50)
+        .describe(
+          "Envoy's panic threshold (Istio outlierDetection.minHealthPercent): below this share of healthy hosts the proxy ignores ejections and balances across all hosts. Written explicitly, never Istio's default",
+        ),
       maxConnections: z.number().int().min(1).default(100),
       maxPendingRequests: z.number().int().min(1).default(100),
     })
@@ -132,19 +141,29 @@ const tierPolicySchema = z.strictObject({
       interval: '10s',
       baseEjectionTime: '30s',
       maxEjectionPercent: 50,
+      minHealthPercent: 50,
       maxConnections: 100,
       maxPendingRequests: 100,
     }),
 });
 
+/**
+ * Retry conditions that never reach the callee's application: the connection was never made or
+ * the stream was refused. `reset` is allowed beside them as the one response-less condition the
+ * mesh may retry under an application retry layer (https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-on).
+ */
+export const TRANSPORT_RETRY_ON = ['connect-failure', 'refused-stream', 'reset'] as const;
+
+// The apps retry (the saga engine) or fall back (the kit's Dependency): the mesh retries only what
+// never reached the callee's code, once (docs/decisions.md, "One retry layer per call").
 const DEFAULT_TIERS = {
   critical: {
-    timeout: '10s',
-    retries: { attempts: 3, perTryTimeout: '3s', on: ['5xx', 'reset', 'connect-failure'] },
+    timeout: '2s',
+    retries: { attempts: 1, perTryTimeout: '2s', on: ['connect-failure', 'reset'] },
   },
   'non-critical': {
-    timeout: '2s',
-    retries: { attempts: 1, perTryTimeout: '1s', on: ['5xx', 'reset', 'connect-failure'] },
+    timeout: '1s',
+    retries: { attempts: 1, perTryTimeout: '1s', on: ['connect-failure', 'reset'] },
   },
 } as const;
 
@@ -167,6 +186,15 @@ const meshSchema = z.strictObject({
       'non-critical': tierPolicySchema.parse(DEFAULT_TIERS['non-critical']),
     })
     .describe('Timeouts, retries and circuit breaking per service tier'),
+  maxAttemptsPerCall: z
+    .number()
+    .int()
+    .min(1)
+    .max(100, 'must be an integer from 1 to 100')
+    .default(20)
+    .describe(
+      "Budget gate: the most requests one call may send a callee across layers, the app's attempts times the mesh's tries (1 + retries.attempts)",
+    ),
   operators: z
     .array(
       z
@@ -246,6 +274,43 @@ const DEFAULT_RESOURCES = {
   limits: { cpu: '500m', memory: '256Mi' },
 };
 
+const callBudgetSchema = z
+  .strictObject({
+    timeout: duration.describe(
+      "The caller's timeout of one call to this callee (the app's, e.g. PARTICIPANT_TIMEOUT_MS)",
+    ),
+    attempts: z
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(100, 'must be at most 100')
+      .default(1)
+      .describe('Calls the app makes for one request or saga step: 1 + its own retries'),
+    env: z
+      .string()
+      .regex(ENV_VAR, 'must be an UPPER_SNAKE environment variable name')
+      .optional()
+      .describe(
+        "The caller's variable that holds `timeout` in milliseconds; a test checks the service's default agrees",
+      ),
+    background: z
+      .boolean()
+      .default(false)
+      .describe(
+        "True when the call runs outside any incoming request (a saga worker, a feed projector), so the caller's own timeout does not bound it",
+      ),
+  })
+  .describe(
+    "What the caller's code spends on one callee: its timeout and attempts, checked by the budget gate",
+  );
+
+const serviceMeshSchema = z
+  .strictObject({
+    timeout: duration.optional().describe("Replaces the tier's whole-request timeout for this service"),
+    perTryTimeout: duration.optional().describe("Replaces the tier's per-try timeout for this service"),
+  })
+  .describe("This service's exceptions to its tier's timeouts (its callers' budgets differ from the tier's)");
+
 const serviceSchema = z.strictObject({
   owner: z
     .string()
@@ -271,6 +336,19 @@ const serviceSchema = z.strictObject({
   database: z.enum(['postgres', 'none'], { error: "must be 'postgres' or 'none'" }).default('none'),
   cache: z.enum(['redis', 'none'], { error: "must be 'redis' or 'none'" }).default('none'),
   calls: z.array(serviceName).default([]).describe('Services this one may call; everything else is denied'),
+  callBudgets: z
+    .record(serviceName, callBudgetSchema)
+    .default({})
+    .describe(
+      'By callee in `calls`: the timeout and attempts of its calls (`aio validate` checks the budget)',
+    ),
+  fallbacks: z
+    .record(serviceName, z.string().min(1, 'must describe the answer given without the callee'))
+    .default({})
+    .describe(
+      "By callee in `calls`: what this service answers when the callee fails, e.g. 'reviews: { status: unavailable }'. Required when a critical service calls a non-critical one",
+    ),
+  mesh: serviceMeshSchema.optional(),
   routes: z.array(routeSchema).default([]),
   contract: z
     .string()
@@ -347,4 +425,5 @@ export type EnvironmentSpec = PlatformSpec['environments'][string];
 export type ServiceSpec = PlatformSpec['services'][string];
 export type RouteSpec = ServiceSpec['routes'][number];
 export type TierPolicy = PlatformSpec['mesh']['tiers']['critical'];
+export type CallBudgetSpec = ServiceSpec['callBudgets'][string];
 export type ServiceTier = ServiceSpec['tier'];

@@ -63,4 +63,27 @@ describe('the reference platform.yaml', () => {
     expect(existsSync(join(out, 'dev'))).toBe(true);
     expect(existsSync(join(out, 'prod'))).toBe(false);
   }, 300_000);
+
+  test("declares the call timeouts the services' code defaults to (callBudgets.<callee>.env)", async () => {
+    const { loadPlatform } = await import('../model/load-platform.js');
+    const { durationMs } = await import('../model/call-budget.js');
+    const model = loadPlatform(join(ROOT, 'platform.yaml'));
+    const declared = model.services.flatMap((s) =>
+      Object.entries(s.callBudgets)
+        .filter(([, b]) => b.env !== undefined)
+        .map(([callee, b]) => ({ caller: s.name, callee, env: b.env!, ms: durationMs(b.timeout) })),
+    );
+    expect(declared.length).toBeGreaterThan(0);
+    for (const d of declared) {
+      const config = (await import(join(ROOT, 'services', d.caller, 'dist/config.js'))) as Record<
+        string,
+        unknown
+      >;
+      const schema = Object.entries(config).find(([k]) => k.endsWith('ConfigSchema'))?.[1] as
+        { shape: Record<string, { parse(v: unknown): unknown }> } | undefined;
+      const variable = schema?.shape[d.env];
+      expect(variable, `${d.caller}'s config has no ${d.env}`).toBeDefined();
+      expect({ ...d, default: variable!.parse(undefined) }).toEqual({ ...d, default: d.ms });
+    }
+  });
 });

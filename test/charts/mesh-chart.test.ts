@@ -86,12 +86,12 @@ describe('MeshChart', () => {
       'GET /stock/{*}',
     ]);
   });
-  test('review (non-critical) fails fast: short timeout, one retry, aggressive ejection', () => {
+  test('review (non-critical) fails fast: short timeout, transport-only retry, ejection above the panic threshold', () => {
     const vs = find(objects, 'VirtualService', 'review', 'review');
     expect(at(vs, 'spec', 'hosts')).toEqual(['review.review.svc.cluster.local']);
     expect(at(vs, 'spec', 'http', 0)).toMatchObject({
-      timeout: '2s',
-      retries: { attempts: 1, perTryTimeout: '1s', retryOn: '5xx,reset,connect-failure' },
+      timeout: '1s',
+      retries: { attempts: 1, perTryTimeout: '1s', retryOn: 'connect-failure,reset' },
     });
     expect(at(find(objects, 'DestinationRule', 'review', 'review'), 'spec', 'trafficPolicy')).toEqual({
       tls: { mode: 'ISTIO_MUTUAL' },
@@ -100,11 +100,30 @@ describe('MeshChart', () => {
         consecutive5xxErrors: 3,
         interval: '5s',
         baseEjectionTime: '60s',
-        maxEjectionPercent: 100,
+        maxEjectionPercent: 50,
+        minHealthPercent: 50,
       },
     });
-    // The critical tier keeps its longer budget.
-    expect(at(find(objects, 'VirtualService', 'order', 'order'), 'spec', 'http', 0, 'timeout')).toBe('10s');
+  });
+
+  test('one retry layer: saga participants are retried by the mesh on connect-failure and reset only', () => {
+    for (const svc of ['inventory', 'payment']) {
+      expect(at(find(objects, 'VirtualService', svc, svc), 'spec', 'http', 0)).toMatchObject({
+        timeout: '2s',
+        retries: { attempts: 1, perTryTimeout: '2s', retryOn: 'connect-failure,reset' },
+      });
+    }
+  });
+
+  test("a service's own mesh timeouts replace its tier's: catalog within order's 1 s, order's longer", () => {
+    expect(at(find(objects, 'VirtualService', 'catalog', 'catalog'), 'spec', 'http', 0)).toMatchObject({
+      timeout: '1s',
+      retries: { attempts: 1, perTryTimeout: '1s', retryOn: 'connect-failure,reset' },
+    });
+    expect(at(find(objects, 'VirtualService', 'order', 'order'), 'spec', 'http', 0)).toMatchObject({
+      timeout: '5s',
+      retries: { perTryTimeout: '5s' },
+    });
   });
 
   test('throws on a sampling percentage outside 0..100', () => {

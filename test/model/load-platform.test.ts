@@ -30,7 +30,14 @@ describe('parsePlatform', () => {
       ['prod', 'ha', 'opensearch'],
     ]);
     const order = model.service('order');
-    expect(order.tierPolicy.timeout).toBe('10s');
+    // order's own mesh timeouts replace its tier's (critical: 2 s); the rest of the tier stays
+    expect(order.tierPolicy.timeout).toBe('5s');
+    expect(order.tierPolicy.retries).toEqual({
+      attempts: 1,
+      perTryTimeout: '5s',
+      on: ['connect-failure', 'reset'],
+    });
+    expect(model.service('inventory').tierPolicy.timeout).toBe('2s');
     expect(order.peerUrlVariables).toEqual({
       INVENTORY_URL: 'inventory',
       PAYMENT_URL: 'payment',
