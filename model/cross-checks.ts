@@ -56,6 +56,7 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
   if (!services) return problems;
   const names = new Set(Object.keys(services));
   const pathOwner = new Map<string, string>();
+  const hasIdentity = asRecord(asRecord(data)?.identity) !== undefined;
 
   for (const [name, raw] of Object.entries(services)) {
     const svc = asRecord(raw);
@@ -63,6 +64,14 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
 
     if (Array.isArray(svc.routes)) {
       svc.routes.forEach((route, i) => {
+        const auth = asRecord(route)?.auth ?? 'customer';
+        if (auth === 'customer' && !hasIdentity) {
+          const explicit = asRecord(route)?.auth !== undefined;
+          problems.push({
+            path: ['services', name, 'routes', i, ...(explicit ? ['auth'] : [])],
+            message: `${explicit ? '' : "has auth 'customer' (the default), which "}needs a token issuer to check customers' tokens: add identity: { issuer, audience } (or identity: { provision: cognito }) at the top level, or set auth: public on this route`,
+          });
+        }
         const path = asRecord(route)?.path;
         if (typeof path !== 'string') return;
         const at: FieldPath = ['services', name, 'routes', i, 'path'];

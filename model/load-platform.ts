@@ -174,12 +174,13 @@ function issueToProblems(
   }
   const raw = positions.rawAt(path);
   const missing = raw === undefined;
-  const message = missing ? 'is required' : issue.message;
+  // A custom issue names the missing field itself, with what to write.
+  const message = missing && issue.code !== 'custom' ? 'is required' : issue.message;
   return [
     new ValidationError(
       message,
       { file, ...positions.valueAt(path), path: formatPath(path) },
-      renderValue(raw),
+      missing && issue.code === 'custom' ? undefined : renderValue(raw),
     ),
   ];
 }

@@ -1,7 +1,7 @@
 import { peerUrlVariable } from './cross-checks.js';
 import { naming } from './naming.js';
 import { normalizeRoutePath } from './route-path.js';
-import type { EnvironmentSpec, PlatformSpec, ServiceSpec, TierPolicy } from './schema.js';
+import type { EnvironmentSpec, PlatformSpec, RouteAuth, ServiceSpec, TierPolicy } from './schema.js';
 import { ValidationError } from './validation-error.js';
 
 /** One environment, with its name. */
@@ -53,6 +53,35 @@ export interface RouteModel {
   readonly shadowIgnore: readonly string[];
   /** The prefix the service serves the path under (the gateway's rewrite target). */
   readonly servicePath: string;
+  /** Who may call the path: `customer` (a verified token) or `public` (anyone). */
+  readonly auth: RouteAuth;
+}
+
+/**
+ * The issuer of customer tokens, as the gateway and the services check them.
+ *
+ * `issuer`: an existing OIDC issuer named in platform.yaml. `cognito`: the AWS layer creates an
+ * Amazon Cognito user pool per environment, whose issuer is
+ * `https://cognito-idp.<region>.amazonaws.com/<userPoolId>` and whose keys are at
+ * `<issuer>/.well-known/jwks.json`; the pool id exists only once the environment is deployed.
+ *
+ * @see https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html
+ */
+export type IdentityModel =
+  | {
+      readonly kind: 'issuer';
+      /** The exact `iss` claim. */
+      readonly issuer: string;
+      /** The `aud` claim tokens must carry. */
+      readonly audience: string;
+      /** The issuer's JWKS: `jwksUri`, or `<issuer>/.well-known/jwks.json`. */
+      readonly jwksUri: string;
+    }
+  | { readonly kind: 'cognito' };
+
+/** `<issuer>/.well-known/jwks.json`, with one `/` between the two. */
+export function defaultJwksUri(issuer: string): string {
+  return `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`;
 }
 
 /**
@@ -107,6 +136,8 @@ export class PlatformModel {
   public readonly file: string;
   public readonly environments: readonly EnvironmentModel[];
   public readonly services: readonly ServiceModel[];
+  /** The issuer of customer tokens, or undefined when every route is `auth: public`. */
+  public readonly identity: IdentityModel | undefined;
 
   constructor(spec: PlatformSpec, file = 'platform.yaml') {
     this.spec = deepFreeze(structuredClone(spec));
@@ -117,6 +148,17 @@ export class PlatformModel {
       name,
       tracingStorage: env.tracingStorage ?? (env.size === 'ha' ? 'opensearch' : 'badger'),
     }));
+    const id = this.spec.identity;
+    this.identity = !id
+      ? undefined
+      : id.provision === 'cognito'
+        ? Object.freeze({ kind: 'cognito' as const })
+        : Object.freeze({
+            kind: 'issuer' as const,
+            issuer: id.issuer ?? '',
+            audience: id.audience ?? '',
+            jwksUri: id.jwksUri ?? defaultJwksUri(id.issuer ?? ''),
+          });
     const callers = new Map<string, string[]>();
     for (const [name, svc] of Object.entries(this.spec.services)) {
       for (const callee of svc.calls) callers.set(callee, [...(callers.get(callee) ?? []), name]);
@@ -192,6 +234,8 @@ export class PlatformModel {
             shadow: r.shadow ?? 0,
             shadowIgnore: r.shadowIgnore ?? [],
             servicePath: r.servicePath ? normalizeRoutePath(r.servicePath) : normalizeRoutePath(r.path),
+            // A spec built in code may leave it out: the safe level, never public by omission.
+            auth: r.auth ?? 'customer',
           };
           return r.weight > 0 ? { ...route, cohort: { firstBucket: 0, lastBucket: r.weight - 1 } } : route;
         }),

@@ -217,6 +217,18 @@ const tracingSchema = z
   })
   .default({ backend: 'jaeger', namespace: naming.defaultTracingNamespace });
 
+/** Who may call a route: a customer with a valid token, or anyone. */
+export const ROUTE_AUTH_LEVELS = ['customer', 'public'] as const;
+
+const routeAuth = z
+  .enum(ROUTE_AUTH_LEVELS, {
+    error: "must be 'customer' (a valid customer token is required) or 'public' (no token needed)",
+  })
+  .default('customer')
+  .describe(
+    "Who may call this path through the gateway: 'customer' (default) needs a valid token from identity's issuer, checked at the edge and again by the service; 'public' needs none",
+  );
+
 const routeSchema = z.strictObject({
   path: z.string().regex(ROUTE_PATH, ROUTE_PATH_MESSAGE).describe('Path prefix moved to the new service'),
   weight: z
@@ -256,7 +268,64 @@ const routeSchema = z.strictObject({
     .describe(
       'Noisy response fields the shadow compare ignores: a field name (any depth) or a path such as `orders[].id`',
     ),
+  auth: routeAuth,
 });
+
+/** `https://…`, or `http://` on a loopback host (a development issuer). */
+const issuerUrl = z.string().refine((v) => {
+  try {
+    const u = new URL(v);
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+    return (u.protocol === 'https:' || (u.protocol === 'http:' && loopback)) && !u.search && !u.hash;
+  } catch {
+    return false;
+  }
+}, "must be an https URL without query or fragment, e.g. 'https://login.allinone.example/' (http only on 127.0.0.1 or localhost)");
+
+const identitySchema = z
+  .strictObject({
+    provision: z
+      .enum(['cognito'], { error: "must be 'cognito', the only issuer the platform provisions" })
+      .optional()
+      .describe(
+        "'cognito': the platform creates an Amazon Cognito user pool per environment and wires its issuer into the gateway and the services; leave issuer, audience and jwksUri out",
+      ),
+    issuer: issuerUrl.optional().describe("The OIDC issuer: the exact 'iss' claim of customer tokens"),
+    audience: z
+      .string()
+      .min(1, 'must be a non-empty string')
+      .optional()
+      .describe("The 'aud' claim customer tokens must carry (the platform's client id at the issuer)"),
+    jwksUri: issuerUrl
+      .optional()
+      .describe("Where the issuer publishes its signing keys; default '<issuer>/.well-known/jwks.json'"),
+  })
+  .superRefine((v, ctx) => {
+    if (v.provision) {
+      for (const key of ['issuer', 'audience', 'jwksUri'] as const) {
+        if (v[key] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `the platform sets ${key} when provision is '${v.provision}'; remove it, or remove provision to name your own issuer`,
+          });
+        }
+      }
+      return;
+    }
+    for (const key of ['issuer', 'audience'] as const) {
+      if (v[key] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `is required: name the issuer's ${key === 'issuer' ? "'iss' URL" : "'aud' value"}, or write provision: cognito to let the platform create one`,
+        });
+      }
+    }
+  })
+  .describe(
+    'Who issues customer tokens: { issuer, audience, jwksUri? } for an existing OIDC issuer, or { provision: cognito }',
+  );
 
 const resourcesSchema = z.strictObject({
   requests: z.strictObject({
@@ -407,6 +476,9 @@ export const platformSchema = z
       .refine((envs) => Object.keys(envs).length > 0, 'must define at least one environment'),
     legacy: legacySchema,
     gateway: gatewaySchema,
+    identity: identitySchema
+      .optional()
+      .describe('The issuer of customer tokens; required when any route is auth: customer'),
     mesh: meshSchema.default(meshSchema.parse({})),
     tracing: tracingSchema,
     gitops: gitopsSchema,
@@ -427,3 +499,5 @@ export type RouteSpec = ServiceSpec['routes'][number];
 export type TierPolicy = PlatformSpec['mesh']['tiers']['critical'];
 export type CallBudgetSpec = ServiceSpec['callBudgets'][string];
 export type ServiceTier = ServiceSpec['tier'];
+export type IdentitySpec = NonNullable<PlatformSpec['identity']>;
+export type RouteAuth = RouteSpec['auth'];

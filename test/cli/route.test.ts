@@ -94,7 +94,9 @@ describe('aio route', () => {
     const r = await route('payment', '/api/payments/', { weight: '10', add: true });
     expect(r.code).toBe(0);
     const model = parsePlatform(readFileSync(file, 'utf8'));
-    expect(model.service('payment').routes).toEqual([{ path: '/api/payments', weight: 10 }]);
+    expect(model.service('payment').routes).toEqual([
+      { path: '/api/payments', weight: 10, auth: 'customer' },
+    ]);
     expect(readFileSync(file, 'utf8')).toContain('# Phase 1: low-risk domains move first.');
     expect(r.err).toContain('added payment /api/payments → 10%');
   });

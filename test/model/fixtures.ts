@@ -17,6 +17,8 @@ export function minimalPlatform(services: string): string {
     'tracing: { backend: jaeger }',
     'services:',
     services.replace(/\n$/, ''),
+    // After the services, so that their line numbers stay as documented above.
+    'identity: { issuer: https://login.example/, audience: shop }',
     '',
   ].join('\n');
 }

@@ -32,12 +32,12 @@ describe('PlatformSourceEditor', () => {
     editor.setRouteWeight('inventory', '/api/stock/', 40);
     expect(editor.text).toBe(
       PLATFORM_FIXTURE_YAML.replace(
-        '- { path: /api/stock, servicePath: /stock, weight: 100 }',
-        '- { path: /api/stock, servicePath: /stock, weight: 40 }',
+        '- { path: /api/stock, servicePath: /stock, weight: 100, auth: public }',
+        '- { path: /api/stock, servicePath: /stock, weight: 40, auth: public }',
       ),
     );
     expect(parsePlatform(editor.text).service('inventory').routes).toEqual([
-      { path: '/api/stock', servicePath: '/stock', weight: 40 },
+      { path: '/api/stock', servicePath: '/stock', weight: 40, auth: 'public' },
     ]);
   });
 
@@ -130,8 +130,12 @@ describe('PlatformSourceEditor', () => {
     editor.addService('gift-card', { owner: 'team-growth', port: 8080, routes: [] }, { comment: 'new' });
     editor.addRoute('gift-card', '/api/gift-cards', 0);
     const model = parsePlatform(editor.text);
-    expect(model.service('payment').routes).toEqual([{ path: '/api/payments', weight: 15 }]);
-    expect(model.service('gift-card').routes).toEqual([{ path: '/api/gift-cards', weight: 0 }]);
+    expect(model.service('payment').routes).toEqual([
+      { path: '/api/payments', weight: 15, auth: 'customer' },
+    ]);
+    expect(model.service('gift-card').routes).toEqual([
+      { path: '/api/gift-cards', weight: 0, auth: 'customer' },
+    ]);
     expect(editor.text).toContain('\n  # new\n  gift-card:\n    owner: team-growth\n');
   });
 

@@ -24,7 +24,7 @@ describe('registerService', () => {
       cache: 'none',
       calls: ['review'],
     });
-    expect(svc.routes).toEqual([{ path: '/api/review-digests', weight: 0 }]);
+    expect(svc.routes).toEqual([{ path: '/api/review-digests', weight: 0, auth: 'customer' }]);
     expect(text).toContain('- { path: /api/review-digests, weight: 0 }');
   });
 
