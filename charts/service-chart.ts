@@ -8,6 +8,7 @@ import type { PlatformModel } from '../model/platform-model.js';
 import type { TierPolicy } from '../model/schema.js';
 import { ValidationError } from '../model/validation-error.js';
 import { APP_LABEL, MESH_NAMESPACE_LABELS, PSS_RESTRICTED_LABELS } from './private/labels.js';
+import { addRestrictedSeccomp, restrictedSecurityContexts } from './private/pod-security.js';
 import { parseCpu, parseMemory } from './private/quantities.js';
 import { ServiceCredentials } from './service-credentials.js';
 import { ServiceMeshPolicy } from './service-mesh-policy.js';
@@ -191,6 +192,7 @@ export class ServiceChart extends Chart {
     );
 
     const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp');
+    const security = restrictedSecurityContexts(user);
     const probe = (path: string) =>
       kplus.Probe.fromHttpGet(path, { port, periodSeconds: Duration.seconds(10), failureThreshold: 3 });
     this.deployment = new kplus.Deployment(this, 'Deployment', {
@@ -198,7 +200,7 @@ export class ServiceChart extends Chart {
       select: false,
       serviceAccount: this.serviceAccount,
       automountServiceAccountToken: false,
-      securityContext: { ensureNonRoot: true, user, group: user, fsGroup: user },
+      securityContext: security.pod,
       podMetadata: {
         labels: { [APP_LABEL]: name, app: name },
         // Istio's metrics merging reads these, rewrites them to its agent (15020) and scrapes the
@@ -227,24 +229,15 @@ export class ServiceChart extends Chart {
           },
           liveness: probe(props.livenessPath ?? '/healthz'),
           readiness: probe(props.readinessPath ?? '/readyz'),
-          securityContext: {
-            ensureNonRoot: true,
-            user,
-            group: user,
-            readOnlyRootFilesystem: true,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            capabilities: { drop: [kplus.Capability.ALL] },
-            seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
-          },
+          securityContext: security.container,
           volumeMounts: [{ path: '/tmp', volume: tmp }],
         },
       ],
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: { [APP_LABEL]: name } }));
     const selector = { matchLabels: { [APP_LABEL]: name } };
+    addRestrictedSeccomp(this.deployment);
     ApiObject.of(this.deployment).addJsonPatch(
-      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
       JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
         {
           maxSkew: 1,

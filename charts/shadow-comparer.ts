@@ -7,6 +7,7 @@ import type { PlatformModel, ShadowRoute } from '../model/platform-model.js';
 import { ValidationError } from '../model/validation-error.js';
 import { AuthorizationPolicy } from './crds/istio-security.js';
 import { APP_LABEL, MESH_NAMESPACE_LABELS, PSS_RESTRICTED_LABELS } from './private/labels.js';
+import { addRestrictedSeccomp, restrictedSecurityContexts } from './private/pod-security.js';
 import { SERVICE_PORT } from './service-chart.js';
 
 /** Port the comparer's container listens on (its Service exposes {@link SHADOW_COMPARER_SERVICE_PORT}). */
@@ -132,14 +133,14 @@ export class ShadowComparerChart extends Chart {
         periodSeconds: Duration.seconds(10),
         failureThreshold: 3,
       });
-    const user = 1000;
+    const security = restrictedSecurityContexts(1000);
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name, namespace: ns },
       replicas,
       select: false,
       serviceAccount,
       automountServiceAccountToken: false,
-      securityContext: { ensureNonRoot: true, user, group: user, fsGroup: user },
+      securityContext: security.pod,
       podMetadata: { labels: { [APP_LABEL]: name, app: name } },
       containers: [
         {
@@ -153,16 +154,7 @@ export class ShadowComparerChart extends Chart {
           },
           liveness: probe('/healthz'),
           readiness: probe('/readyz'),
-          securityContext: {
-            ensureNonRoot: true,
-            user,
-            group: user,
-            readOnlyRootFilesystem: true,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            capabilities: { drop: [kplus.Capability.ALL] },
-            seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
-          },
+          securityContext: security.container,
           volumeMounts: [
             { path: SHADOW_ROUTES_DIR, volume: kplus.Volume.fromConfigMap(this, 'RoutesVolume', routes) },
           ],
@@ -170,9 +162,7 @@ export class ShadowComparerChart extends Chart {
       ],
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: { [APP_LABEL]: name } }));
-    ApiObject.of(this.deployment).addJsonPatch(
-      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-    );
+    addRestrictedSeccomp(this.deployment);
 
     this.service = new kplus.Service(this, 'Service', {
       metadata: { name, namespace: ns },

@@ -1,4 +1,4 @@
-import { ApiObject, Chart, JsonPatch, Size, type ChartProps } from 'cdk8s';
+import { Chart, Size, type ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { naming } from '../model/naming.js';
@@ -7,6 +7,7 @@ import { ValidationError } from '../model/validation-error.js';
 import { ExternalSecret } from './crds/external-secrets.js';
 import { AuthorizationPolicy } from './crds/istio-security.js';
 import { APP_LABEL, MESH_NAMESPACE_LABELS, PSS_RESTRICTED_LABELS } from './private/labels.js';
+import { addRestrictedSeccomp, restrictedSecurityContexts } from './private/pod-security.js';
 
 /** Where Jaeger keeps spans. */
 export type TracingStorage = 'memory' | 'badger' | 'opensearch';
@@ -183,12 +184,13 @@ export class TracingChart extends Chart {
   ): kplus.Deployment {
     const health = () => kplus.Probe.fromHttpGet('/', { port: opts.adminPort });
     const tmp = kplus.Volume.fromEmptyDir(this, `${id}Tmp`, 'tmp');
+    const security = restrictedSecurityContexts(JAEGER_UID);
     const deployment = new kplus.Deployment(this, id, {
       metadata: { name, namespace },
       replicas: opts.replicas,
       select: false,
       automountServiceAccountToken: false,
-      securityContext: { ensureNonRoot: true, user: JAEGER_UID, group: JAEGER_UID, fsGroup: JAEGER_UID },
+      securityContext: security.pod,
       podMetadata: { labels: { [APP_LABEL]: name } },
       // A single badger pod must stop before the next one opens the volume.
       ...(opts.volume ? { strategy: kplus.DeploymentStrategy.recreate() } : {}),
@@ -204,16 +206,7 @@ export class TracingChart extends Chart {
           },
           liveness: health(),
           readiness: health(),
-          securityContext: {
-            ensureNonRoot: true,
-            user: JAEGER_UID,
-            group: JAEGER_UID,
-            readOnlyRootFilesystem: true,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            capabilities: { drop: [kplus.Capability.ALL] },
-            seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
-          },
+          securityContext: security.container,
           volumeMounts: [
             { path: '/tmp', volume: tmp },
             ...(opts.volume ? [{ path: '/badger', volume: opts.volume }] : []),
@@ -222,9 +215,7 @@ export class TracingChart extends Chart {
       ],
     });
     deployment.select(kplus.LabelSelector.of({ labels: { [APP_LABEL]: name } }));
-    ApiObject.of(deployment).addJsonPatch(
-      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-    );
+    addRestrictedSeccomp(deployment);
     return deployment;
   }
 
