@@ -25,41 +25,39 @@ export class CacheMetrics {
   readonly refused: Counter<'cache'>;
 
   constructor(metrics: ServiceMetrics) {
-    this.hits = metrics.counter({
-      name: 'aio_cache_hits_total',
-      help: 'Reads answered from the cache with a fresh value (or a fresh "not found").',
-      labelNames: ['cache'],
-    });
-    this.misses = metrics.counter({
-      name: 'aio_cache_misses_total',
-      help: 'Reads that found no value in the cache.',
-      labelNames: ['cache'],
-    });
-    this.stale = metrics.counter({
-      name: 'aio_cache_stale_served_total',
-      help: 'Reads answered with a value past its TTL, within the grace period, by reason.',
-      labelNames: ['cache', 'reason'],
-    });
-    this.loads = metrics.counter({
-      name: 'aio_cache_loads_total',
-      help: 'Calls of the loader (the source), by reason and outcome.',
-      labelNames: ['cache', 'reason', 'outcome'],
-    });
+    // Every cache counter is labelled by the cache's name first, then by its own labels.
+    const counter = <L extends string>(name: string, help: string, ...labels: L[]): Counter<'cache' | L> =>
+      metrics.counter({ name, help, labelNames: ['cache', ...labels] });
+    this.hits = counter(
+      'aio_cache_hits_total',
+      'Reads answered from the cache with a fresh value (or a fresh "not found").',
+    );
+    this.misses = counter('aio_cache_misses_total', 'Reads that found no value in the cache.');
+    this.stale = counter(
+      'aio_cache_stale_served_total',
+      'Reads answered with a value past its TTL, within the grace period, by reason.',
+      'reason',
+    );
+    this.loads = counter(
+      'aio_cache_loads_total',
+      'Calls of the loader (the source), by reason and outcome.',
+      'reason',
+      'outcome',
+    );
     this.loadDuration = metrics.histogram({
       name: 'aio_cache_load_duration_seconds',
       help: 'Time the loader took.',
       labelNames: ['cache'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     });
-    this.errors = metrics.counter({
-      name: 'aio_cache_errors_total',
-      help: 'Redis calls that failed or timed out (kind redis), and reads that failed for want of a value (kind unavailable).',
-      labelNames: ['cache', 'kind'],
-    });
-    this.refused = metrics.counter({
-      name: 'aio_cache_writes_refused_total',
-      help: 'Loaded values not written because the cache knew a newer version or an invalidation since the read.',
-      labelNames: ['cache'],
-    });
+    this.errors = counter(
+      'aio_cache_errors_total',
+      'Redis calls that failed or timed out (kind redis), and reads that failed for want of a value (kind unavailable).',
+      'kind',
+    );
+    this.refused = counter(
+      'aio_cache_writes_refused_total',
+      'Loaded values not written because the cache knew a newer version or an invalidation since the read.',
+    );
   }
 }
