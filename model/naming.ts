@@ -32,6 +32,14 @@ export const naming = {
    * (`constructs/tracing-store.ts`), read by the Kubernetes layer (`charts/tracing-chart.ts`).
    */
   tracingStoreSecret: (platform: string, env: string): string => `${platform}/${env}/tracing/opensearch`,
+  /**
+   * Secrets Manager name of the customer token issuer that the platform provisions
+   * (`identity: { provision: cognito }`). JSON: `issuer`, `audience`, `jwksUri`: what the gateway's
+   * token check and the kit's `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URI` read. Created by the AWS
+   * layer (`constructs/customer-identity.ts`); none of its values is secret, it is a secret so that
+   * External Secrets can deliver it like every other value the pods read.
+   */
+  identitySecret: (platform: string, env: string): string => `${platform}/${env}/identity`,
   /** Database name inside a service's own cluster. */
   databaseName: (service: string): string => service.replace(/-/g, '_'),
   /** In-cluster DNS name of the Kubernetes Service `name` in `namespace`. */
