@@ -39,7 +39,7 @@ export async function startOrderHistory(
       // these. The monolith is legacy, outside the platform's services, so it is not declared here.
       declareCalls(
         app,
-        sources.filter((s) => s.name === 'order' || s.name === 'payment').map((s) => feedOperation(s.name)),
+        sources.filter((s) => s.name !== 'monolith').map((s) => feedOperation(s.name)),
       );
       projector = new Projector({
         pool,

@@ -65,6 +65,7 @@ async function caughtUp(): Promise<void> {
     ['order', url('order')],
     ['payment', url('payment')],
     ['monolith', url('monolith')],
+    ['catalog', url('catalog')],
   ] as const;
   const wanted = await Promise.all(
     sources.map(async ([name, base]) => ({ name, ids: (await readFeedUntil(base)).map((e) => e.id) })),
@@ -101,6 +102,7 @@ beforeAll(async () => {
       ORDER_URL: url('order'),
       PAYMENT_URL: url('payment'),
       MONOLITH_URL: url('monolith'),
+      CATALOG_URL: url('catalog'),
       HISTORY_WAIT_MS: '200',
     }),
     false,
@@ -112,8 +114,9 @@ beforeAll(async () => {
     ['monolith', '/api/stock/OH-1'],
   ] as const)
     expect((await call(url(svc), path, 'PUT', { available: 100 })).status).toBe(200);
-  // order prices each line from the catalog: OH-1 at the 10 EUR the order bodies state
-  const product = { name: 'OH-1', priceMinor: 1000, currency: 'EUR' };
+  // order prices each line from the catalog: OH-1 at the 10 EUR the order bodies state; its name is
+  // what the history shows for the line (from the catalog's feed)
+  const product = { name: 'Order history mug', priceMinor: 1000, currency: 'EUR' };
   expect((await call(url('catalog'), '/products/OH-1', 'PUT', product)).status).toBe(201);
 }, 120_000);
 
@@ -152,9 +155,14 @@ describe('order-history', () => {
       status: 'APPROVED',
       paymentStatus: 'CAPTURED',
       currency: 'EUR',
-      items: [{ sku: 'OH-1', name: null, quantity: 1, unitPrice: 10 }],
+      items: [{ sku: 'OH-1', name: 'Order history mug', quantity: 1, unitPrice: 10 }],
     });
-    expect(all[2]).toMatchObject({ origin: 'legacy', status: 'APPROVED', paymentStatus: 'NOT_TRACKED' });
+    expect(all[2]).toMatchObject({
+      origin: 'legacy',
+      status: 'APPROVED',
+      paymentStatus: 'NOT_TRACKED',
+      items: [{ sku: 'OH-1', name: 'Order history mug', quantity: 1, unitPrice: 10 }],
+    });
     // keyset pages of one: every order once, in the same order
     const paged: string[] = [];
     let next: string | undefined;
@@ -176,6 +184,12 @@ describe('order-history', () => {
     expect(metrics).toMatch(/^aio_history_projection_lag_seconds_count\{source="order"\} [1-9]/m);
     expect((await mine('alice', '?after=bm90LWEtcG9zaXRpb24')).status).toBe(400);
     expect((await mine('alice', '?limit=0')).status).toBe(400);
+    // a rename in the catalog reaches every order's line through the catalog's feed
+    const renamed = { name: 'Order history mug, blue', priceMinor: 1000, currency: 'EUR' };
+    expect((await call(url('catalog'), '/products/OH-1', 'PUT', renamed)).status).toBe(200);
+    await until('the new name is shown', async () =>
+      ((await mine('alice')).body.orders as Json[]).every((o) => o.items[0].name === renamed.name),
+    );
   });
 
   test('a duplicate delivery changes nothing, and an older state never replaces a newer one', async () => {
@@ -224,6 +238,7 @@ describe('order-history', () => {
           { name: 'order', url: url('order') },
           { name: 'payment', url: url('payment') },
           { name: 'monolith', url: url('monolith') },
+          { name: 'catalog', url: url('catalog') },
         ],
         history.logger,
       );

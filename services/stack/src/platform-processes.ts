@@ -88,12 +88,13 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
     calls: ['review'],
   },
   {
-    // the order-history read model: projects the feeds of order, payment and the monolith (the
-    // legacy backfill reads the monolith's from position 0); last, so earlier ports stay as they were
+    // the order-history read model: projects the feeds of order, payment, the catalog (item names)
+    // and the monolith (the legacy backfill reads the monolith's from position 0); last, so earlier
+    // ports stay as they were
     name: 'order-history',
     role: 'service',
     main: 'services/order-history/dist/main.js',
     database: true,
-    calls: ['order', 'payment', 'monolith'],
+    calls: ['order', 'payment', 'catalog', 'monolith'],
   },
 ];
