@@ -293,8 +293,8 @@ describe('order-history under the saga chaos load', () => {
     const faultsStopped = Date.now();
     let pending = -1;
     while (pending !== 0 && Date.now() - faultsStopped < DEADLINE_SECONDS * 1000) {
-      pending = (await orderDb.query("SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'")).rows[0]
-        .n as number;
+      pending = (await orderDb.query("SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'"))
+        .rows[0].n as number;
       if (pending) await sleep(200);
     }
     await orderDb.end();
