@@ -47,7 +47,9 @@ beforeAll(async () => {
   };
   for (const r of spec.services.order!.routes) r.weight = 100;
   // the product pages: the catalog's whole path, as in platform.yaml
-  spec.services.catalog!.routes = [{ path: '/api/products', servicePath: '/products', weight: 100 } as never];
+  spec.services.catalog!.routes = [
+    { path: '/api/products', servicePath: '/products', weight: 100, auth: 'public' } as never,
+  ];
   // a closed loop on an idle machine places thousands of orders a minute: above the edge's rate
   // limit, every order would be a 429 and the phases would measure the limiter, not review's faults
   (spec as { gateway?: { rateLimit?: { perMinute: number } } }).gateway!.rateLimit = { perMinute: 1_000_000 };
