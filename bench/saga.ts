@@ -15,7 +15,8 @@
  * `prefer,unpriced,poll,monolith`; add `floor` for the order service against participants that answer at once),
  * BENCH_PROFILE (a process of the stack, e.g. `order` or `saga-monolith`: writes its V8 CPU profile to
  * /tmp/aio-saga-prof),
- * DB_POOL_MAX (passed to every service, for pool-size experiments). The processes are started by the
+ * DB_POOL_MAX (passed to every service, for pool-size experiments), PRICE_CACHE_REDIS_TIMEOUT_MS
+ * (order's price-cache Redis bound, default 50 ms). The processes are started by the
  * stack launcher (`@aio/stack`); their logs go to a temporary directory per variant.
  */
 import {
@@ -58,7 +59,13 @@ function startBench(label: string, processes: string[], standIns: StackOptions['
     scope: StackScope.test(label),
     extraProcesses: BASELINES,
     standIns,
-    commonEnv: process.env.DB_POOL_MAX ? { DB_POOL_MAX: process.env.DB_POOL_MAX } : {},
+    commonEnv: {
+      ...(process.env.DB_POOL_MAX ? { DB_POOL_MAX: process.env.DB_POOL_MAX } : {}),
+      // order's price-cache Redis bound (50 ms by default), for runs on a loaded machine
+      ...(process.env.PRICE_CACHE_REDIS_TIMEOUT_MS
+        ? { PRICE_CACHE_REDIS_TIMEOUT_MS: process.env.PRICE_CACHE_REDIS_TIMEOUT_MS }
+        : {}),
+    },
     nodeArgs: profiled ? { [profiled]: ['--cpu-prof', '--cpu-prof-dir=/tmp/aio-saga-prof'] } : {},
   });
 }
@@ -157,7 +164,7 @@ interface RunResult {
   /** CPU ms per order, by process. */
   cpuMsPerOrder?: Record<string, number>;
   /** The price cache's counters over the run (priced runs only). */
-  priceCache?: Record<'hits' | 'misses' | 'stale' | 'loads', number>;
+  priceCache?: Record<string, number>;
   readonly ordersPerSecond: number;
   readonly p50: number;
   readonly p99: number;
@@ -213,10 +220,10 @@ async function load(orderUrl: string, count: number, tag: string, mode: ClientMo
   return { ordersPerSecond: count / seconds, p50: pct(50), p99: pct(99), approved };
 }
 
-/** Order's price-cache counters (`aio_cache_*{cache="price"}`), summed over their other labels. */
-async function priceCacheCounters(
-  orderUrl: string,
-): Promise<Record<'hits' | 'misses' | 'stale' | 'loads', number>> {
+/** Order's price-cache counters (`aio_cache_*{cache="price"}`), summed over their other labels but these. */
+type PriceCacheCounters = Record<string, number>;
+
+async function priceCacheCounters(orderUrl: string): Promise<PriceCacheCounters> {
   const text = await new Promise<string>((resolve, reject) => {
     http
       .get(`${orderUrl}/metrics`, { agent }, (res) => {
@@ -227,16 +234,21 @@ async function priceCacheCounters(
       })
       .on('error', reject);
   });
-  const sum = (name: string) =>
-    text
-      .split('\n')
-      .filter((l) => l.startsWith(`${name}{`) && l.includes('cache="price"'))
+  const lines = text.split('\n').filter((l) => l.includes('cache="price"'));
+  const sum = (name: string, label = '') =>
+    lines
+      .filter((l) => l.startsWith(`${name}{`) && l.includes(label))
       .reduce((total, l) => total + Number(l.split(' ').at(-1)), 0);
   return {
     hits: sum('aio_cache_hits_total'),
     misses: sum('aio_cache_misses_total'),
     stale: sum('aio_cache_stale_served_total'),
     loads: sum('aio_cache_loads_total'),
+    'loads, cold key': sum('aio_cache_loads_total', 'reason="miss"'),
+    'loads, expired': sum('aio_cache_loads_total', 'reason="expired"'),
+    'loads, early (XFetch)': sum('aio_cache_loads_total', 'reason="early"'),
+    'loads, Redis timed out': sum('aio_cache_loads_total', 'reason="redis-down"'),
+    'Redis calls timed out or failed': sum('aio_cache_errors_total', 'kind="redis"'),
   };
 }
 
@@ -287,12 +299,9 @@ async function benchSaga(mode: ClientMode, pricing: 'priced' | 'unpriced' = 'pri
     const result = await measureCpu(procs, ORDERS, () => load(order!.url, ORDERS, 'run', mode));
     if (before) {
       const after = await priceCacheCounters(order!.url);
-      result.priceCache = {
-        hits: after.hits - before.hits,
-        misses: after.misses - before.misses,
-        stale: after.stale - before.stale,
-        loads: after.loads - before.loads,
-      };
+      result.priceCache = Object.fromEntries(
+        Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]),
+      );
     }
     return result;
   } finally {
@@ -351,7 +360,9 @@ for (const [name, r] of [
   const c = r?.priceCache;
   if (c) {
     console.log(
-      `price cache during the priced run (${name}): ${c.hits} hits, ${c.misses} misses, ${c.stale} stale, ${c.loads} catalog loads`,
+      `price cache during the priced run (${name}): ${Object.entries(c)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
     );
   }
 }

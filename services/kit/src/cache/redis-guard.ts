@@ -15,9 +15,12 @@ export interface RedisGuardProps {
  * and otherwise goes straight to the source.
  *
  * The timeout is the guard's own, not ioredis's `commandTimeout`, so it holds for a client shared
- * with other code whatever its options (offline queue, retries per request).
+ * with other code whatever its options (offline queue, retries per request). It measures Redis, not
+ * this process's event-loop lag: a timer that fires late, with the reply already in the socket,
+ * lets the reply be read first (see `run`).
  *
  * @see https://github.com/redis/ioredis#auto-reconnect
+ * @see https://nodejs.org/en/learn/asynchronous-work/event-loop-timers-and-nexttick#phases-overview
  */
 export class RedisGuard {
   /** The per-call timeout, ms. */
@@ -40,7 +43,13 @@ export class RedisGuard {
     if (this.open) throw new RedisTimeoutError(0);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisTimeoutError(this.timeoutMs)), this.timeoutMs);
+      // The rejection waits for the check phase (setImmediate): when the process itself was starved
+      // past the timeout, timers run before the poll phase reads sockets, so a reply that has
+      // already arrived is read first and wins; only a reply that truly is not there times out.
+      timer = setTimeout(
+        () => setImmediate(() => reject(new RedisTimeoutError(this.timeoutMs))),
+        this.timeoutMs,
+      );
     });
     try {
       return await Promise.race([call(), timeout]);
