@@ -51,6 +51,13 @@ export const orderConfigSchema = serviceConfigSchema.extend({
    * leaves the TTL alone (tests of the TTL bound). @default on
    */
   PRICE_CACHE_FEED: z.enum(['on', 'off'], { error: "must be 'on' or 'off'" }).default('on'),
+  /**
+   * Long-poll of one read of the catalog's feed. It must end inside the mesh's route timeout of the
+   * catalog (its tier's: 1 s), or the sidecar cuts every idle poll with a 504. @default 500
+   *
+   * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPRoute
+   */
+  PRICE_CACHE_FEED_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(500),
   /** Time after which an order saga that has not reached its pivot compensates. @default 30 */
   SAGA_DEADLINE_SECONDS: z.coerce.number().positive().default(30),
   /** Inventory's reservation TTL (the same variable inventory reads). @default 900 */

@@ -123,6 +123,7 @@ function priceReader(ctx: ServiceContext<OrderConfig>, config: OrderConfig): Pri
           source: 'catalog',
           url: config.CATALOG_URL,
           target: aggregateVersionTarget('product'),
+          waitMs: config.PRICE_CACHE_FEED_WAIT_MS,
           metrics: ctx.metrics,
           logger: ctx.logger,
         })
