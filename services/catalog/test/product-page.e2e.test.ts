@@ -20,10 +20,15 @@ const UNAVAILABLE = { status: 'unavailable' };
 let stack: Stack;
 const url = (name: string) => stack.process(name).url;
 
-async function send(method: string, target: string, body?: unknown): Promise<{ status: number; body: Json }> {
+async function send(
+  method: string,
+  target: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Json }> {
   const res = await fetch(target, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -66,6 +71,15 @@ async function reviewBreaker(): Promise<{
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The `Authorization` of a review written as `customer`: a token from the stack's issuer when the
+ * stack has one (review takes the author from it), none on a stack without.
+ */
+async function signedInAs(customer: string): Promise<Record<string, string>> {
+  const tokens = (stack as { tokens?: { for(subject: string): Promise<string> } }).tokens;
+  return tokens ? { authorization: `Bearer ${await tokens.for(customer)}` } : {};
+}
 
 /** Review healthy again and catalog's circuit closed (a half-open trial read closes it). */
 async function recover(): Promise<void> {
@@ -112,13 +126,12 @@ beforeAll(async () => {
     ['bob', 5],
     ['cy', 4],
   ] as const) {
-    const review = await send('POST', `${url('review')}/reviews`, {
-      sku: 'PAGE-1',
-      customerId,
-      rating,
-      title: 'fine mug',
-      body: 'holds tea',
-    });
+    const review = await send(
+      'POST',
+      `${url('review')}/reviews`,
+      { sku: 'PAGE-1', customerId, rating, title: 'fine mug', body: 'holds tea' },
+      await signedInAs(customerId),
+    );
     expect(review.status).toBe(201);
   }
 }, 120_000);
