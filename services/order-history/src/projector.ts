@@ -1,6 +1,6 @@
 import { fetchFeedPage, FEED_START, withTransaction } from '@aio/kit';
 import type { FeedEvent, Logger, Pool, PoolClient } from '@aio/kit';
-import { applyEvent, ProjectionTables, type SourceName } from './projection.js';
+import { applyEvents, ProjectionTables, type SourceName } from './projection.js';
 
 /** One feed the projector reads. */
 export interface Source {
@@ -34,7 +34,7 @@ export interface ProjectorProps {
   readonly waitMs?: number;
   /** Called with each applied event's lag (commit time minus the event's time), in seconds. */
   readonly onProjected?: (source: SourceName, lagSeconds: number) => void;
-  /** Fault injection: SIGKILL the process after applying this many events of a batch, before commit. */
+  /** Fault injection: SIGKILL the process after applying this many events of a larger batch, before commit. */
   readonly crashAfter?: number;
 }
 
@@ -43,7 +43,7 @@ export const SOURCE_LOCK_CLASS = 0x6f68; // 'oh'
 
 /**
  * Projects each source's feed into the read model: read a page after the stored cursor, then in ONE
- * transaction apply every event (inbox + version guard, see projection.ts) and move the cursor. A
+ * transaction apply the page (one statement: inbox + version guard, see projection.ts) and move the cursor. A
  * crash anywhere leaves either the whole batch or none of it; a page read from a cursor that moved
  * meanwhile (another replica, or a rebuild swapped in) is dropped, because the batch re-reads the
  * cursor under the source's advisory lock first.
@@ -117,13 +117,14 @@ export class Projector {
   ): Promise<boolean> {
     await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SOURCE_LOCK_CLASS, source]);
     if ((await readCursor(c, this.tables, source)) !== after) return false;
-    for (const [i, e] of events.entries()) {
-      await applyEvent(c, this.tables, source, e);
-      if (this.props.crashAfter === i + 1) {
-        process.stderr.write(`AIO_HISTORY_CRASH_AFTER: killing order-history mid-batch (${source})\n`);
-        process.kill(process.pid, 'SIGKILL');
-      }
+    const crashAfter = this.props.crashAfter;
+    if (crashAfter && events.length >= crashAfter) {
+      // fault injection: the first events of the page applied, the rest and the commit never
+      await applyEvents(c, this.tables, source, events.slice(0, crashAfter));
+      process.stderr.write(`AIO_HISTORY_CRASH_AFTER: killing order-history mid-batch (${source})\n`);
+      process.kill(process.pid, 'SIGKILL');
     }
+    await applyEvents(c, this.tables, source, events);
     await c.query(
       `INSERT INTO ${this.tables.name('cursor')} (source, cursor, last_event_at, updated_at) VALUES ($1, $2, $3, now())
        ON CONFLICT (source) DO UPDATE SET cursor = EXCLUDED.cursor, last_event_at = EXCLUDED.last_event_at, updated_at = now()`,
