@@ -1,6 +1,7 @@
 export * from './crds/index.js';
 export * from './apply-order.js';
 export * from './service-credentials.js';
+export * from './token-issuer.js';
 export * from './service-mesh-policy.js';
 export * from './service-chart.js';
 export * from './mesh-chart.js';

@@ -12,6 +12,7 @@ import { addRestrictedSeccomp, restrictedSecurityContexts } from './private/pod-
 import { parseCpu, parseMemory } from './private/quantities.js';
 import { ServiceCredentials } from './service-credentials.js';
 import { ServiceMeshPolicy } from './service-mesh-policy.js';
+import { TOKEN_ISSUER_ENV, TokenIssuer, type TokenIssuerValues } from './token-issuer.js';
 
 /** CPU and memory of the service container. */
 export interface ServiceResources {
@@ -54,6 +55,13 @@ export interface ServiceChartProps {
   readonly databaseSecretName?: string;
   /** Secrets Manager name of the Redis credentials. @default - required when `cache` is true */
   readonly cacheSecretName?: string;
+  /**
+   * The customer token issuer the kit checks tokens against: `AUTH_ISSUER`, `AUTH_AUDIENCE`,
+   * `AUTH_JWKS_URI`, as values or from a provisioned issuer's secret.
+   *
+   * @default - none: no AUTH_* variables
+   */
+  readonly tokenIssuer?: TokenIssuer;
   /** The `ClusterSecretStore` the ExternalSecrets read from. @default 'aws-secrets-manager' */
   readonly secretStoreName?: string;
   /** Peer services this one calls: each gets a `<PEER>_URL` variable. @default [] */
@@ -119,6 +127,7 @@ export class ServiceChart extends Chart {
       owner: svc.owner,
       otlpEndpoint: naming.otlpHttpEndpoint(model.spec.tracing.namespace),
       labels: naming.tags(model.name, env.name),
+      tokenIssuer: tokenIssuerOf(model, env.name),
     };
   }
 
@@ -170,6 +179,7 @@ export class ServiceChart extends Chart {
       secretStoreName: props.secretStoreName ?? 'aws-secrets-manager',
       databaseSecretName: props.database ? props.databaseSecretName : undefined,
       cacheSecretName: props.cache ? props.cacheSecretName : undefined,
+      identitySecretName: props.tokenIssuer?.secretName,
     });
 
     const envVariables: Record<string, kplus.EnvValue> = {};
@@ -185,6 +195,14 @@ export class ServiceChart extends Chart {
       if (!ref) continue;
       const secret = kplus.Secret.fromSecretName(this, `${variable}Secret`, ref.secretName);
       envVariables[variable] = kplus.EnvValue.fromSecretValue({ secret, key: ref.key });
+    }
+    for (const [field, variable] of Object.entries(TOKEN_ISSUER_ENV) as [keyof TokenIssuerValues, string][]) {
+      const values = props.tokenIssuer?.values;
+      if (values) envVariables[variable] = kplus.EnvValue.fromValue(values[field]);
+      if (credentials.identitySecret) {
+        const secret = kplus.Secret.fromSecretName(this, `${variable}Secret`, credentials.identitySecret);
+        envVariables[variable] = kplus.EnvValue.fromSecretValue({ secret, key: variable });
+      }
     }
     envVariables.OTEL_SERVICE_NAME = kplus.EnvValue.fromValue(name);
     envVariables.OTEL_EXPORTER_OTLP_ENDPOINT = kplus.EnvValue.fromValue(
@@ -295,4 +313,15 @@ function checkImage(image: string): void {
   if (!image.includes('@sha256:') && (!tag || tag === 'latest')) {
     throw new ValidationError(`'image' must have a pinned tag (not 'latest'), got '${image}'`);
   }
+}
+
+/**
+ * The token issuer the services of `envName` check: the one platform.yaml names, or the Cognito
+ * user pool's secret that the AWS layer writes (`constructs/customer-identity.ts`).
+ */
+function tokenIssuerOf(model: PlatformModel, envName: string): TokenIssuer | undefined {
+  const identity = model.identity;
+  if (!identity) return undefined;
+  if (identity.kind === 'cognito') return TokenIssuer.fromSecret(naming.identitySecret(model.name, envName));
+  return TokenIssuer.of({ issuer: identity.issuer, audience: identity.audience, jwksUri: identity.jwksUri });
 }

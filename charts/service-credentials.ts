@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { ExternalSecret } from './crds/external-secrets.js';
+import { TOKEN_ISSUER_ENV } from './token-issuer.js';
 
 /** The Secrets Manager secrets to turn into connection URLs. */
 export interface ServiceCredentialsProps {
@@ -21,6 +22,13 @@ export interface ServiceCredentialsProps {
    * @default - no Redis secret
    */
   readonly cacheSecretName?: string;
+  /**
+   * Secrets Manager name of a provisioned customer token issuer (JSON: issuer, audience, jwksUri),
+   * rendered as `AUTH_ISSUER`, `AUTH_AUDIENCE` and `AUTH_JWKS_URI`.
+   *
+   * @default - no issuer secret
+   */
+  readonly identitySecretName?: string;
   /** How often the controller re-reads the secrets (rotation). @default '1h' */
   readonly refreshInterval?: string;
 }
@@ -32,7 +40,8 @@ export interface SecretKeyRef {
 }
 
 /**
- * ExternalSecrets that build `DATABASE_URL` and `REDIS_URL` inside the cluster.
+ * ExternalSecrets that build `DATABASE_URL` and `REDIS_URL` (and, for a provisioned token issuer,
+ * `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URI`) inside the cluster.
  *
  * The External Secrets controller reads the JSON secret from AWS Secrets Manager and renders the
  * URL with a template into a Kubernetes Secret owned by the ExternalSecret. The manifest holds only
@@ -46,17 +55,19 @@ export class ServiceCredentials extends Construct {
   public readonly databaseUrl?: SecretKeyRef;
   /** `REDIS_URL`'s Secret and key, when the service has a cache. */
   public readonly redisUrl?: SecretKeyRef;
+  /** The Secret holding `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URI`, for a provisioned issuer. */
+  public readonly identitySecret?: string;
 
   constructor(scope: Construct, id: string, props: ServiceCredentialsProps) {
     super(scope, id);
     const refreshInterval = props.refreshInterval ?? '1h';
-    const add = (
+    /** One ExternalSecret `<service>-<suffix>` rendering `data` (key → template); returns its name. */
+    const render = (
       childId: string,
       suffix: string,
       remoteKey: string,
-      key: string,
-      template: string,
-    ): SecretKeyRef => {
+      data: Record<string, string>,
+    ): string => {
       const secretName = `${props.service}-${suffix}`;
       new ExternalSecret(this, childId, {
         metadata: { name: secretName, namespace: props.namespace },
@@ -66,13 +77,20 @@ export class ServiceCredentials extends Construct {
           target: {
             name: secretName,
             creationPolicy: 'Owner',
-            template: { engineVersion: 'v2', data: { [key]: template } },
+            template: { engineVersion: 'v2', data },
           },
           dataFrom: [{ extract: { key: remoteKey } }],
         },
       });
-      return { secretName, key };
+      return secretName;
     };
+    const add = (
+      childId: string,
+      suffix: string,
+      remoteKey: string,
+      key: string,
+      template: string,
+    ): SecretKeyRef => ({ secretName: render(childId, suffix, remoteKey, { [key]: template }), key });
     if (props.databaseSecretName) {
       this.databaseUrl = add(
         'Database',
@@ -90,6 +108,13 @@ export class ServiceCredentials extends Construct {
         'REDIS_URL',
         'rediss://:{{ .password | urlquery }}@{{ .host }}:{{ .port }}',
       );
+    }
+    if (props.identitySecretName) {
+      this.identitySecret = render('Identity', 'identity', props.identitySecretName, {
+        [TOKEN_ISSUER_ENV.issuer]: '{{ .issuer }}',
+        [TOKEN_ISSUER_ENV.audience]: '{{ .audience }}',
+        [TOKEN_ISSUER_ENV.jwksUri]: '{{ .jwksUri }}',
+      });
     }
   }
 }

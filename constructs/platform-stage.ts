@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { naming, type PlatformModel } from '../model/index.js';
 import { CiStack } from './ci-stack.js';
 import { ClusterStack } from './cluster-stack.js';
+import { IdentityStack } from './identity-stack.js';
 import { NetworkStack } from './network-stack.js';
 import { PackagesStack } from './packages-stack.js';
 import { sizeProfile } from './private/profile.js';
@@ -34,6 +35,10 @@ export interface PlatformStacks {
    */
   readonly ci?: CiStack;
   /**
+   * The customers' Cognito user pool, when platform.yaml says `identity: { provision: cognito }`.
+   */
+  readonly identity?: IdentityStack;
+  /**
    * The npm registry (CodeArtifact) for `@aio/*`: in the first environment only, in
    * `packages.region` of its account, when `ci` exists there.
    */
@@ -42,7 +47,8 @@ export interface PlatformStacks {
 
 /**
  * Creates every stack of one environment under `scope` (an App or a Stage):
- * `<platform>-<env>-network` → `<platform>-<env>-cluster` → `<platform>-<env>-svc-<name>` per service.
+ * `<platform>-<env>-network` → `<platform>-<env>-cluster` → `<platform>-<env>-svc-<name>` per service,
+ * and `<platform>-<env>-identity` (before the cluster) when platform.yaml provisions a Cognito issuer.
  *
  * References between them are explicit props (VPC, cluster name, cluster security group), which CDK
  * turns into exports and imports, plus explicit stack dependencies. Tags `platform`, `env`, and on
@@ -110,6 +116,12 @@ export function createPlatformStacks(scope: Construct, props: PlatformEnvironmen
   cluster.addStackDependency(network, 'the cluster runs in the network stack VPC');
   tag(cluster, naming.tags(model.name, env.name));
 
+  const identity = identityStack(scope, model, env.name, awsEnv, profile.production);
+  if (identity) {
+    cluster.addStackDependency(identity, 'the gateway and the services read the issuer secret it writes');
+    tag(identity, naming.tags(model.name, env.name));
+  }
+
   const services = new Map<string, ServiceStack>();
   const eksCluster = cluster.platformCluster.cluster;
   for (const svc of model.services) {
@@ -136,7 +148,34 @@ export function createPlatformStacks(scope: Construct, props: PlatformEnvironmen
   const { ci, packages } = ciStack(scope, props, cluster, awsEnv, profile.production) ?? {};
   if (ci) tag(ci, naming.tags(model.name, env.name));
   if (packages) tag(packages, naming.tags(model.name, env.name));
-  return { network, cluster, services, ci, packages };
+  return { network, cluster, services, ci, packages, identity };
+}
+
+/**
+ * `<platform>-<env>-identity` for `identity: { provision: cognito }`; nothing for an issuer named in
+ * platform.yaml. The sign-in page returns customers to `https://<host>/` of each gateway host.
+ */
+function identityStack(
+  scope: Construct,
+  model: PlatformModel,
+  environment: string,
+  awsEnv: { account: string; region: string },
+  production: boolean,
+): IdentityStack | undefined {
+  if (model.identity?.kind !== 'cognito') return undefined;
+  const id = `${model.name}-${environment}-identity`;
+  return new IdentityStack(scope, id, {
+    env: awsEnv,
+    terminationProtection: production,
+    stackName: id,
+    description: `${model.name} ${environment}: the customers' Cognito user pool and its token issuer`,
+    identity: {
+      platform: model.name,
+      environment,
+      production,
+      callbackUrls: model.spec.gateway.hosts.map((host) => `https://${host}/`),
+    },
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
-import { ServiceChart, type KubeObject } from '../../charts/index.js';
-import { naming } from '../../model/index.js';
+import { ServiceChart, TokenIssuer, type KubeObject } from '../../charts/index.js';
+import { naming, PlatformModel } from '../../model/index.js';
 import { at, find, referenceModel, synth } from './helpers.js';
 
 const IMAGE = '123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/shop/review:1.2.3';
@@ -91,6 +91,52 @@ describe('ServiceChart', () => {
     expect(at<string>(db, 'spec', 'target', 'template', 'data', 'DATABASE_URL')).toMatch(
       /^postgres:\/\/\{\{ \.username/,
     );
+  });
+
+  test('writes a named token issuer into AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URI', () => {
+    const objects = chart({
+      tokenIssuer: TokenIssuer.of({
+        issuer: 'https://login.example/',
+        audience: 'shop',
+        jwksUri: 'https://login.example/keys',
+      }),
+    });
+    const byName = Object.fromEntries(envOf(objects).map((e) => [e.name, e]));
+    expect(byName.AUTH_ISSUER?.value).toBe('https://login.example/');
+    expect(byName.AUTH_AUDIENCE?.value).toBe('shop');
+    expect(byName.AUTH_JWKS_URI?.value).toBe('https://login.example/keys');
+    expect(objects.some((o) => o.kind === 'ExternalSecret')).toBe(false);
+  });
+
+  test('reads a provisioned token issuer from its secret through an ExternalSecret, with no value in the manifest', () => {
+    const objects = chart({ tokenIssuer: TokenIssuer.fromSecret('shop/prod/identity') });
+    const byName = Object.fromEntries(envOf(objects).map((e) => [e.name, e]));
+    for (const variable of ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI']) {
+      expect(byName[variable]?.value).toBeUndefined();
+      expect(byName[variable]?.valueFrom?.secretKeyRef).toEqual({ name: 'review-identity', key: variable });
+    }
+    const identity = find(objects, 'ExternalSecret', 'review-identity', 'review');
+    expect(at(identity, 'spec', 'dataFrom')).toEqual([{ extract: { key: 'shop/prod/identity' } }]);
+    expect(at(identity, 'spec', 'target', 'template', 'data')).toEqual({
+      AUTH_ISSUER: '{{ .issuer }}',
+      AUTH_AUDIENCE: '{{ .audience }}',
+      AUTH_JWKS_URI: '{{ .jwksUri }}',
+    });
+  });
+
+  test("propsFromModel passes the issuer platform.yaml names, or the provisioned issuer's secret", () => {
+    const model = referenceModel();
+    const named = model.identity;
+    if (named?.kind !== 'issuer') throw new Error('the reference platform names its issuer');
+    expect(ServiceChart.propsFromModel(model, 'prod', 'order').tokenIssuer?.values).toEqual({
+      issuer: named.issuer,
+      audience: named.audience,
+      jwksUri: named.jwksUri,
+    });
+    const cognito = new PlatformModel({ ...model.spec, identity: { provision: 'cognito' } }, model.file);
+    const props = ServiceChart.propsFromModel(cognito, 'prod', 'order');
+    expect(props.tokenIssuer?.values).toBeUndefined();
+    expect(props.tokenIssuer?.secretName).toBe(naming.identitySecret('allinone', 'prod'));
   });
 
   test('propsFromModel uses the shared naming: image with imageTag, secrets, peers from calls', () => {

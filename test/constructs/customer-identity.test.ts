@@ -8,7 +8,9 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { CustomerIdentity, type CustomerIdentityProps } from '../../constructs/customer-identity.js';
 import { createGatedApp, synthesizeGated } from '../../constructs/gates.js';
 import { IdentityStack } from '../../constructs/identity-stack.js';
-import { naming, ValidationError } from '../../model/index.js';
+import { createPlatformStacks } from '../../constructs/platform-stage.js';
+import { naming, parsePlatform, ValidationError } from '../../model/index.js';
+import { PLATFORM_FIXTURE_FILE, PLATFORM_FIXTURE_YAML } from '../fixtures/platform.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -205,5 +207,43 @@ describe('CustomerIdentity', () => {
     t.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       CallbackURLs: ['http://localhost:3000/callback'],
     });
+  });
+});
+
+describe('createPlatformStacks with identity', () => {
+  /** The fixture platform with its identity block replaced by `identity`. */
+  function platform(identity: string) {
+    const block = `identity:\n${identity}\n`;
+    const named = /^identity:\n(?: .*\n)*/m;
+    const text = named.test(PLATFORM_FIXTURE_YAML)
+      ? PLATFORM_FIXTURE_YAML.replace(named, block)
+      : `${PLATFORM_FIXTURE_YAML}\n${block}`;
+    return parsePlatform(text, { file: PLATFORM_FIXTURE_FILE });
+  }
+
+  test('adds <platform>-<env>-identity before the cluster for provision: cognito, with the gateway hosts as callbacks', () => {
+    const model = platform('  provision: cognito');
+    const stacks = createPlatformStacks(new App(), { model, environment: 'prod' });
+    const identity = stacks.identity!;
+    expect(identity.stackName).toBe('allinone-prod-identity');
+    expect(identity.terminationProtection).toBe(true);
+    expect(stacks.cluster.dependencies).toContain(identity);
+    const t = Template.fromStack(identity);
+    t.hasResourceProperties('AWS::Cognito::UserPool', {
+      MfaConfiguration: 'ON',
+      DeletionProtection: 'ACTIVE',
+    });
+    t.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      CallbackURLs: model.spec.gateway.hosts.map((h) => `https://${h}/`),
+    });
+    t.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: naming.identitySecret('allinone', 'prod'),
+    });
+  });
+
+  test('adds no identity stack when platform.yaml names its own issuer', () => {
+    const model = platform('  issuer: https://login.example/\n  audience: shop');
+    const stacks = createPlatformStacks(new App(), { model, environment: 'dev' });
+    expect(stacks.identity).toBeUndefined();
   });
 });

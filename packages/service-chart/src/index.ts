@@ -25,6 +25,7 @@ export {
   type ServiceCredentialsProps,
 } from '../../../charts/service-credentials.js';
 export { ServiceMeshPolicy, type ServiceMeshPolicyProps } from '../../../charts/service-mesh-policy.js';
+export { TOKEN_ISSUER_ENV, TokenIssuer, type TokenIssuerValues } from '../../../charts/token-issuer.js';
 export { peerUrlVariable } from '../../../model/cross-checks.js';
 export { naming } from '../../../model/naming.js';
 export type { TierPolicy } from '../../../model/schema.js';
