@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authConfigShape } from './auth/auth-config.js';
 
 export { z };
 
@@ -35,6 +36,8 @@ export const serviceConfigSchema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).default(72_000),
   /** Open connections this process accepts; more are closed at once. @default 1000 */
   HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1000),
+  /** The customer token check (`AUTH_ISSUER`, `AUTH_AUDIENCE`, ...): see auth/auth-config.ts. */
+  ...authConfigShape,
 });
 
 /** The config type produced by {@link serviceConfigSchema}. */

@@ -1,6 +1,7 @@
 import { fastifySwagger } from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { CALLS_EXTENSION, declaredCalls, type ServiceOperation } from './service-calls.js';
+import { AUTH_EXTENSION, CUSTOMER_TOKEN_SCHEME, routeAuthLevel } from './auth/route-auth.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -36,6 +37,8 @@ export interface OpenApiDocument {
   readonly openapi: string;
   readonly info: { readonly title: string; readonly version: string };
   readonly paths: Record<string, Record<string, Record<string, unknown>>>;
+  /** `securitySchemes.customerToken` (HTTP bearer, JWT) when an operation needs a customer token. */
+  readonly components?: Record<string, unknown>;
   /** The peer operations the service calls ({@link declareCalls}), when it calls any. */
   readonly [CALLS_EXTENSION]?: readonly ServiceOperation[];
 }
@@ -57,11 +60,15 @@ export function openApiPath(url: string): string {
 export function registerContract(app: FastifyInstance, info: { title: string; version: string }): void {
   const marks = new Map<string, Record<string, unknown>>();
   app.addHook('onRoute', (route) => {
-    if (!route.config?.public) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const extensions = {
-      [PUBLIC_EXTENSION]: true,
-      ...(route.config.ownIds ? { [OWN_IDS_EXTENSION]: route.config.ownIds } : {}),
+    const level = routeAuthLevel(route.config);
+    // who may call it (x-aio-auth) on every operation; OpenAPI's own `security` on routable ones
+    const extensions: Record<string, unknown> = {
+      [AUTH_EXTENSION]: level,
+      ...(level === 'customer' ? { security: [{ [CUSTOMER_TOKEN_SCHEME]: [] }] } : {}),
+      ...(level === 'public' ? { security: [] } : {}),
+      ...(route.config?.public ? { [PUBLIC_EXTENSION]: true } : {}),
+      ...(route.config?.public && route.config.ownIds ? { [OWN_IDS_EXTENSION]: route.config.ownIds } : {}),
     };
     for (const m of methods) marks.set(`${m.toUpperCase()} ${openApiPath(route.url)}`, extensions);
   });
@@ -88,11 +95,24 @@ function markPublic(
   marks: ReadonlyMap<string, Record<string, unknown>>,
 ): OpenApiDocument {
   const paths: OpenApiDocument['paths'] = {};
+  let customer = false;
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
     paths[path] = {};
     for (const [method, op] of Object.entries(item)) {
-      paths[path][method] = { ...op, ...marks.get(`${method.toUpperCase()} ${path}`) };
+      const mark = marks.get(`${method.toUpperCase()} ${path}`);
+      if (mark?.[AUTH_EXTENSION] === 'customer') customer = true;
+      paths[path][method] = { ...op, ...mark };
     }
   }
-  return { ...doc, paths };
+  if (!customer) return { ...doc, paths };
+  // https://spec.openapis.org/oas/v3.1.0#security-scheme-object
+  const securitySchemes = {
+    [CUSTOMER_TOKEN_SCHEME]: {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: "a customer's token from the platform's OIDC issuer (identity in platform.yaml)",
+    },
+  };
+  return { ...doc, paths, components: { ...doc.components, securitySchemes } };
 }

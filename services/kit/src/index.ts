@@ -17,3 +17,4 @@ export * from './saga/index.js';
 export * from './outbox/index.js';
 export * from './resilience/dependency.js';
 export * from './resilience/dependency-metrics.js';
+export * from './auth/index.js';

@@ -30,6 +30,8 @@ export class HttpProblem extends Error {
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   408: 'Request Timeout',
   409: 'Conflict',

@@ -8,6 +8,8 @@ import { kitValidatorCompiler } from './private/validator-compilers.js';
 import { registerContract } from './contract.js';
 import { instrumentHttp, registerMetricsRoute, ServiceMetrics } from './metrics/index.js';
 import { HttpProblem, invalidParams, sendProblem } from './problem.js';
+import { registerRouteAuth } from './auth/route-auth.js';
+import type { TokenVerifier } from './auth/token-verifier.js';
 
 export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -75,6 +77,12 @@ export interface ServerProps {
    * @default - a new {@link ServiceMetrics} with the default process metrics
    */
   readonly metrics?: ServiceMetrics;
+  /**
+   * Verifies the customer token of every `auth: 'customer'` route (see `auth/route-auth.ts`).
+   *
+   * @default - none: declaring a customer route throws
+   */
+  readonly auth?: TokenVerifier;
 }
 
 /** Flags read by `/readyz`; {@link runService} flips `draining` on SIGTERM. */
@@ -185,6 +193,8 @@ export function createServer(props: ServerProps): FastifyInstance {
     const probe = request.url.startsWith('/readyz') || request.url.startsWith('/healthz');
     if (state.draining && !probe) return sendProblem(reply, 503, 'shutting down');
   });
+  // after the drain check, before any route of the service is declared
+  registerRouteAuth(app, props.auth, servedBy);
 
   // preClose runs when app.close() starts, before the listener stops.
   app.addHook('preClose', async () => {

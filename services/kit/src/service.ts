@@ -3,6 +3,8 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { ServiceConfig } from './config.js';
+import type { AuthConfig } from './auth/auth-config.js';
+import { TokenVerifier } from './auth/token-verifier.js';
 import { createPool } from './db.js';
 import { createLogger } from './logger.js';
 import { migrate } from './migrations.js';
@@ -18,9 +20,10 @@ import { currentTracing } from './tracing/start-tracing.js';
  * The config {@link runService} accepts: {@link ServiceConfig}, where a service without a database
  * leaves out `DATABASE_URL` (`serviceConfigSchema.omit({ DATABASE_URL: true })`).
  */
-export type BaseServiceConfig = Omit<ServiceConfig, 'DATABASE_URL' | HttpLimitVariable> & {
+export type BaseServiceConfig = Omit<ServiceConfig, 'DATABASE_URL' | HttpLimitVariable | keyof AuthConfig> & {
   readonly DATABASE_URL?: string;
-} & Partial<Pick<ServiceConfig, HttpLimitVariable>>;
+} & Partial<Pick<ServiceConfig, HttpLimitVariable>> &
+  AuthConfig;
 
 /** The env variables of {@link HttpLimits}; a config without them gets the defaults. */
 type HttpLimitVariable =
@@ -134,8 +137,11 @@ export async function runService<C extends BaseServiceConfig>(
     const metrics = new ServiceMetrics();
     // the circuit state of every dependency this process calls (saga participants, review, ...)
     registerDependencyMetrics(metrics);
+    // every customer route needs it: without AUTH_ISSUER such a route refuses to be declared
+    const auth = TokenVerifier.fromConfig(config);
     const app = createServer({
       logger,
+      ...(auth ? { auth } : {}),
       readinessChecks: checks,
       name: props.name,
       metrics,

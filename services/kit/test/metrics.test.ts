@@ -7,7 +7,7 @@ function app(metrics?: ServiceMetrics) {
     name: 'shop',
     ...(metrics ? { metrics } : {}),
   });
-  server.get('/items/:itemId', { config: { public: true } }, async (request, reply) =>
+  server.get('/items/:itemId', { config: { public: true, auth: 'public' } }, async (request, reply) =>
     (request.params as { itemId: string }).itemId === 'missing' ? reply.code(404).send({}) : {},
   );
   return server;

@@ -107,3 +107,4 @@ export * from './dockerfile-lint.js';
 export * from './processes.js';
 export * from './redis-server.js';
 export * from './feed.js';
+export * from './dev-issuer.js';

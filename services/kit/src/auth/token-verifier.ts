@@ -1,0 +1,164 @@
+import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import type { JWTHeaderParameters, FlattenedJWSInput, JWTVerifyGetKey } from 'jose';
+import { ConfigError } from '../config.js';
+import type { AuthConfig } from './auth-config.js';
+import type { Principal } from './principal.js';
+
+/**
+ * The signature algorithms a customer token may use. Asymmetric only: `none` and the HMAC family
+ * (HS256...) are refused before any key is looked up, so a token can never pick a shared secret or
+ * no signature at all.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.1
+ */
+export const TOKEN_ALGORITHMS = ['RS256', 'ES256'] as const;
+
+/** A customer id as the order API accepts one: printable ASCII without spaces, 1–128. */
+const SUBJECT = /^[!-~]{1,128}$/;
+
+/** Why a token was refused: `missing` (no credentials) or `invalid` (RFC 6750 `invalid_token`). */
+export class TokenRejected extends Error {
+  constructor(
+    public readonly reason: 'missing' | 'invalid',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TokenRejected';
+  }
+}
+
+/** The issuer's keys could not be read (down, timed out, not a JWKS): the request answers 503. */
+export class KeysUnavailable extends Error {
+  constructor(cause: unknown) {
+    super(`the token issuer's keys could not be read: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'KeysUnavailable';
+  }
+}
+
+/** Options of {@link TokenVerifier}. */
+export interface TokenVerifierProps {
+  /** Expected `iss`. */
+  readonly issuer: string;
+  /** Expected `aud` (one of the token's audiences). */
+  readonly audience: string;
+  /** @default - `<issuer>/.well-known/jwks.json` */
+  readonly jwksUri?: string;
+  /** @default 5 */
+  readonly clockToleranceSeconds?: number;
+  /** @default 30000 */
+  readonly cooldownMs?: number;
+  /** @default 2000 */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Verifies customer JWTs with jose against the issuer's remote JWKS: signature (RS256/ES256 only),
+ * `iss`, `aud`, `exp` (required) and `nbf` with a small clock tolerance, and a `sub` that is a valid
+ * customer id.
+ *
+ * The key set is jose's `createRemoteJWKSet`: fetched on first use, kept for `cacheMaxAge` (10 min),
+ * and refetched once when a token names a `kid` it does not have (key rotation) unless the last
+ * fetch was less than `cooldownMs` ago. Concurrent misses share one fetch.
+ *
+ * @see https://github.com/panva/jose/blob/main/docs/jwks/remote/functions/createRemoteJWKSet.md
+ * @see https://github.com/panva/jose/blob/main/docs/jwt/verify/functions/jwtVerify.md
+ */
+export class TokenVerifier {
+  public readonly issuer: string;
+  public readonly audience: string;
+  public readonly jwksUri: string;
+  private readonly clockTolerance: number;
+  private readonly keys: JWTVerifyGetKey;
+
+  /**
+   * The verifier a config asks for, or `undefined` when it names no issuer.
+   *
+   * @throws ConfigError when only one of `AUTH_ISSUER` and `AUTH_AUDIENCE` is set
+   */
+  public static fromConfig(config: AuthConfig): TokenVerifier | undefined {
+    if (!config.AUTH_ISSUER && !config.AUTH_AUDIENCE && !config.AUTH_JWKS_URI) return undefined;
+    const missing = (['AUTH_ISSUER', 'AUTH_AUDIENCE'] as const).filter((k) => !config[k]);
+    if (missing.length) {
+      throw new ConfigError(
+        missing.map((name) => ({
+          name,
+          message: 'is required when any AUTH_* variable is set (the issuer and the audience go together)',
+        })),
+      );
+    }
+    return new TokenVerifier({
+      issuer: config.AUTH_ISSUER!,
+      audience: config.AUTH_AUDIENCE!,
+      ...(config.AUTH_JWKS_URI ? { jwksUri: config.AUTH_JWKS_URI } : {}),
+      ...(config.AUTH_CLOCK_TOLERANCE_SECONDS !== undefined
+        ? { clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_SECONDS }
+        : {}),
+      ...(config.AUTH_JWKS_COOLDOWN_MS !== undefined ? { cooldownMs: config.AUTH_JWKS_COOLDOWN_MS } : {}),
+      ...(config.AUTH_JWKS_TIMEOUT_MS !== undefined ? { timeoutMs: config.AUTH_JWKS_TIMEOUT_MS } : {}),
+    });
+  }
+
+  constructor(props: TokenVerifierProps) {
+    this.issuer = props.issuer;
+    this.audience = props.audience;
+    this.jwksUri = props.jwksUri ?? `${props.issuer.replace(/\/$/, '')}/.well-known/jwks.json`;
+    this.clockTolerance = props.clockToleranceSeconds ?? 5;
+    const remote = createRemoteJWKSet(new URL(this.jwksUri), {
+      cooldownDuration: props.cooldownMs ?? 30_000,
+      timeoutDuration: props.timeoutMs ?? 2000,
+    });
+    // A key that is not in the set is the token's fault (401); a set that cannot be read is the
+    // issuer's (503): the two must never be confused, and neither is a 500.
+    this.keys = async (header: JWTHeaderParameters, token: FlattenedJWSInput) => {
+      try {
+        return await remote(header, token);
+      } catch (err) {
+        if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
+        throw new KeysUnavailable(err);
+      }
+    };
+  }
+
+  /**
+   * The principal of a valid token.
+   *
+   * @throws TokenRejected (`invalid`) for a token that is malformed, badly signed, expired, not yet
+   *   valid, from another issuer or for another audience, or without a usable `sub`
+   * @throws KeysUnavailable when the issuer's key set cannot be read
+   */
+  public async verify(token: string): Promise<Principal> {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keys, {
+        issuer: this.issuer,
+        audience: this.audience,
+        algorithms: [...TOKEN_ALGORITHMS],
+        clockTolerance: this.clockTolerance,
+        requiredClaims: ['sub', 'exp'],
+      }));
+    } catch (err) {
+      if (err instanceof KeysUnavailable) throw err;
+      throw new TokenRejected('invalid', rejection(err));
+    }
+    if (typeof payload.sub !== 'string' || !SUBJECT.test(payload.sub)) {
+      throw new TokenRejected('invalid', 'the token subject (sub) is not a customer id');
+    }
+    return { customerId: payload.sub, issuer: this.issuer, expiresAt: payload.exp! };
+  }
+}
+
+/** What the client is told about a refused token: the kind of failure, never the expected values. */
+function rejection(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'the token has expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return 'the token is not valid yet (nbf)';
+    if (err.claim === 'iss') return 'the token was issued by another issuer';
+    if (err.claim === 'aud') return 'the token is for another audience';
+    return `the token's ${err.claim} claim is invalid`;
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported)
+    return `the token's algorithm is not accepted; use one of ${TOKEN_ALGORITHMS.join(', ')}`;
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the token signature is invalid';
+  if (err instanceof errors.JWKSNoMatchingKey) return "the token's key (kid) is not one of the issuer's keys";
+  return 'the token is malformed';
+}
