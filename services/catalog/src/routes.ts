@@ -103,7 +103,7 @@ export function registerCatalogRoutes(
 ): void {
   app.get<{ Params: { sku: string } }>(
     '/products/:sku',
-    { config: { public: true }, schema: { params: skuParams, response: { 200: productWithReviews } } },
+    { config: { public: true, auth: 'public' }, schema: { params: skuParams, response: { 200: productWithReviews } } },
     async (request) => {
       const found = await products.get(request.params.sku);
       if (!found) throw new HttpProblem(404, `no product ${request.params.sku}`, { sku: request.params.sku });
@@ -131,7 +131,7 @@ export function registerCatalogRoutes(
 
   app.get<{ Querystring: { after?: string; limit?: number } }>(
     '/products',
-    { config: { public: true }, schema: { querystring: listQuery, response: { 200: productPage } } },
+    { config: { public: true, auth: 'public' }, schema: { querystring: listQuery, response: { 200: productPage } } },
     async (request) => {
       const limit = request.query.limit ?? 50;
       const page = await products.list(request.query.after, limit);

@@ -177,7 +177,7 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool): void {
   const skuParams = { type: 'object', required: ['sku'], properties: { sku: SKU } } as const;
   app.get<{ Params: { sku: string } }>(
     '/api/stock/:sku',
-    { config: { public: true }, schema: { params: skuParams } },
+    { config: { public: true, auth: 'public' }, schema: { params: skuParams } },
     async (req) => {
       const { rows } = await pool.query<{ available: number }>('SELECT available FROM stock WHERE sku = $1', [
         req.params.sku,

@@ -35,4 +35,11 @@ SELECT kit_record_event('order', order_id::text,
            'placedAt', created_at)))
   FROM orders ORDER BY created_at;`,
   },
+  // Idempotency keys are each customer's own (issue 15): alice's key never finds, blocks or
+  // replays bob's order. Keys were unique over all customers, so the pairs are unique already.
+  {
+    id: '006_idempotency_key_per_customer',
+    sql: `ALTER TABLE orders DROP CONSTRAINT orders_idempotency_key_key;
+ALTER TABLE orders ADD CONSTRAINT orders_customer_idempotency_key UNIQUE (customer_id, idempotency_key);`,
+  },
 ];

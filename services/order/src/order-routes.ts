@@ -2,6 +2,7 @@ import {
   currencySchema,
   customerIdSchema,
   HttpProblem,
+  ownCustomer,
   idempotencyHeadersSchema,
   keyReusedProblem,
   linesSchema,
@@ -23,7 +24,8 @@ import { ORDER_STEPS, PLACE_ORDER, type PlaceOrderInput } from './order-saga.js'
 import { findByIdempotencyKey, findOrder, listOrders, orderInsert, type OrderRow } from './order-store.js';
 
 interface PlaceOrderBody {
-  customerId: string;
+  /** Optional, and never trusted: the token's customer places the order; another value is a 403. */
+  customerId?: string;
   items: RequestedLine[];
   currency: string;
   paymentToken: string;
@@ -37,7 +39,7 @@ interface PlaceOrderBody {
  */
 const placeOrderSchema = {
   type: 'object',
-  required: ['customerId', 'items', 'currency', 'paymentToken'],
+  required: ['items', 'currency', 'paymentToken'],
   additionalProperties: false,
   properties: {
     customerId: customerIdSchema,
@@ -53,9 +55,11 @@ const placeOrderSchema = {
 } as const;
 
 /**
- * The public order API: `POST /orders` (with `Prefer: wait=N` to get the outcome in the reply when the
- * saga ends within N seconds), `GET /orders/:orderId` (with `?waitMs=` to long-poll for a terminal
- * status), `GET /orders?customerId=`.
+ * The public order API, every route for the customer of the token (`auth: customer`, the kit checks
+ * it): `POST /orders` (with `Prefer: wait=N` to get the outcome in the reply when the saga ends
+ * within N seconds), `GET /orders/:orderId` (with `?waitMs=` to long-poll for a terminal status;
+ * another customer's order is a 404, as if it did not exist), `GET /orders` (the caller's orders).
+ * An `Idempotency-Key` is the caller's own: alice's key never finds bob's order.
  */
 export function registerOrderRoutes(
   app: FastifyInstance,
@@ -69,14 +73,16 @@ export function registerOrderRoutes(
     async (req, reply) => {
       const key = req.headers['idempotency-key'];
       const preferWaitSeconds = preferredWait(req.headers.prefer);
-      const body = req.body;
+      const customerId = ownCustomer(req, req.body.customerId);
+      // the same request with or without the (redundant) customerId is the same request
+      const body = { ...req.body, customerId };
       const requestHash = requestFingerprint(body);
       let priced: PricedOrder;
       try {
         priced = await priceOrder(body.items, body.currency, readPrice);
       } catch (err) {
         // a retry of an order placed before a price change (or during a catalog outage) gets its order
-        const existing = key ? await findByIdempotencyKey(pool, key) : undefined;
+        const existing = key ? await findByIdempotencyKey(pool, customerId, key) : undefined;
         if (existing) {
           const first = replay(existing, requestHash, body, key!);
           return answer(reply, engine.handle(first.orderId), first, preferWaitSeconds);
@@ -90,7 +96,7 @@ export function registerOrderRoutes(
       const placedAt = new Date().toISOString();
       const input: PlaceOrderInput = {
         orderId,
-        customerId: body.customerId,
+        customerId,
         items,
         total,
         currency: body.currency,
@@ -99,7 +105,7 @@ export function registerOrderRoutes(
       };
       const order = {
         orderId,
-        customerId: body.customerId,
+        customerId,
         items,
         total,
         currency: body.currency,
@@ -109,7 +115,7 @@ export function registerOrderRoutes(
       // one statement inserts the order and its saga: no order without its saga, one round trip
       const created = await engine.createWith(pool, orderInsert(order, key), PLACE_ORDER, input, orderId);
       if (!created) {
-        const existing = key ? await findByIdempotencyKey(pool, key) : undefined;
+        const existing = key ? await findByIdempotencyKey(pool, customerId, key) : undefined;
         if (!existing) throw new HttpProblem(500, 'order vanished after an idempotency conflict');
         const first = replay(existing, requestHash, body, key!);
         // a replay honours Prefer: wait as the first request did (the saga may run on another replica)
@@ -135,28 +141,30 @@ export function registerOrderRoutes(
     },
     async (req) => {
       const { orderId } = req.params;
+      const customerId = ownCustomer(req, undefined);
       if (!UUID.test(orderId)) throw new HttpProblem(404, `no order ${orderId}`);
+      const order = await findOrder(pool, orderId);
+      // another customer's order is not there for the caller: the same 404, nothing to tell them apart
+      if (!order || order.customerId !== customerId) throw new HttpProblem(404, `no order ${orderId}`);
       const waitMs = req.query.waitMs ?? 0;
       const saga = engine.handle(orderId);
-      if (waitMs > 0) {
+      if (waitMs > 0 && order.status === 'PENDING') {
         // a saga running here wakes this request when it ends (no read); one elsewhere is polled
         const view = finishedView(await saga.getResult({ timeoutMs: waitMs }));
         if (view) return view;
+        return orderView((await findOrder(pool, orderId)) ?? order, await saga.getStatus());
       }
-      const order = await findOrder(pool, orderId);
-      if (!order) throw new HttpProblem(404, `no order ${orderId}`);
       return orderView(order, await saga.getStatus());
     },
   );
 
-  app.get<{ Querystring: { customerId: string; limit?: number } }>(
+  app.get<{ Querystring: { customerId?: string; limit?: number } }>(
     '/orders',
     {
       config: { public: true },
       schema: {
         querystring: {
           type: 'object',
-          required: ['customerId'],
           properties: {
             customerId: customerIdSchema,
             limit: { type: 'integer', minimum: 1, maximum: 500 },
@@ -165,7 +173,8 @@ export function registerOrderRoutes(
       },
     },
     async (req) => {
-      const orders = await listOrders(pool, req.query.customerId, req.query.limit ?? 100);
+      const customerId = ownCustomer(req, req.query.customerId, 'query customerId');
+      const orders = await listOrders(pool, customerId, req.query.limit ?? 100);
       return { orders: orders.map((o) => orderView(o, undefined)) };
     },
   );
@@ -231,6 +240,7 @@ export function preferredWait(header: string | string[] | undefined): number {
  * stored before the canonical fingerprint carry the digest of the body as it was sent.
  */
 function replay(existing: OrderRow, requestHash: string, body: PlaceOrderBody, key: string) {
+  // rows from before the token carry the fingerprint of the body as sent, customerId included
   const legacyHash = () => createHash('sha256').update(JSON.stringify(body)).digest('hex');
   if (existing.requestHash !== requestHash && existing.requestHash !== legacyHash()) {
     throw keyReusedProblem(`Idempotency-Key ${JSON.stringify(key)}`, key);

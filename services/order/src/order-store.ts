@@ -23,7 +23,7 @@ const COLUMNS = `order_id AS "orderId", customer_id AS "customerId", status, rej
 
 /**
  * The statement that inserts a PENDING order, for `SagaEngine.createWith` (order, saga and the
- * `order.placed` event in one statement). With an idempotency key already used it returns no row, so
+ * `order.placed` event in one statement). With an idempotency key its customer already used it returns no row, so
  * no saga and no event are created either (concurrent duplicates wait for the first one to commit).
  * `placedAt` (default now) is the row's `created_at`; give the saga input the same value.
  */
@@ -35,7 +35,7 @@ export function orderInsert(
   return {
     sql: `INSERT INTO orders (order_id, customer_id, status, items, total, currency, idempotency_key, request_hash, created_at)
           VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, $8)
-          ON CONFLICT (idempotency_key) DO NOTHING RETURNING order_id`,
+          ON CONFLICT (customer_id, idempotency_key) DO NOTHING RETURNING order_id`,
     params: [
       order.orderId,
       order.customerId,
@@ -50,14 +50,16 @@ export function orderInsert(
   };
 }
 
-/** The order created with `idempotencyKey`, if any. */
+/** The order `customerId` created with `idempotencyKey`, if any: keys are each customer's own. */
 export async function findByIdempotencyKey(
   pool: Pool | PoolClient,
+  customerId: string,
   idempotencyKey: string,
 ): Promise<OrderRow | undefined> {
-  const { rows } = await pool.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE idempotency_key = $1`, [
-    idempotencyKey,
-  ]);
+  const { rows } = await pool.query<OrderRow>(
+    `SELECT ${COLUMNS} FROM orders WHERE customer_id = $1 AND idempotency_key = $2`,
+    [customerId, idempotencyKey],
+  );
   return rows[0];
 }
 

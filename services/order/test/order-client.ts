@@ -1,6 +1,7 @@
 import { createRedis } from '@aio/kit';
 import { TEST_REDIS_URL } from '@aio/kit/testing';
 import { StackScope, startStack, type Stack, type StackOptions } from '@aio/stack';
+import type { IssuerTokens } from '@aio/kit/testing';
 
 /**
  * The order service's tests: order and what it calls (inventory, payment, catalog) started by the
@@ -12,7 +13,7 @@ export type StackEnv = NonNullable<StackOptions['env']>;
 
 /** Starts order (with `orderReplicas` instances), inventory, payment and catalog in a test scope. */
 export async function startSagaStack(label: string, env: StackEnv = {}, orderReplicas = 1): Promise<Stack> {
-  return startStack({
+  const stack = await startStack({
     processes: ['order'],
     scope: StackScope.test(label),
     replicas: { order: orderReplicas },
@@ -25,26 +26,71 @@ export async function startSagaStack(label: string, env: StackEnv = {}, orderRep
       order: { CATALOG_TIMEOUT_MS: '2000', ...env.order },
     },
   });
+  customerTokens = stack.tokens;
+  return stack;
+}
+
+/** The token source of {@link call}: the issuer of the stack {@link startSagaStack} started last. */
+let customerTokens: IssuerTokens | undefined;
+/** Which customer placed each order {@link call} saw placed: a client reads its own orders. */
+const placedBy = new Map<string, string>();
+
+/**
+ * The customer a request to order acts as, as a real client knows it: the body's `customerId`, the
+ * `?customerId=` of a list, the customer who placed the order read, else `c1`.
+ */
+function actingCustomer(url: string, body: unknown): string {
+  const claimed = (body as { customerId?: unknown } | undefined)?.customerId;
+  if (typeof claimed === 'string' && /^[!-~]{1,128}$/.test(claimed)) return claimed;
+  const parsed = new URL(url);
+  const read = /^\/orders\/([^/?]+)$/.exec(parsed.pathname)?.[1];
+  return parsed.searchParams.get('customerId') ?? (read && placedBy.get(read)) ?? 'c1';
 }
 
 /** A parsed JSON reply body; tests read fields freely. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
-/** JSON request helper; returns status and parsed body. */
+/** The `sub` of a bearer token a test passed itself (read, not verified: the service verifies). */
+function subjectOf(authorization: string | undefined): string | undefined {
+  const payload = authorization?.match(/^Bearer [^.]+\.([^.]+)\./)?.[1];
+  if (!payload) return undefined;
+  try {
+    const sub = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown }).sub;
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * JSON request helper; returns status and parsed body. A request to order's `/orders` routes carries
+ * a real token from the stack's issuer for the customer it acts as ({@link actingCustomer}), unless
+ * `headers` has an `authorization` of its own (tests of refused tokens pass theirs, or `''` for none).
+ */
 export async function call(
   url: string,
   method = 'GET',
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Json }> {
+  const customer = subjectOf(headers.authorization) ?? actingCustomer(url, body);
+  if (customerTokens && !('authorization' in headers) && new URL(url).pathname.startsWith('/orders')) {
+    headers = { ...headers, authorization: `Bearer ${await customerTokens.for(customer)}` };
+  }
+  if (headers.authorization === '') {
+    const { authorization: _none, ...rest } = headers;
+    headers = rest;
+  }
   const res = await fetch(url, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  const parsed = text ? JSON.parse(text) : undefined;
+  if (method === 'POST' && typeof parsed?.orderId === 'string') placedBy.set(parsed.orderId, customer);
+  return { status: res.status, body: parsed };
 }
 
 /**

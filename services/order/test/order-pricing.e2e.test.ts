@@ -172,7 +172,10 @@ describe('orders when the catalog cannot answer', () => {
     try {
       const res = await fetch(`${url('order')}/orders`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await stack.tokens.for('c-price')}`,
+        },
         body: JSON.stringify(body([{ sku: mug, quantity: 1 }])),
       });
       expect(res.status).toBe(503);

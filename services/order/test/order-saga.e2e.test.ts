@@ -153,14 +153,14 @@ describe('order saga end to end', () => {
     const reordered = Object.fromEntries(Object.entries(body as Record<string, unknown>).reverse());
     const same = await call(`${order}/orders`, 'POST', reordered, { 'idempotency-key': 'k-1' });
     expect(same).toMatchObject({ status: 202, body: { orderId: id, status: 'APPROVED' } });
-    const other = await call(
+    const changed = await call(
       `${order}/orders`,
       'POST',
-      { ...body, customerId: 'c-other' },
+      { ...body, paymentToken: 'tok_other' },
       { 'idempotency-key': 'k-1' },
     );
-    expect(other.status).toBe(422);
-    expect(String(other.body.detail)).toContain('k-1');
+    expect(changed.status).toBe(422);
+    expect(String(changed.body.detail)).toContain('k-1');
     expect((await call(`${order}/orders?customerId=c-idem`)).body.orders).toHaveLength(1);
     expect(await stock(a)).toMatchObject({ available: 9, sold: 1 });
   });
@@ -198,10 +198,16 @@ describe('order saga end to end', () => {
 
   test('Prefer: wait=N answers the POST with the outcome, the same document GET reads back', async () => {
     const a = await newSku(1);
+    const token = await stack.tokens.for('c1');
     const post = (key: string) =>
       fetch(`${order}/orders`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', prefer: 'wait=10', 'idempotency-key': key },
+        headers: {
+          'content-type': 'application/json',
+          prefer: 'wait=10',
+          'idempotency-key': key,
+          authorization: `Bearer ${token}`,
+        },
         body: JSON.stringify(orderBody([{ sku: a, quantity: 1 }])),
       });
     const approved = await post('prefer-1');

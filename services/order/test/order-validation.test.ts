@@ -38,6 +38,9 @@ afterAll(async () => {
   console.log(`order property cases run: ${casesRun.count}`);
 });
 
+/** The authorization header of a signed-in customer (order takes the customer from the token). */
+const auth = async (customer: string) => stack.tokens.headers(customer);
+
 const orders = async () => Number((await db.query('SELECT count(*) AS n FROM orders')).rows[0].n);
 
 const valid = () => ({
@@ -96,7 +99,10 @@ describe('POST /orders validates up front', () => {
     'refuses %s with a 400 naming the field, and stores nothing',
     async (_, mutate, name, headers = {}) => {
       const before = await orders();
-      const answer = await send(`${stack.process('order').url}/orders`, 'POST', mutate(valid()), headers);
+      const answer = await send(`${stack.process('order').url}/orders`, 'POST', mutate(valid()), {
+        ...(await auth('c-1')),
+        ...headers,
+      });
       expect(answer.status).toBe(400);
       expect(answer.type).toMatch(/^application\/problem\+json/);
       expect(answer.body['invalid-params'].map((p: { name: string }) => p.name)).toContain(name);
@@ -105,13 +111,18 @@ describe('POST /orders validates up front', () => {
   );
 
   test('stores the exact total of the catalog’s prices in the currency’s decimals', async () => {
-    const answer = await send(`${stack.process('order').url}/orders`, 'POST', {
-      ...valid(),
-      items: [
-        { sku: 'OV-CENT', quantity: 3 },
-        { sku: 'OV-2', quantity: 7, unitPrice: 19.99 },
-      ],
-    });
+    const answer = await send(
+      `${stack.process('order').url}/orders`,
+      'POST',
+      {
+        ...valid(),
+        items: [
+          { sku: 'OV-CENT', quantity: 3 },
+          { sku: 'OV-2', quantity: 7, unitPrice: 19.99 },
+        ],
+      },
+      await auth('c-1'),
+    );
     expect(answer.status).toBe(202);
     const { rows } = await db.query('SELECT total::text FROM orders WHERE order_id = $1', [
       answer.body.orderId,
@@ -166,7 +177,10 @@ describe('POST /orders bodies (property)', () => {
       fc.asyncProperty(payload, async (sent) => {
         casesRun.count++;
         const before = await orders();
-        const answer = await send(`${stack.process('order').url}/orders`, 'POST', sent);
+        // the customer the body claims, as its client would be signed in; c-1 for a hostile one
+        const claimed = (sent as { customerId?: unknown } | null)?.customerId;
+        const customer = typeof claimed === 'string' && /^[!-~]{1,128}$/.test(claimed) ? claimed : 'c-1';
+        const answer = await send(`${stack.process('order').url}/orders`, 'POST', sent, await auth(customer));
         expectNoServerError(answer, sent);
         if (isProblem(answer)) {
           expect(await orders()).toBe(before);

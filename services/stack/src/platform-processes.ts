@@ -1,6 +1,10 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProcessEntry } from './process-entry.js';
+import { DEV_TOKEN_AUDIENCE } from '@aio/kit/testing';
+import type { ProcessContext, ProcessEntry } from './process-entry.js';
+
+/** The development issuer's process name: every service and the monolith trust its tokens. */
+export const TOKEN_ISSUER = 'token-issuer';
 
 /**
  * The platform's local processes, one entry each. `aio dev`, the e2e, fault and chaos tests and the
@@ -9,7 +13,7 @@ import type { ProcessEntry } from './process-entry.js';
  *
  * The monolith, the gateway, the token issuer and the next services are added here, one entry each.
  */
-export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
+const TABLE: readonly ProcessEntry[] = [
   {
     name: 'order',
     role: 'service',
@@ -97,4 +101,37 @@ export const PLATFORM_PROCESSES: readonly ProcessEntry[] = [
     database: true,
     calls: ['order', 'payment', 'catalog', 'monolith'],
   },
+  {
+    // the development OIDC issuer (RS256 keys generated at start): every service's AUTH_* points
+    // here, tests take tokens from it (`stack.tokens`), `aio dev token` too; last, so every port above
+    // stays where it was
+    name: TOKEN_ISSUER,
+    role: 'support',
+    main: 'services/stack/dist/token-issuer-main.js',
+  },
 ];
+
+/**
+ * The issuer's `AUTH_*` for a process of the stack: the variables the kit's token check reads.
+ */
+export function identityEnv(ctx: ProcessContext): Record<string, string> {
+  const issuer = ctx.url(TOKEN_ISSUER);
+  return { AUTH_ISSUER: issuer, AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE, AUTH_JWKS_URI: `${issuer}/.well-known/jwks.json` };
+}
+
+/** A service or the monolith: started after the issuer, with its `AUTH_*` (its own `env` wins). */
+function trustingIssuer(entry: ProcessEntry): ProcessEntry {
+  if (entry.role !== 'service' && entry.role !== 'monolith') return entry;
+  const own = entry.env;
+  return {
+    ...entry,
+    after: [...(entry.after ?? []), TOKEN_ISSUER],
+    env: (ctx) => ({ ...identityEnv(ctx), ...own?.(ctx) }),
+  };
+}
+
+/**
+ * The platform's local processes (the table above, in its order), each service and the monolith
+ * trusting the token issuer.
+ */
+export const PLATFORM_PROCESSES: readonly ProcessEntry[] = TABLE.map(trustingIssuer);

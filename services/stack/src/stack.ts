@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@aio/kit/testing';
+import { freePort, IssuerTokens } from '@aio/kit/testing';
 import { FaultProxy } from './fault-proxy.js';
 import { ManagedProcess } from './managed-process.js';
-import { PLATFORM_PROCESSES } from './platform-processes.js';
+import { PLATFORM_PROCESSES, TOKEN_ISSUER } from './platform-processes.js';
 import type { ProcessEntry } from './process-entry.js';
 import {
   assertBuilt,
@@ -114,6 +114,13 @@ export interface Stack {
   database(name: string): StackDatabase;
   /** The fault proxy in front of a process listed in `faults`. */
   fault(name: string): FaultProxy;
+  /**
+   * Customer tokens from the stack's `token-issuer` (started with any service or the monolith):
+   * `await stack.tokens.for('alice')`, and the refused kinds (`expired`, `wrongAudience`, ...).
+   *
+   * @throws Error on use when the stack has no token issuer
+   */
+  readonly tokens: IssuerTokens;
   /** Stops every process (callers first), then releases the scope (a test scope drops its state). */
   stop(): Promise<void>;
 }
@@ -148,8 +155,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
   const find = (name: string) => processes.filter((p) => p.name === name || p.entry.name === name);
   let stopping: Promise<void> | undefined;
+  const issuer = processes.find((p) => p.entry.name === TOKEN_ISSUER);
   return {
     processes,
+    tokens: issuer ? new IssuerTokens(issuer.url) : noIssuer(),
     logDir: logs.directory,
     redisPrefix: scope.redisPrefix,
     process: (name) => {
@@ -174,6 +183,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         .then(() => undefined)
         .finally(() => scope.close())),
   };
+}
+
+/** The `tokens` of a stack without an issuer: every call says why it cannot work. */
+function noIssuer(): IssuerTokens {
+  const fail = () =>
+    Promise.reject(new Error(`this stack has no ${TOKEN_ISSUER}: start a service or the monolith with it`));
+  return new Proxy(new IssuerTokens('http://127.0.0.1:0'), { get: (target, key) => (key === 'issuerUrl' ? target.issuerUrl : fail) });
 }
 
 /**

@@ -68,12 +68,14 @@ export class DevTokenIssuer {
   public jwksRequests = 0;
 
   public static async start(props: DevTokenIssuerProps = {}): Promise<DevTokenIssuer> {
-    const server = http.createServer();
+    // keys first: a request accepted before the handler exists would never be answered
+    const [key, rogue] = await Promise.all([newKey(), newKey()]);
+    let issuer: DevTokenIssuer | undefined;
+    const server = http.createServer((req, res) => void issuer!.handle(req, res));
     server.listen(props.port ?? 0, props.host ?? '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
-    const issuer = new DevTokenIssuer(server, `http://127.0.0.1:${port}`, [await newKey()], await newKey());
-    server.on('request', (req, res) => void issuer.handle(req, res));
+    issuer = new DevTokenIssuer(server, `http://127.0.0.1:${port}`, [key], rogue);
     return issuer;
   }
 
