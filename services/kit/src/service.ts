@@ -139,6 +139,8 @@ export async function runService<C extends BaseServiceConfig>(
     registerDependencyMetrics(metrics);
     // every customer route needs it: without AUTH_ISSUER such a route refuses to be declared
     const auth = TokenVerifier.fromConfig(config);
+    const warmed = await auth?.warm();
+    if (warmed) logger.warn({ err: warmed, jwksUri: auth?.jwksUri }, 'token issuer keys not readable yet');
     const app = createServer({
       logger,
       ...(auth ? { auth } : {}),

@@ -1,4 +1,4 @@
-import { HttpProblem } from '@aio/kit';
+import { HttpProblem, ownCustomer } from '@aio/kit';
 import type { FastifyInstance } from '@aio/kit';
 import type { Pool } from 'pg';
 import { LEGACY_ID_PATTERN, legacyId } from './ids.js';
@@ -34,18 +34,19 @@ const notificationView = (r: NotificationRow) => ({
 });
 
 /**
- * The legacy review and notification API: `POST /api/reviews`, `GET /api/reviews?sku=`,
- * `GET /api/reviews/:reviewId`, and the same three for `/api/notifications` (by `customerId`).
+ * The legacy review and notification API: `POST /api/reviews` (the token's customer is the
+ * author), the public `GET /api/reviews?sku=` and `GET /api/reviews/:reviewId`, and the same three
+ * for `/api/notifications`, each the token's customer's own (another's is a 404).
  */
 export function registerCatalogRoutes(app: FastifyInstance, pool: Pool): void {
-  app.post<{ Body: { sku: string; customerId: string; rating: number; body: string } }>(
+  app.post<{ Body: { sku: string; customerId?: string; rating: number; body: string } }>(
     '/api/reviews',
     {
       config: { public: true },
       schema: {
         body: {
           type: 'object',
-          required: ['sku', 'customerId', 'rating', 'body'],
+          required: ['sku', 'rating', 'body'],
           properties: {
             sku: text(64),
             customerId: text(200),
@@ -56,7 +57,8 @@ export function registerCatalogRoutes(app: FastifyInstance, pool: Pool): void {
       },
     },
     async (req, reply) => {
-      const { sku, customerId, rating, body } = req.body;
+      const customerId = ownCustomer(req, req.body.customerId);
+      const { sku, rating, body } = req.body;
       const { rows } = await pool.query<ReviewRow>(
         'INSERT INTO reviews (sku, customer_id, rating, body) VALUES ($1, $2, $3, $4) RETURNING *',
         [sku, customerId, rating, body],
@@ -67,7 +69,7 @@ export function registerCatalogRoutes(app: FastifyInstance, pool: Pool): void {
   app.get<{ Querystring: { sku: string } }>(
     '/api/reviews',
     {
-      config: { public: true },
+      config: { public: true, auth: 'public' },
       schema: { querystring: { type: 'object', required: ['sku'], properties: { sku: text(64) } } },
     },
     async (req) => {
@@ -80,7 +82,7 @@ export function registerCatalogRoutes(app: FastifyInstance, pool: Pool): void {
   );
   app.get<{ Params: { reviewId: string } }>(
     '/api/reviews/:reviewId',
-    { config: { public: true, ownIds: LEGACY_ID_PATTERN } },
+    { config: { public: true, auth: 'public', ownIds: LEGACY_ID_PATTERN } },
     async (req) => {
       const id = legacyId('review', req.params.reviewId);
       const { rows } = await pool.query<ReviewRow>('SELECT * FROM reviews WHERE review_id = $1', [id]);
@@ -89,14 +91,14 @@ export function registerCatalogRoutes(app: FastifyInstance, pool: Pool): void {
     },
   );
 
-  app.post<{ Body: { customerId: string; channel: string; message: string } }>(
+  app.post<{ Body: { customerId?: string; channel: string; message: string } }>(
     '/api/notifications',
     {
       config: { public: true },
       schema: {
         body: {
           type: 'object',
-          required: ['customerId', 'channel', 'message'],
+          required: ['channel', 'message'],
           properties: {
             customerId: text(200),
             channel: { type: 'string', enum: ['email', 'sms', 'push'] },
@@ -106,7 +108,8 @@ export function registerCatalogRoutes(app: FastifyInstance, pool: Pool): void {
       },
     },
     async (req, reply) => {
-      const { customerId, channel, message } = req.body;
+      const customerId = ownCustomer(req, req.body.customerId);
+      const { channel, message } = req.body;
       const { rows } = await pool.query<NotificationRow>(
         'INSERT INTO notifications (customer_id, channel, message) VALUES ($1, $2, $3) RETURNING *',
         [customerId, channel, message],
@@ -114,14 +117,13 @@ export function registerCatalogRoutes(app: FastifyInstance, pool: Pool): void {
       return reply.code(201).send(notificationView(rows[0]!));
     },
   );
-  app.get<{ Querystring: { customerId: string } }>(
+  app.get<{ Querystring: { customerId?: string } }>(
     '/api/notifications',
     {
       config: { public: true },
       schema: {
         querystring: {
           type: 'object',
-          required: ['customerId'],
           properties: { customerId: text(200) },
         },
       },
@@ -129,7 +131,7 @@ export function registerCatalogRoutes(app: FastifyInstance, pool: Pool): void {
     async (req) => {
       const { rows } = await pool.query<NotificationRow>(
         'SELECT * FROM notifications WHERE customer_id = $1 ORDER BY notification_id DESC LIMIT 100',
-        [req.query.customerId],
+        [ownCustomer(req, req.query.customerId, 'query customerId')],
       );
       return { notifications: rows.map(notificationView) };
     },
@@ -140,8 +142,8 @@ export function registerCatalogRoutes(app: FastifyInstance, pool: Pool): void {
     async (req) => {
       const id = legacyId('notification', req.params.notificationId);
       const { rows } = await pool.query<NotificationRow>(
-        'SELECT * FROM notifications WHERE notification_id = $1',
-        [id],
+        'SELECT * FROM notifications WHERE notification_id = $1 AND customer_id = $2',
+        [id, ownCustomer(req, undefined)],
       );
       if (!rows[0]) throw new HttpProblem(404, `no notification ${id}`);
       return notificationView(rows[0]);

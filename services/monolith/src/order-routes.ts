@@ -3,6 +3,7 @@ import {
   customerIdSchema,
   HttpProblem,
   moneySchema,
+  ownCustomer,
   paymentTokenSchema,
   quantitySchema,
   recordEvents,
@@ -20,7 +21,8 @@ interface OrderItem {
   unitPrice: number;
 }
 interface PlaceOrderBody {
-  customerId: string;
+  /** Optional and never trusted: the token's customer orders; another value is a 403. */
+  customerId?: string;
   items: OrderItem[];
   currency: string;
   paymentToken: string;
@@ -31,7 +33,7 @@ const SKU = skuSchema;
 
 const placeOrderSchema = {
   type: 'object',
-  required: ['customerId', 'items', 'currency', 'paymentToken'],
+  required: ['items', 'currency', 'paymentToken'],
   properties: {
     customerId: customerIdSchema,
     currency: currencySchema,
@@ -93,14 +95,17 @@ function legacyOrderEvent(r: OrderRow): OutboxEvent {
 /**
  * The legacy order and stock API: `POST /api/orders` decides at once (stock taken in the same
  * transaction, no saga: the "before" the order service replaces), `GET /api/orders/:orderId`,
- * `GET /api/orders?customerId=`, `GET /api/stock/:sku`, and the operator's `PUT /api/stock/:sku`.
+ * `GET /api/orders` (the caller's), `GET /api/stock/:sku` (public), and the operator's
+ * `PUT /api/stock/:sku`. The order routes are the token's customer's, as on the order service: the
+ * same tokens, the same own-data rules.
  */
 export function registerOrderRoutes(app: FastifyInstance, pool: Pool): void {
   app.post<{ Body: PlaceOrderBody }>(
     '/api/orders',
     { config: { public: true }, schema: { body: placeOrderSchema } },
     async (req, reply) => {
-      const { customerId, items, currency } = req.body;
+      const customerId = ownCustomer(req, req.body.customerId);
+      const { items, currency } = req.body;
       const total = Math.round(items.reduce((s, i) => s + i.quantity * i.unitPrice, 0) * 100) / 100;
       const row = await withTransaction(pool, async (client) => {
         let short: string | undefined;
@@ -144,20 +149,24 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool): void {
     { config: { public: true, ownIds: LEGACY_ID_PATTERN } },
     async (req) => {
       const id = legacyId('order', req.params.orderId);
-      const { rows } = await pool.query<OrderRow>('SELECT * FROM orders WHERE order_id = $1', [id]);
+      const customerId = ownCustomer(req, undefined);
+      // another customer's order is not there for the caller: the same 404 as an unknown one
+      const { rows } = await pool.query<OrderRow>(
+        'SELECT * FROM orders WHERE order_id = $1 AND customer_id = $2',
+        [id, customerId],
+      );
       if (!rows[0]) throw new HttpProblem(404, `no order ${id}`);
       return view(rows[0]);
     },
   );
 
-  app.get<{ Querystring: { customerId: string; limit?: number } }>(
+  app.get<{ Querystring: { customerId?: string; limit?: number } }>(
     '/api/orders',
     {
       config: { public: true },
       schema: {
         querystring: {
           type: 'object',
-          required: ['customerId'],
           properties: {
             customerId: customerIdSchema,
             limit: { type: 'integer', minimum: 1, maximum: 500 },
@@ -168,7 +177,7 @@ export function registerOrderRoutes(app: FastifyInstance, pool: Pool): void {
     async (req) => {
       const { rows } = await pool.query<OrderRow>(
         'SELECT * FROM orders WHERE customer_id = $1 ORDER BY order_id DESC LIMIT $2',
-        [req.query.customerId, req.query.limit ?? 100],
+        [ownCustomer(req, req.query.customerId, 'query customerId'), req.query.limit ?? 100],
       );
       return { orders: rows.map(view) };
     },

@@ -1,15 +1,26 @@
 import { createPool, migrate, parseConfig, serviceConfigSchema, type FeedEvent } from '@aio/kit';
-import { callJson, createTestDatabase, readFeedUntil, type TestDatabase } from '@aio/kit/testing';
+import {
+  callJson,
+  createTestDatabase,
+  DEV_TOKEN_AUDIENCE,
+  DevTokenIssuer,
+  IssuerTokens,
+  readFeedUntil,
+  type TestDatabase,
+} from '@aio/kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MONOLITH_MIGRATIONS } from '../src/migrations.js';
 import { runMonolith } from '../src/service.js';
 
 let db: TestDatabase;
+let issuer: DevTokenIssuer;
 
 beforeAll(async () => {
   db = await createTestDatabase('monolith_feed');
+  issuer = await DevTokenIssuer.start();
 });
 afterAll(async () => {
+  await issuer?.close();
   await db?.drop();
 });
 
@@ -29,16 +40,24 @@ describe('the monolith feed', () => {
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      AUTH_ISSUER: issuer.url,
+      AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
     });
     const svc = await runMonolith(config, false);
     try {
       await callJson(svc.url, 'PUT', '/api/stock/MUG', { available: 5 });
-      const placed = await callJson<{ orderId: string }>(svc.url, 'POST', '/api/orders', {
+      const placed = await callJson<{ orderId: string }>(
+        svc.url,
+        'POST',
+        '/api/orders',
+        {
         customerId: 'new-1',
         items: [{ sku: 'MUG', quantity: 2, unitPrice: 3.5 }],
         currency: 'EUR',
         paymentToken: 'tok_visa',
-      });
+        },
+        await new IssuerTokens(issuer.url).headers('new-1'),
+      );
       const events = await readFeedUntil(svc.url, (e) =>
         e.some((x) => x.payload && (x.payload as { customerId?: string }).customerId === 'new-1'),
       );

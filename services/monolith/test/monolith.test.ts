@@ -1,32 +1,55 @@
 import { parseConfig, serviceConfigSchema, type RunningService } from '@aio/kit';
-import { createTestDatabase, type TestDatabase } from '@aio/kit/testing';
+import {
+  createTestDatabase,
+  DEV_TOKEN_AUDIENCE,
+  DevTokenIssuer,
+  IssuerTokens,
+  type TestDatabase,
+} from '@aio/kit/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runMonolith } from '../src/service.js';
 
 let db: TestDatabase;
 let svc: RunningService;
+let issuer: DevTokenIssuer;
+let tokens: IssuerTokens;
 
 beforeAll(async () => {
   db = await createTestDatabase('monolith');
+  issuer = await DevTokenIssuer.start();
+  tokens = new IssuerTokens(issuer.url);
   const config = parseConfig(serviceConfigSchema, {
     DATABASE_URL: db.url,
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    AUTH_ISSUER: issuer.url,
+    AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
   });
   svc = await runMonolith(config, false);
 });
 afterAll(async () => {
   await svc?.close();
+  await issuer?.close();
   await db?.drop();
 });
 
-async function call(method: string, path: string, body?: unknown) {
+/**
+ * A request signed in as `as` (default: the body's customerId, else alice), with a token of the
+ * test's issuer; `as: null` sends none, a string starting with `Bearer ` is sent as it is.
+ */
+async function call(method: string, path: string, body?: unknown, as?: string | null) {
+  const claimed = (body as { customerId?: unknown } | undefined)?.customerId;
+  const customer = as === undefined ? (typeof claimed === 'string' ? claimed : 'alice') : as;
+  const authorization =
+    customer === null ? undefined : customer.startsWith('Bearer ') ? customer : `Bearer ${await tokens.for(customer)}`;
   const res = await fetch(`${svc.url}${path}`, {
     method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    headers: {
+      ...(authorization ? { authorization } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return {
     status: res.status,
@@ -59,7 +82,7 @@ describe('reference monolith', () => {
       customerId: 'alice',
       status: 'APPROVED',
     });
-    const list = await call('GET', '/api/orders?customerId=alice');
+    const list = await call('GET', '/api/orders');
     expect((list.body.orders as unknown[]).length).toBe(1);
   });
 
@@ -100,15 +123,38 @@ describe('reference monolith', () => {
       message: 'hi',
     });
     expect(note.status).toBe(201);
-    expect((await call('GET', `/api/notifications/${String(note.body.notificationId)}`)).body.channel).toBe(
-      'sms',
-    );
-    expect(
-      ((await call('GET', '/api/notifications?customerId=bob')).body.notifications as unknown[]).length,
-    ).toBe(1);
+    const noteUrl = `/api/notifications/${String(note.body.notificationId)}`;
+    expect((await call('GET', noteUrl, undefined, 'bob')).body.channel).toBe('sms');
+    expect(((await call('GET', '/api/notifications', undefined, 'bob')).body.notifications as unknown[]).length).toBe(1);
+    // bob's notification is not alice's to read or list
+    expect((await call('GET', noteUrl, undefined, 'alice')).status).toBe(404);
+    expect((await call('GET', '/api/notifications', undefined, 'alice')).body.notifications).toEqual([]);
     expect(
       (await call('POST', '/api/reviews', { sku: 'MUG', customerId: 'a', rating: 9, body: 'x' })).status,
     ).toBe(400);
+  });
+
+  test('own data only, with the same tokens as the services', async () => {
+    await call('PUT', '/api/stock/CUP', { available: 10 });
+    const { customerId: _c, ...anonymous } = order('CUP', 1);
+    const bobs = await call('POST', '/api/orders', anonymous, 'bob');
+    expect(bobs.body).toMatchObject({ status: 'APPROVED', customerId: 'bob' });
+    const id = String(bobs.body.orderId);
+    // alice: bob's order is a 404, her list never shows it, and she cannot order as bob
+    expect((await call('GET', `/api/orders/${id}`, undefined, 'alice')).status).toBe(404);
+    const hers = (await call('GET', '/api/orders', undefined, 'alice')).body.orders as { customerId: string }[];
+    expect(hers.every((o) => o.customerId === 'alice')).toBe(true);
+    expect((await call('GET', '/api/orders?customerId=bob', undefined, 'alice')).status).toBe(403);
+    const forged = await call('POST', '/api/orders', { ...anonymous, customerId: 'bob' }, 'alice');
+    expect(forged.status).toBe(403);
+    expect((await call('GET', '/api/stock/CUP', undefined, null)).body.available).toBe(9);
+    // no token, a refused one, or an identity header: 401; the stock read is public
+    for (const as of [null, `Bearer ${await tokens.expired('bob')}`, `Bearer ${await tokens.wrongSignature('bob')}`]) {
+      expect((await call('GET', `/api/orders/${id}`, undefined, as)).status).toBe(401);
+    }
+    const spoofed = await fetch(`${svc.url}/api/orders`, { headers: { 'x-customer-id': 'bob', 'x-user': 'bob' } });
+    expect(spoofed.status).toBe(401);
+    expect((await call('GET', '/api/reviews?sku=MUG', undefined, null)).status).toBe(200);
   });
 
   test('its contract marks the legacy API public and the operator endpoints not', async () => {

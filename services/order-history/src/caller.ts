@@ -9,8 +9,7 @@ export type CallerResolver = (request: FastifyRequest) => string | undefined;
  * puts on the request (`request.principal.customerId`, the token's `sub`, issue 15). Never a body
  * field, a query parameter or a header a client could set.
  */
-export const principalCustomer: CallerResolver = (request) =>
-  (request as unknown as { principal?: { customerId?: string } | null }).principal?.customerId;
+export const principalCustomer: CallerResolver = (request) => request.principal?.customerId;
 
 /**
  * The caller's customer id, or a 401 problem.

@@ -1,6 +1,6 @@
 import { declareCalls, feedOperation, loadConfig, runService } from '@aio/kit';
 import type { RunningService } from '@aio/kit';
-import { principalCustomer, type CallerResolver } from './caller.js';
+import { principalCustomer } from './caller.js';
 import { orderHistoryConfigSchema, type OrderHistoryConfig } from './config.js';
 import { registerHistoryRoutes } from './history-routes.js';
 import { registerHistoryMetrics, registerHistoryStatus } from './history-status.js';
@@ -10,8 +10,6 @@ import { sourcesOf } from './sources.js';
 
 /** Options of {@link startOrderHistory}. */
 export interface OrderHistoryOptions {
-  /** Where the caller's customer id comes from. @default - the verified token's principal */
-  readonly caller?: CallerResolver;
   /** Called with each projected event's lag in seconds (the benchmark's histogram). */
   readonly onProjected?: (source: string, lagSeconds: number) => void;
 }
@@ -54,7 +52,7 @@ export async function startOrderHistory(
         },
       });
       const projected = registerHistoryMetrics(metrics, projector);
-      registerHistoryRoutes(app, pool, options.caller ?? principalCustomer);
+      registerHistoryRoutes(app, pool, principalCustomer);
       registerHistoryStatus(app, projector);
       projector.start();
       onClose(() => projector!.stop());

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPool, parseConfig, type FeedEvent, type Pool } from '@aio/kit';
-import { createTestDatabase, readFeedUntil, type TestDatabase } from '@aio/kit/testing';
+import { createTestDatabase, DEV_TOKEN_AUDIENCE, readFeedUntil, type TestDatabase } from '@aio/kit/testing';
 import { StackScope, startStack, type Stack } from '@aio/stack';
 import { orderHistoryConfigSchema } from '../src/config.js';
 import { applyEvent, ProjectionTables } from '../src/projection.js';
@@ -50,6 +50,7 @@ async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
 async function placeServiceOrder(customerId: string, sku: string, token = 'tok_visa'): Promise<string> {
   const res = await call(url('order'), '/orders', 'POST', orderBody(customerId, sku, token), {
     prefer: 'wait=20',
+    ...(await stack.tokens.headers(customerId)),
   });
   expect([201, 202]).toContain(res.status);
   return res.body.orderId as string;
@@ -82,8 +83,13 @@ async function caughtUp(): Promise<void> {
   });
 }
 
-const mine = (customerId: string, query = '') =>
-  call(history.url, `/me/orders${query}`, 'GET', undefined, { 'x-test-customer': customerId });
+/** `GET /me/orders` as `customerId`, signed in with a token of the stack's issuer. */
+const mine = async (customerId: string, query = '') =>
+  call(history.url, `/me/orders${query}`, 'GET', undefined, await stack.tokens.headers(customerId));
+
+/** A legacy order placed on the monolith by `customerId` (signed in: the monolith checks tokens too). */
+const legacyOrder = async (customerId: string, sku: string) =>
+  call(url('monolith'), '/api/orders', 'POST', orderBody(customerId, sku), await stack.tokens.headers(customerId));
 
 beforeAll(async () => {
   stack = await startStack({
@@ -104,10 +110,11 @@ beforeAll(async () => {
       MONOLITH_URL: url('monolith'),
       CATALOG_URL: url('catalog'),
       HISTORY_WAIT_MS: '200',
+      // the stack's issuer, as the launcher gives every service
+      AUTH_ISSUER: stack.tokens.issuerUrl,
+      AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
     }),
     false,
-    // the test's stand-in for the verified token (the service itself reads only the principal)
-    { caller: (req) => req.headers['x-test-customer'] as string | undefined },
   );
   for (const [svc, path] of [
     ['inventory', '/stock/OH-1'],
@@ -128,12 +135,12 @@ afterAll(async () => {
 
 describe('order-history', () => {
   test("a customer sees their legacy and service orders together, newest first, paginated, and never another's", async () => {
-    const legacy = await call(url('monolith'), '/api/orders', 'POST', orderBody('alice', 'OH-1'));
+    const legacy = await legacyOrder('alice', 'OH-1');
     expect(legacy.status).toBe(201);
     const approved = await placeServiceOrder('alice', 'OH-1');
     const declined = await placeServiceOrder('alice', 'OH-1', 'tok_chargeDeclined');
     const bobs = await placeServiceOrder('bob', 'OH-1');
-    await call(url('monolith'), '/api/orders', 'POST', orderBody('bob', 'OH-1'));
+    await legacyOrder('bob', 'OH-1');
     await until('alice has 3 orders with their final states', async () => {
       const r = await mine('alice');
       return (
@@ -179,6 +186,13 @@ describe('order-history', () => {
     expect(bob.map((o) => o.orderId)).toContain(bobs);
     expect(bob.every((o) => !all.some((a) => a.orderId === o.orderId))).toBe(true);
     expect((await call(history.url, '/me/orders')).status).toBe(401);
+    // an identity header a client sets is not a customer, with or without a token
+    expect((await call(history.url, '/me/orders', 'GET', undefined, { 'x-test-customer': 'alice' })).status).toBe(
+      401,
+    );
+    const spoofed = { ...(await stack.tokens.headers('bob')), 'x-test-customer': 'alice', 'x-customer-id': 'alice' };
+    expect((await call(history.url, '/me/orders', 'GET', undefined, spoofed)).body.orders).toHaveLength(2);
+    expect((await call(history.url, '/me/orders', 'GET', undefined, { authorization: `Bearer ${await stack.tokens.expired('alice')}` })).status).toBe(401);
     const metrics = await (await fetch(`${history.url}/metrics`)).text();
     expect(metrics).toMatch(/^aio_history_lag_events\{source="monolith"\} 0$/m);
     expect(metrics).toMatch(/^aio_history_projection_lag_seconds_count\{source="order"\} [1-9]/m);
@@ -217,7 +231,7 @@ describe('order-history', () => {
     // events pile up while it is down, so its next page holds more than the crash point
     await child.kill9();
     for (let i = 0; i < 4; i++)
-      await call(url('monolith'), '/api/orders', 'POST', orderBody(`crash-${i}`, 'OH-1'));
+      await legacyOrder(`crash-${i}`, 'OH-1');
     await child.restart({ AIO_HISTORY_CRASH_AFTER: '3' }).catch(() => undefined); // may die before it is ready
     const exit = await child.exited();
     expect(exit.signal).toBe('SIGKILL');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseConfig } from '@aio/kit';
 import type { RunningService } from '@aio/kit';
-import { callJson, createTestDatabase } from '@aio/kit/testing';
+import { callJson, createTestDatabase, DEV_TOKEN_AUDIENCE, DevTokenIssuer, IssuerTokens } from '@aio/kit/testing';
 import type { JsonResponse, TestDatabase } from '@aio/kit/testing';
 import { reviewConfigSchema } from '../src/config.js';
 import type { ReviewConfig } from '../src/config.js';
@@ -20,25 +20,36 @@ interface Body {
 
 let db: TestDatabase;
 let service: RunningService<ReviewConfig>;
+let issuer: DevTokenIssuer;
+let tokens: IssuerTokens;
 
 beforeAll(async () => {
   db = await createTestDatabase('review');
+  issuer = await DevTokenIssuer.start();
+  tokens = new IssuerTokens(issuer.url);
   const config = parseConfig(reviewConfigSchema, {
     DATABASE_URL: db.url,
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
+    AUTH_ISSUER: issuer.url,
+    AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
   });
   service = await startReview(config, false);
 });
 
 afterAll(async () => {
   await service?.close();
+  await issuer?.close();
   await db?.drop();
 });
 
-const call = (method: string, path: string, body?: unknown): Promise<JsonResponse<Body>> =>
-  callJson<Body>(service.url, method, path, body);
+/** A request signed in as the body's customerId (c-1 when it has none usable), or as `as`. */
+const call = async (method: string, path: string, body?: unknown, as?: string): Promise<JsonResponse<Body>> => {
+  const claimed = (body as { customerId?: unknown } | undefined)?.customerId;
+  const customer = as ?? (typeof claimed === 'string' && /^[!-~]{1,128}$/.test(claimed) ? claimed : 'c-1');
+  return callJson<Body>(service.url, method, path, body, await tokens.headers(customer));
+};
 
 const review = (sku: string, customerId: string, rating: number, title = 'solid') => ({
   sku,
@@ -118,6 +129,24 @@ describe('GET /ratings/:sku and /reviews/:id', () => {
     expect(missing.status).toBe(404);
     expect(missing.type).toContain('application/problem+json');
     expect((await call('GET', '/reviews/not-a-uuid')).status).toBe(400);
+  });
+
+  test('the author is the token’s customer: none is 401, another body customerId 403, headers change nothing', async () => {
+    const { customerId: _c, ...anonymous } = review('SKU-AUTH', 'c-1', 3);
+    const none = await callJson<Body>(service.url, 'POST', '/reviews', anonymous, { 'x-customer-id': 'c-9' });
+    expect(none.status).toBe(401);
+    const forged = await call('POST', '/reviews', { ...anonymous, customerId: 'c-9' }, 'c-1');
+    expect(forged.status).toBe(403);
+    const written = await call('POST', '/reviews', anonymous, 'c-7');
+    expect(written.status).toBe(201);
+    const spoofed = await callJson<Body>(service.url, 'POST', '/reviews', { ...anonymous, rating: 5 }, {
+      ...(await tokens.headers('c-8')),
+      'x-customer-id': 'c-7',
+      'x-user': 'c-7',
+    });
+    expect(spoofed.status).toBe(201);
+    const listed = await callJson<Body>(service.url, 'GET', '/reviews?sku=SKU-AUTH');
+    expect(listed.body.reviews?.map((r) => r.customerId).sort()).toEqual(['c-7', 'c-8']);
   });
 
   test('the contract marks the reviews API public and the summary internal', async () => {

@@ -116,7 +116,13 @@ const TABLE: readonly ProcessEntry[] = [
  */
 export function identityEnv(ctx: ProcessContext): Record<string, string> {
   const issuer = ctx.url(TOKEN_ISSUER);
-  return { AUTH_ISSUER: issuer, AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE, AUTH_JWKS_URI: `${issuer}/.well-known/jwks.json` };
+  return {
+    AUTH_ISSUER: issuer,
+    AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
+    AUTH_JWKS_URI: `${issuer}/.well-known/jwks.json`,
+    // the local machine is shared by many processes: a key fetch may take longer than in a cluster
+    AUTH_JWKS_TIMEOUT_MS: '5000',
+  };
 }
 
 /** A service or the monolith: started after the issuer, with its `AUTH_*` (its own `env` wins). */

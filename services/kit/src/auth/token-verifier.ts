@@ -69,6 +69,7 @@ export class TokenVerifier {
   public readonly jwksUri: string;
   private readonly clockTolerance: number;
   private readonly keys: JWTVerifyGetKey;
+  private readonly remote: ReturnType<typeof createRemoteJWKSet>;
 
   /**
    * The verifier a config asks for, or `undefined` when it names no issuer.
@@ -103,10 +104,10 @@ export class TokenVerifier {
     this.audience = props.audience;
     this.jwksUri = props.jwksUri ?? `${props.issuer.replace(/\/$/, '')}/.well-known/jwks.json`;
     this.clockTolerance = props.clockToleranceSeconds ?? 5;
-    const remote = createRemoteJWKSet(new URL(this.jwksUri), {
+    const remote = (this.remote = createRemoteJWKSet(new URL(this.jwksUri), {
       cooldownDuration: props.cooldownMs ?? 30_000,
       timeoutDuration: props.timeoutMs ?? 2000,
-    });
+    }));
     // A key that is not in the set is the token's fault (401); a set that cannot be read is the
     // issuer's (503): the two must never be confused, and neither is a 500.
     this.keys = async (header: JWTHeaderParameters, token: FlattenedJWSInput) => {
@@ -117,6 +118,19 @@ export class TokenVerifier {
         throw new KeysUnavailable(err);
       }
     };
+  }
+
+  /**
+   * Fetches the key set now, so the first customer request does not wait for it. A failure is
+   * returned, not thrown: the service starts anyway, and requests answer 503 until the set is read.
+   */
+  public async warm(): Promise<Error | undefined> {
+    try {
+      await this.remote.reload();
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
   }
 
   /**
