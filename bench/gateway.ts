@@ -48,7 +48,8 @@ async function run(): Promise<{ direct: number[]; gateway: number[] }> {
     new Promise<void>((resolve, reject) => {
       const started = performance.now();
       // a fixed customer cookie: the gateway side pays for the cohort lookup, not for minting one
-      const req = http.get(url, { agent, headers: { cookie: 'aio_customer=bench-customer' } }, (res) => {
+      const headers = { cookie: 'aio_customer=bench-customer', authorization };
+      const req = http.get(url, { agent, headers }, (res) => {
         res.resume();
         res.on('end', () => {
           if (res.statusCode !== 200) reject(new Error(`${url}: ${res.statusCode}`));
@@ -77,6 +78,8 @@ const pct = (sorted: number[], p: number) =>
 const stack = await startStack({ processes: ['monolith', 'order'], scope: StackScope.test('bench_gw') });
 const monolith = stack.process('monolith');
 const order = stack.process('order');
+// both sides check the customer's token: one, signed by the stack's issuer, for every request
+const authorization = `Bearer ${await stack.tokens.for('bench')}`;
 const gateway = await startLocalGateway({
   objects: objects(100),
   port: await freePort(),

@@ -20,13 +20,16 @@
  * stack launcher (`@aio/stack`); their logs go to a temporary directory per variant.
  */
 import {
+  identityEnv,
   StackScope,
   startStack,
+  TOKEN_ISSUER,
   type ManagedProcess,
   type ProcessEntry,
   type StackOptions,
 } from '@aio/stack';
 import http from 'node:http';
+import type { IssuerTokens } from '@aio/kit/testing';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -43,7 +46,10 @@ const BASELINES: readonly ProcessEntry[] = [
     main: 'lib/bench/saga-unpriced-order.mjs',
     database: true,
     calls: ['inventory', 'payment'],
+    // the order service: it checks customer tokens like the platform's entry
+    after: [TOKEN_ISSUER],
     env: (ctx) => ({
+      ...identityEnv(ctx),
       RESERVATION_TTL_SECONDS: ctx.envOf('inventory').RESERVATION_TTL_SECONDS ?? '900',
       CATALOG_URL: 'http://127.0.0.1:9', // never called
     }),
@@ -51,10 +57,10 @@ const BASELINES: readonly ProcessEntry[] = [
 ];
 
 /** Starts `processes` (and what they call) on throwaway databases, as every variant does. */
-function startBench(label: string, processes: string[], standIns: StackOptions['standIns'] = {}) {
+async function startBench(label: string, processes: string[], standIns: StackOptions['standIns'] = {}) {
   // BENCH_PROFILE=order (or inventory, payment, saga-monolith) writes a V8 CPU profile to /tmp/aio-saga-prof
   const profiled = process.env.BENCH_PROFILE;
-  return startStack({
+  const stack = await startStack({
     processes,
     scope: StackScope.test(label),
     extraProcesses: BASELINES,
@@ -68,6 +74,17 @@ function startBench(label: string, processes: string[], standIns: StackOptions['
     },
     nodeArgs: profiled ? { [profiled]: ['--cpu-prof', '--cpu-prof-dir=/tmp/aio-saga-prof'] } : {},
   });
+  // the clients sign in with the stack's issuer; the monolith baseline has none and checks nothing
+  tokens = stack.processes.some((p) => p.entry.name === TOKEN_ISSUER) ? stack.tokens : undefined;
+  return stack;
+}
+
+/** The issuer of the stack under load, when it has one. */
+let tokens: IssuerTokens | undefined;
+
+/** The `Authorization` of `customer` (cached per customer: signing is not what is measured). */
+async function signedIn(customer: string): Promise<Record<string, string>> {
+  return tokens ? tokens.headers(customer) : {};
 }
 
 /** The load generator's client: node:http with keep-alive (much lighter than fetch, so the generator
@@ -190,13 +207,15 @@ async function load(orderUrl: string, count: number, tag: string, mode: ClientMo
         const t0 = performance.now();
         const sku = SKUS[i % SKUS.length]!;
         const token = i % 20 === 0 ? 'tok_chargeDeclined' : 'tok_visa';
+        const customer = `c${i % 100}`;
         const body = {
-          customerId: `c${i % 100}`,
+          customerId: customer,
           currency: 'EUR',
           paymentToken: token,
           items: [{ sku, quantity: 1, unitPrice: 10 }],
         };
         const placed = await json('POST', `${orderUrl}/orders`, body, {
+          ...(await signedIn(customer)),
           'idempotency-key': `${tag}-${i}`,
           ...(mode === 'prefer-wait' ? { prefer: 'wait=10' } : {}),
         });
@@ -205,8 +224,8 @@ async function load(orderUrl: string, count: number, tag: string, mode: ClientMo
         }
         let status = placed.body.status as string;
         while (status === 'PENDING') {
-          status = (await json('GET', `${orderUrl}/orders/${String(placed.body.orderId)}?waitMs=10000`)).body
-            .status as string;
+          const read = `${orderUrl}/orders/${String(placed.body.orderId)}?waitMs=10000`;
+          status = (await json('GET', read, undefined, await signedIn(customer))).body.status as string;
         }
         latencies.push(performance.now() - t0);
         if (status === 'APPROVED') approved++;

@@ -83,9 +83,15 @@ interface Answer {
   readonly cookie?: string;
 }
 
-/** One request through the gateway as `customer` (a cookie value), or as a first visit. */
+/** A customer's `Authorization`, from the stack's token issuer (the services check it). */
+const bearer = async (customer: string) => `Bearer ${await stack.tokens.for(customer)}`;
+
+/**
+ * One request through the gateway as `customer` (a cookie value, and a token for the same
+ * customer), or as a first visit (signed in as `visitor`, no cookie yet).
+ */
 async function call(method: string, path: string, customer?: string, body?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { authorization: await bearer(customer ?? 'visitor') };
   if (customer) headers.cookie = `aio_customer=${customer}`;
   const payload = body === undefined ? undefined : JSON.stringify(body);
   if (payload !== undefined) headers['content-type'] = 'application/json';
@@ -128,8 +134,8 @@ async function customerOn(side: string): Promise<string> {
   throw new Error(`no customer reached ${side} in 500 tries`);
 }
 
+/** An order body: the customer is the token's (a body customerId would have to match it). */
 const ORDER = {
-  customerId: 'c-1',
   items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 5 }],
   currency: 'EUR',
   paymentToken: 'tok_visa',
@@ -198,9 +204,12 @@ describe('local gateway (nginx from the synthesized objects) in front of the mon
     await gateway.reload(gatewayObjects(100));
     const { hostname, port } = new URL(gateway.url);
     // the path exactly as written: http.request with a URL string would resolve the dot segments first
+    // signed in, so an answer is the routing's, never the token check's
+    const authorization = await bearer('probe');
     const raw = (method: string, path: string) =>
       new Promise<{ status: number; servedBy: string | null }>((resolve, reject) => {
-        const req = http.request({ host: hostname, port, path, method, agent: false }, (r) => {
+        const opts = { host: hostname, port, path, method, agent: false, headers: { authorization } };
+        const req = http.request(opts, (r) => {
           r.resume();
           r.on('end', () =>
             resolve({ status: r.statusCode ?? 0, servedBy: (r.headers['x-served-by'] as string) ?? null }),

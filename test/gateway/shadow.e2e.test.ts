@@ -62,9 +62,13 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function call(base: string, method: string, path: string, body?: unknown) {
+/** A request signed in as `customer` with a token of the stack's issuer (the comparer forwards it). */
+async function call(base: string, method: string, path: string, body?: unknown, customer = 'c-shadow') {
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = payload ? { 'content-type': 'application/json' } : {};
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${await stack.tokens.for(customer)}`,
+    ...(payload ? { 'content-type': 'application/json' } : {}),
+  };
   return new Promise<{ status: number; servedBy?: string; body: Record<string, unknown> }>(
     (resolve, reject) => {
       const req = http.request(`${base}${path}`, { method, headers, agent: false }, (r) => {
@@ -137,21 +141,33 @@ describe('shadow compare through the local gateway (nginx mirror → comparer)',
 
   test('a POST is never mirrored: the service creates nothing and nothing is compared', async () => {
     const customerId = `c-shadow-${Date.now()}`;
-    const created = await call(gateway.url, 'POST', '/api/orders', {
+    const created = await call(
+      gateway.url,
+      'POST',
+      '/api/orders',
+      {
+        customerId,
+        items: [{ sku: 'SKU-SH', quantity: 1, unitPrice: 5 }],
+        currency: 'EUR',
+        paymentToken: 'tok_visa',
+      },
       customerId,
-      items: [{ sku: 'SKU-SH', quantity: 1, unitPrice: 5 }],
-      currency: 'EUR',
-      paymentToken: 'tok_visa',
-    });
+    );
     expect(created.servedBy).toBe('monolith');
     expect(created.status).toBeLessThan(300);
     // a GET after it is mirrored: once it is compared, the POST before it was handled by nginx
     const list = `/api/orders?customerId=${customerId}`;
-    expect((await call(gateway.url, 'GET', list)).servedBy).toBe('monolith');
+    expect((await call(gateway.url, 'GET', list, undefined, customerId)).servedBy).toBe('monolith');
     const r = await recorded(list);
     expect(r.service).toBe('order');
     expect(records().every((x) => x.method === 'GET' || x.method === 'HEAD')).toBe(true);
-    const onService = await call(env.ORDER_URL!, 'GET', `/orders?customerId=${customerId}`);
+    const onService = await call(
+      env.ORDER_URL!,
+      'GET',
+      `/orders?customerId=${customerId}`,
+      undefined,
+      customerId,
+    );
     expect(onService.status).toBe(200);
     expect(onService.body.orders).toEqual([]);
     // the monolith has the order, the service does not: the list differs by length, ids are noisy

@@ -113,6 +113,8 @@ async function placeOrder(worker: number, n: number): Promise<boolean> {
         'content-type': 'application/json',
         prefer: 'wait=10',
         cookie: `aio_customer=iso-${worker}`,
+        // the worker's customer, signed in with the stack's issuer (the services check the token)
+        authorization: `Bearer ${await stack.tokens.for(`iso-${worker}`)}`,
       },
       body: JSON.stringify({
         customerId: `iso-${worker}`,

@@ -131,7 +131,10 @@ export function registerCatalogRoutes(
 
   app.get<{ Querystring: { after?: string; limit?: number } }>(
     '/products',
-    { config: { public: true, auth: 'public' }, schema: { querystring: listQuery, response: { 200: productPage } } },
+    {
+      config: { public: true, auth: 'public' },
+      schema: { querystring: listQuery, response: { 200: productPage } },
+    },
     async (request) => {
       const limit = request.query.limit ?? 50;
       const page = await products.list(request.query.after, limit);

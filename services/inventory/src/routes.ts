@@ -95,7 +95,10 @@ export function registerInventoryRoutes(app: FastifyInstance, store: StockStore,
 
   app.get<{ Params: { sku: string } }>(
     '/stock/:sku',
-    { config: { public: true, auth: 'public' }, schema: { params: skuParams, response: { 200: stockLevels } } },
+    {
+      config: { public: true, auth: 'public' },
+      schema: { params: skuParams, response: { 200: stockLevels } },
+    },
     async (request) => {
       const levels = await store.levels(request.params.sku);
       if (!levels && !(await store.hasEpoch()))

@@ -25,16 +25,28 @@ beforeAll(async () => {
 afterAll(() => issuer.close());
 
 function verifierFor(jwksUri = issuer.jwksUri, cooldownMs = 30_000): TokenVerifier {
-  return new TokenVerifier({ issuer: issuer.url, audience: DEV_TOKEN_AUDIENCE, jwksUri, cooldownMs, timeoutMs: 1000 });
+  return new TokenVerifier({
+    issuer: issuer.url,
+    audience: DEV_TOKEN_AUDIENCE,
+    jwksUri,
+    cooldownMs,
+    timeoutMs: 1000,
+  });
 }
 
 function shop(auth: TokenVerifier | undefined): FastifyInstance {
-  const app = createServer({ logger: createLogger({ name: 'shop', level: 'silent' }), name: 'shop', ...(auth ? { auth } : {}) });
+  const app = createServer({
+    logger: createLogger({ name: 'shop', level: 'silent' }),
+    name: 'shop',
+    ...(auth ? { auth } : {}),
+  });
   app.get('/me', { config: { public: true } }, async (req) => ({ customerId: customerOf(req) }));
   app.get<{ Querystring: { customerId?: string } }>('/mine', { config: { public: true } }, async (req) => ({
     customerId: ownCustomer(req, req.query.customerId, 'query customerId'),
   }));
-  app.get('/open', { config: { public: true, auth: 'public' } }, async (req) => ({ principal: req.principal ?? null }));
+  app.get('/open', { config: { public: true, auth: 'public' } }, async (req) => ({
+    principal: req.principal ?? null,
+  }));
   app.get('/ops', async (req) => ({ principal: req.principal ?? null }));
   return app;
 }
@@ -77,10 +89,23 @@ describe('the kit token check', () => {
 
   test('rejects alg none, HS256 and malformed credentials with 401, never 500', async () => {
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-    const claims = { sub: 'alice', iss: issuer.url, aud: DEV_TOKEN_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 600 };
+    const claims = {
+      sub: 'alice',
+      iss: issuer.url,
+      aud: DEV_TOKEN_AUDIENCE,
+      exp: Math.floor(Date.now() / 1000) + 600,
+    };
     const none = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
-    const hs256 = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('k'.repeat(32)));
-    for (const authorization of [`Bearer ${none}`, `Bearer ${hs256}`, 'Bearer not-a-jwt', 'Basic YWxpY2U6eA==', 'Bearer']) {
+    const hs256 = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode('k'.repeat(32)));
+    for (const authorization of [
+      `Bearer ${none}`,
+      `Bearer ${hs256}`,
+      'Bearer not-a-jwt',
+      'Basic YWxpY2U6eA==',
+      'Bearer',
+    ]) {
       const res = await app.inject({ url: '/me', headers: { authorization } });
       expect(res.statusCode, authorization).toBe(401);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -90,9 +115,17 @@ describe('the kit token check', () => {
   });
 
   test('trusts no identity header a client sends', async () => {
-    const spoofed = { 'x-customer-id': 'bob', 'x-test-customer': 'bob', 'x-user': 'bob', 'x-forwarded-user': 'bob' };
+    const spoofed = {
+      'x-customer-id': 'bob',
+      'x-test-customer': 'bob',
+      'x-user': 'bob',
+      'x-forwarded-user': 'bob',
+    };
     expect((await app.inject({ url: '/me', headers: spoofed })).statusCode).toBe(401);
-    const res = await app.inject({ url: '/me', headers: { ...spoofed, ...bearer(await tokens.for('alice')) } });
+    const res = await app.inject({
+      url: '/me',
+      headers: { ...spoofed, ...bearer(await tokens.for('alice')) },
+    });
     expect(res.json()).toEqual({ customerId: 'alice' });
   });
 
@@ -101,7 +134,9 @@ describe('the kit token check', () => {
     expect((await app.inject({ url: '/mine?customerId=alice', headers })).statusCode).toBe(200);
     const res = await app.inject({ url: '/mine?customerId=bob', headers });
     expect(res.statusCode).toBe(403);
-    expect(res.json()['invalid-params']).toEqual([{ name: 'query customerId', reason: 'is not the customer of the token' }]);
+    expect(res.json()['invalid-params']).toEqual([
+      { name: 'query customerId', reason: 'is not the customer of the token' },
+    ]);
   });
 
   test('public and operator routes take no token and set no principal', async () => {
@@ -117,11 +152,16 @@ describe('the JWKS cache', () => {
   test('a rotated key (unknown kid) triggers exactly one refetch, then the cache answers', async () => {
     const app = shop(verifierFor(issuer.jwksUri, 0));
     const before = issuer.jwksRequests;
-    expect((await app.inject({ url: '/me', headers: bearer(await tokens.request({ customer: 'alice' })) })).statusCode).toBe(200);
+    expect(
+      (await app.inject({ url: '/me', headers: bearer(await tokens.request({ customer: 'alice' })) }))
+        .statusCode,
+    ).toBe(200);
     expect(issuer.jwksRequests).toBe(before + 1);
     await issuer.rotate();
     const rotated = await tokens.request({ customer: 'alice' });
-    const answers = await Promise.all([1, 2, 3].map(() => app.inject({ url: '/me', headers: bearer(rotated) })));
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => app.inject({ url: '/me', headers: bearer(rotated) })),
+    );
     expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200]);
     expect(issuer.jwksRequests).toBe(before + 2);
     for (let i = 0; i < 5; i++) await app.inject({ url: '/me', headers: bearer(rotated) });
@@ -130,7 +170,9 @@ describe('the JWKS cache', () => {
   });
 
   test('answers 503 problem with Retry-After when the JWKS cannot be read, never 500', async () => {
-    const garbage = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>'));
+    const garbage = http.createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>'),
+    );
     garbage.listen(0, '127.0.0.1');
     await once(garbage, 'listening');
     const port = (garbage.address() as AddressInfo).port;
@@ -149,28 +191,41 @@ describe('the JWKS cache', () => {
 
 describe('route levels', () => {
   test('throws when a customer route is declared on a server without an issuer', () => {
-    expect(() => shop(undefined)).toThrow(/GET \/me needs a customer token .* set AUTH_ISSUER and AUTH_AUDIENCE/);
+    expect(() => shop(undefined)).toThrow(
+      /GET \/me needs a customer token .* set AUTH_ISSUER and AUTH_AUDIENCE/,
+    );
   });
 
   test('throws on an operator route marked public', () => {
     const app = createServer({ logger: createLogger({ name: 'shop', level: 'silent' }) });
-    expect(() => app.get('/x', { config: { public: true, auth: 'operator' } }, async () => ({}))).toThrow(/auth 'operator' on a public route/);
+    expect(() => app.get('/x', { config: { public: true, auth: 'operator' } }, async () => ({}))).toThrow(
+      /auth 'operator' on a public route/,
+    );
   });
 
   test('the contract names each operation level and the bearer scheme of customer ones', async () => {
     const app = shop(verifierFor());
     const doc = (await app.inject({ url: '/openapi.json' })).json();
-    expect(doc.paths['/me'].get).toMatchObject({ [AUTH_EXTENSION]: 'customer', security: [{ customerToken: [] }] });
+    expect(doc.paths['/me'].get).toMatchObject({
+      [AUTH_EXTENSION]: 'customer',
+      security: [{ customerToken: [] }],
+    });
     expect(doc.paths['/open'].get).toMatchObject({ [AUTH_EXTENSION]: 'public', security: [] });
     expect(doc.paths['/ops'].get[AUTH_EXTENSION]).toBe('operator');
     expect(doc.paths['/ops'].get.security).toBeUndefined();
-    expect(doc.components.securitySchemes.customerToken).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(doc.components.securitySchemes.customerToken).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
     await app.close();
   });
 
   test('throws naming the missing variable when only half of the auth env is set', () => {
     expect(() => TokenVerifier.fromConfig({ AUTH_ISSUER: 'https://issuer.example' })).toThrow(ConfigError);
-    expect(() => TokenVerifier.fromConfig({ AUTH_ISSUER: 'https://issuer.example' })).toThrow(/^AUTH_AUDIENCE: is required/);
+    expect(() => TokenVerifier.fromConfig({ AUTH_ISSUER: 'https://issuer.example' })).toThrow(
+      /^AUTH_AUDIENCE: is required/,
+    );
     expect(TokenVerifier.fromConfig({})).toBeUndefined();
   });
 });

@@ -7,7 +7,11 @@ function app() {
     name: 'shop',
     version: '1.2.3',
   });
-  server.get('/items/:itemId', { config: { public: true, auth: 'public', ownIds: '[0-9a-f]{32}' } }, async () => ({}));
+  server.get(
+    '/items/:itemId',
+    { config: { public: true, auth: 'public', ownIds: '[0-9a-f]{32}' } },
+    async () => ({}),
+  );
   server.post(
     '/items',
     { config: { public: true, auth: 'public' }, schema: { body: { type: 'object', required: ['name'] } } },

@@ -51,10 +51,10 @@ describe('the monolith feed', () => {
         'POST',
         '/api/orders',
         {
-        customerId: 'new-1',
-        items: [{ sku: 'MUG', quantity: 2, unitPrice: 3.5 }],
-        currency: 'EUR',
-        paymentToken: 'tok_visa',
+          customerId: 'new-1',
+          items: [{ sku: 'MUG', quantity: 2, unitPrice: 3.5 }],
+          currency: 'EUR',
+          paymentToken: 'tok_visa',
         },
         await new IssuerTokens(issuer.url).headers('new-1'),
       );

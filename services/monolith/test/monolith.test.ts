@@ -42,7 +42,11 @@ async function call(method: string, path: string, body?: unknown, as?: string | 
   const claimed = (body as { customerId?: unknown } | undefined)?.customerId;
   const customer = as === undefined ? (typeof claimed === 'string' ? claimed : 'alice') : as;
   const authorization =
-    customer === null ? undefined : customer.startsWith('Bearer ') ? customer : `Bearer ${await tokens.for(customer)}`;
+    customer === null
+      ? undefined
+      : customer.startsWith('Bearer ')
+        ? customer
+        : `Bearer ${await tokens.for(customer)}`;
   const res = await fetch(`${svc.url}${path}`, {
     method,
     headers: {
@@ -125,7 +129,9 @@ describe('reference monolith', () => {
     expect(note.status).toBe(201);
     const noteUrl = `/api/notifications/${String(note.body.notificationId)}`;
     expect((await call('GET', noteUrl, undefined, 'bob')).body.channel).toBe('sms');
-    expect(((await call('GET', '/api/notifications', undefined, 'bob')).body.notifications as unknown[]).length).toBe(1);
+    expect(
+      ((await call('GET', '/api/notifications', undefined, 'bob')).body.notifications as unknown[]).length,
+    ).toBe(1);
     // bob's notification is not alice's to read or list
     expect((await call('GET', noteUrl, undefined, 'alice')).status).toBe(404);
     expect((await call('GET', '/api/notifications', undefined, 'alice')).body.notifications).toEqual([]);
@@ -142,17 +148,25 @@ describe('reference monolith', () => {
     const id = String(bobs.body.orderId);
     // alice: bob's order is a 404, her list never shows it, and she cannot order as bob
     expect((await call('GET', `/api/orders/${id}`, undefined, 'alice')).status).toBe(404);
-    const hers = (await call('GET', '/api/orders', undefined, 'alice')).body.orders as { customerId: string }[];
+    const hers = (await call('GET', '/api/orders', undefined, 'alice')).body.orders as {
+      customerId: string;
+    }[];
     expect(hers.every((o) => o.customerId === 'alice')).toBe(true);
     expect((await call('GET', '/api/orders?customerId=bob', undefined, 'alice')).status).toBe(403);
     const forged = await call('POST', '/api/orders', { ...anonymous, customerId: 'bob' }, 'alice');
     expect(forged.status).toBe(403);
     expect((await call('GET', '/api/stock/CUP', undefined, null)).body.available).toBe(9);
     // no token, a refused one, or an identity header: 401; the stock read is public
-    for (const as of [null, `Bearer ${await tokens.expired('bob')}`, `Bearer ${await tokens.wrongSignature('bob')}`]) {
+    for (const as of [
+      null,
+      `Bearer ${await tokens.expired('bob')}`,
+      `Bearer ${await tokens.wrongSignature('bob')}`,
+    ]) {
       expect((await call('GET', `/api/orders/${id}`, undefined, as)).status).toBe(401);
     }
-    const spoofed = await fetch(`${svc.url}/api/orders`, { headers: { 'x-customer-id': 'bob', 'x-user': 'bob' } });
+    const spoofed = await fetch(`${svc.url}/api/orders`, {
+      headers: { 'x-customer-id': 'bob', 'x-user': 'bob' },
+    });
     expect(spoofed.status).toBe(401);
     expect((await call('GET', '/api/reviews?sku=MUG', undefined, null)).status).toBe(200);
   });

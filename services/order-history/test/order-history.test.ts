@@ -89,7 +89,13 @@ const mine = async (customerId: string, query = '') =>
 
 /** A legacy order placed on the monolith by `customerId` (signed in: the monolith checks tokens too). */
 const legacyOrder = async (customerId: string, sku: string) =>
-  call(url('monolith'), '/api/orders', 'POST', orderBody(customerId, sku), await stack.tokens.headers(customerId));
+  call(
+    url('monolith'),
+    '/api/orders',
+    'POST',
+    orderBody(customerId, sku),
+    await stack.tokens.headers(customerId),
+  );
 
 beforeAll(async () => {
   stack = await startStack({
@@ -187,12 +193,22 @@ describe('order-history', () => {
     expect(bob.every((o) => !all.some((a) => a.orderId === o.orderId))).toBe(true);
     expect((await call(history.url, '/me/orders')).status).toBe(401);
     // an identity header a client sets is not a customer, with or without a token
-    expect((await call(history.url, '/me/orders', 'GET', undefined, { 'x-test-customer': 'alice' })).status).toBe(
-      401,
-    );
-    const spoofed = { ...(await stack.tokens.headers('bob')), 'x-test-customer': 'alice', 'x-customer-id': 'alice' };
+    expect(
+      (await call(history.url, '/me/orders', 'GET', undefined, { 'x-test-customer': 'alice' })).status,
+    ).toBe(401);
+    const spoofed = {
+      ...(await stack.tokens.headers('bob')),
+      'x-test-customer': 'alice',
+      'x-customer-id': 'alice',
+    };
     expect((await call(history.url, '/me/orders', 'GET', undefined, spoofed)).body.orders).toHaveLength(2);
-    expect((await call(history.url, '/me/orders', 'GET', undefined, { authorization: `Bearer ${await stack.tokens.expired('alice')}` })).status).toBe(401);
+    expect(
+      (
+        await call(history.url, '/me/orders', 'GET', undefined, {
+          authorization: `Bearer ${await stack.tokens.expired('alice')}`,
+        })
+      ).status,
+    ).toBe(401);
     const metrics = await (await fetch(`${history.url}/metrics`)).text();
     expect(metrics).toMatch(/^aio_history_lag_events\{source="monolith"\} 0$/m);
     expect(metrics).toMatch(/^aio_history_projection_lag_seconds_count\{source="order"\} [1-9]/m);
@@ -230,8 +246,7 @@ describe('order-history', () => {
     const child = stack.process('order-history');
     // events pile up while it is down, so its next page holds more than the crash point
     await child.kill9();
-    for (let i = 0; i < 4; i++)
-      await legacyOrder(`crash-${i}`, 'OH-1');
+    for (let i = 0; i < 4; i++) await legacyOrder(`crash-${i}`, 'OH-1');
     await child.restart({ AIO_HISTORY_CRASH_AFTER: '3' }).catch(() => undefined); // may die before it is ready
     const exit = await child.exited();
     expect(exit.signal).toBe('SIGKILL');

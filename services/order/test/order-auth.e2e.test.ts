@@ -59,15 +59,27 @@ describe('order: the customer is the token’s', () => {
     expect(placed.status).toBe(202);
     const done = await waitTerminal(() => order, placed.body.orderId);
     expect(done).toMatchObject({ customerId: 'alice', status: 'APPROVED' });
-    const same = await call(`${order}/orders`, 'POST', orderBody(line, 'tok_visa', 'alice'), await as('alice'));
+    const same = await call(
+      `${order}/orders`,
+      'POST',
+      orderBody(line, 'tok_visa', 'alice'),
+      await as('alice'),
+    );
     expect(same.status).toBe(202);
     const before = (await call(`${order}/orders`, 'GET', undefined, await as('bob'))).body.orders.length;
-    const forged = await call(`${order}/orders`, 'POST', orderBody(line, 'tok_visa', 'bob'), await as('alice'));
+    const forged = await call(
+      `${order}/orders`,
+      'POST',
+      orderBody(line, 'tok_visa', 'bob'),
+      await as('alice'),
+    );
     expect(forged.status).toBe(403);
     expect(forged.body['invalid-params']).toEqual([
       { name: 'customerId', reason: 'is not the customer of the token' },
     ]);
-    expect((await call(`${order}/orders`, 'GET', undefined, await as('bob'))).body.orders).toHaveLength(before);
+    expect((await call(`${order}/orders`, 'GET', undefined, await as('bob'))).body.orders).toHaveLength(
+      before,
+    );
   });
 
   test('alice cannot read bob’s order (404, as an unknown one) nor see it in her list', async () => {
@@ -86,15 +98,29 @@ describe('order: the customer is the token’s', () => {
     const list = await call(`${order}/orders`, 'GET', undefined, await as('alice'));
     expect(list.body.orders.length).toBeGreaterThan(0);
     expect(list.body.orders.every((o: Json) => o.customerId === 'alice')).toBe(true);
-    expect((await call(`${order}/orders?customerId=bob`, 'GET', undefined, await as('alice'))).status).toBe(403);
+    expect((await call(`${order}/orders?customerId=bob`, 'GET', undefined, await as('alice'))).status).toBe(
+      403,
+    );
   });
 
   test('an identity header sent by the client changes nothing', async () => {
-    const spoof = { 'x-customer-id': 'bob', 'x-test-customer': 'bob', 'x-user': 'bob', 'x-forwarded-user': 'bob' };
-    expect((await call(`${order}/orders`, 'GET', undefined, { ...spoof, authorization: '' })).status).toBe(401);
+    const spoof = {
+      'x-customer-id': 'bob',
+      'x-test-customer': 'bob',
+      'x-user': 'bob',
+      'x-forwarded-user': 'bob',
+    };
+    expect((await call(`${order}/orders`, 'GET', undefined, { ...spoof, authorization: '' })).status).toBe(
+      401,
+    );
     const placed = await call(`${order}/orders`, 'POST', anonymousBody(), await as('alice', spoof));
     expect(placed.status).toBe(202);
-    const read = await call(`${order}/orders/${placed.body.orderId}`, 'GET', undefined, await as('alice', spoof));
+    const read = await call(
+      `${order}/orders/${placed.body.orderId}`,
+      'GET',
+      undefined,
+      await as('alice', spoof),
+    );
     expect(read.body.customerId).toBe('alice');
     const list = await call(`${order}/orders`, 'GET', undefined, await as('alice', spoof));
     expect(list.body.orders.every((o: Json) => o.customerId === 'alice')).toBe(true);

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseConfig } from '@aio/kit';
 import type { RunningService } from '@aio/kit';
-import { callJson, createTestDatabase, DEV_TOKEN_AUDIENCE, DevTokenIssuer, IssuerTokens } from '@aio/kit/testing';
+import {
+  callJson,
+  createTestDatabase,
+  DEV_TOKEN_AUDIENCE,
+  DevTokenIssuer,
+  IssuerTokens,
+} from '@aio/kit/testing';
 import type { JsonResponse, TestDatabase } from '@aio/kit/testing';
 import { reviewConfigSchema } from '../src/config.js';
 import type { ReviewConfig } from '../src/config.js';
@@ -45,7 +51,12 @@ afterAll(async () => {
 });
 
 /** A request signed in as the body's customerId (c-1 when it has none usable), or as `as`. */
-const call = async (method: string, path: string, body?: unknown, as?: string): Promise<JsonResponse<Body>> => {
+const call = async (
+  method: string,
+  path: string,
+  body?: unknown,
+  as?: string,
+): Promise<JsonResponse<Body>> => {
   const claimed = (body as { customerId?: unknown } | undefined)?.customerId;
   const customer = as ?? (typeof claimed === 'string' && /^[!-~]{1,128}$/.test(claimed) ? claimed : 'c-1');
   return callJson<Body>(service.url, method, path, body, await tokens.headers(customer));
@@ -139,11 +150,17 @@ describe('GET /ratings/:sku and /reviews/:id', () => {
     expect(forged.status).toBe(403);
     const written = await call('POST', '/reviews', anonymous, 'c-7');
     expect(written.status).toBe(201);
-    const spoofed = await callJson<Body>(service.url, 'POST', '/reviews', { ...anonymous, rating: 5 }, {
-      ...(await tokens.headers('c-8')),
-      'x-customer-id': 'c-7',
-      'x-user': 'c-7',
-    });
+    const spoofed = await callJson<Body>(
+      service.url,
+      'POST',
+      '/reviews',
+      { ...anonymous, rating: 5 },
+      {
+        ...(await tokens.headers('c-8')),
+        'x-customer-id': 'c-7',
+        'x-user': 'c-7',
+      },
+    );
     expect(spoofed.status).toBe(201);
     const listed = await callJson<Body>(service.url, 'GET', '/reviews?sku=SKU-AUTH');
     expect(listed.body.reviews?.map((r) => r.customerId).sort()).toEqual(['c-7', 'c-8']);

@@ -189,7 +189,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 function noIssuer(): IssuerTokens {
   const fail = () =>
     Promise.reject(new Error(`this stack has no ${TOKEN_ISSUER}: start a service or the monolith with it`));
-  return new Proxy(new IssuerTokens('http://127.0.0.1:0'), { get: (target, key) => (key === 'issuerUrl' ? target.issuerUrl : fail) });
+  return new Proxy(new IssuerTokens('http://127.0.0.1:0'), {
+    get: (target, key) => (key === 'issuerUrl' ? target.issuerUrl : fail),
+  });
 }
 
 /**

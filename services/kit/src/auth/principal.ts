@@ -32,7 +32,8 @@ declare module 'fastify' {
  */
 export function customerOf(request: FastifyRequest): string {
   const principal = request.principal;
-  if (!principal) throw new HttpProblem(401, 'a customer token is required: send Authorization: Bearer <token>');
+  if (!principal)
+    throw new HttpProblem(401, 'a customer token is required: send Authorization: Bearer <token>');
   return principal.customerId;
 }
 
@@ -45,7 +46,11 @@ export function customerOf(request: FastifyRequest): string {
  * @param field where it was sent, for the message, e.g. `customerId` or `query customerId`
  * @throws HttpProblem 403 when `claimed` is not the token's customer
  */
-export function ownCustomer(request: FastifyRequest, claimed: string | undefined, field = 'customerId'): string {
+export function ownCustomer(
+  request: FastifyRequest,
+  claimed: string | undefined,
+  field = 'customerId',
+): string {
   const customerId = customerOf(request);
   if (claimed !== undefined && claimed !== customerId) {
     throw new HttpProblem(

@@ -48,7 +48,11 @@ export function routeAuthLevel(config: Partial<FastifyContextConfig> | undefined
  *
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
  */
-export function registerRouteAuth(app: FastifyInstance, verifier: TokenVerifier | undefined, realm: string): void {
+export function registerRouteAuth(
+  app: FastifyInstance,
+  verifier: TokenVerifier | undefined,
+  realm: string,
+): void {
   app.decorateRequest('principal', undefined);
   app.addHook('onRoute', (route) => {
     const level = routeAuthLevel(route.config);
@@ -82,9 +86,10 @@ async function authenticate(
   const header = request.headers.authorization;
   const match = header ? BEARER.exec(header) : null;
   try {
-    if (!header) throw new TokenRejected('missing', 'a customer token is required: send Authorization: Bearer <token>');
+    if (!header)
+      throw new TokenRejected('missing', 'a customer token is required: send Authorization: Bearer <token>');
     if (!match) throw new TokenRejected('invalid', 'the Authorization header is not Bearer <token>');
-    request.principal = await verifier.verify(match[1] ?? "");
+    request.principal = await verifier.verify(match[1] ?? '');
     return undefined;
   } catch (err) {
     if (err instanceof TokenRejected) {

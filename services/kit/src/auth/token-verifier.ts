@@ -114,7 +114,8 @@ export class TokenVerifier {
       try {
         return await remote(header, token);
       } catch (err) {
-        if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
+        if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
+          throw err;
         throw new KeysUnavailable(err);
       }
     };

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
@@ -68,14 +67,16 @@ export class DevTokenIssuer {
   public jwksRequests = 0;
 
   public static async start(props: DevTokenIssuerProps = {}): Promise<DevTokenIssuer> {
-    // keys first: a request accepted before the handler exists would never be answered
+    // keys first, the handler before listen: a request accepted before it would never be answered
     const [key, rogue] = await Promise.all([newKey(), newKey()]);
-    let issuer: DevTokenIssuer | undefined;
-    const server = http.createServer((req, res) => void issuer!.handle(req, res));
-    server.listen(props.port ?? 0, props.host ?? '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    issuer = new DevTokenIssuer(server, `http://127.0.0.1:${port}`, [key], rogue);
+    const server = http.createServer();
+    const host = props.host ?? '127.0.0.1';
+    const port = await new Promise<number>((resolve) => {
+      server.listen(props.port ?? 0, host, () => resolve((server.address() as AddressInfo).port));
+      // the handler is in place before the first connection can be read
+      server.on('request', (req, res) => void issuer.handle(req, res));
+    });
+    const issuer = new DevTokenIssuer(server, `http://127.0.0.1:${port}`, [key], rogue);
     return issuer;
   }
 
@@ -175,7 +176,8 @@ function tokenRequestError(body: unknown): string | undefined {
   for (const k of ['expiresInSeconds', 'notBeforeInSeconds'] as const)
     if (b[k] !== undefined && !Number.isInteger(b[k])) return `${k}: must be an integer`;
   for (const k of ['audience', 'issuer'] as const)
-    if (b[k] !== undefined && (typeof b[k] !== 'string' || b[k] === '')) return `${k}: must be a non-empty string`;
+    if (b[k] !== undefined && (typeof b[k] !== 'string' || b[k] === ''))
+      return `${k}: must be a non-empty string`;
   if (b.forge !== undefined && typeof b.forge !== 'boolean') return 'forge: must be a boolean';
   const known = ['customer', 'expiresInSeconds', 'notBeforeInSeconds', 'audience', 'issuer', 'forge'];
   const extra = Object.keys(b).find((k) => !known.includes(k));
