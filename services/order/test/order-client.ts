@@ -26,8 +26,13 @@ export async function startSagaStack(label: string, env: StackEnv = {}, orderRep
       order: { CATALOG_TIMEOUT_MS: '2000', ...env.order },
     },
   });
-  customerTokens = stack.tokens;
+  signInWith(stack);
   return stack;
+}
+
+/** Makes {@link call} sign in with the issuer of `stack` (a test that starts its own stack calls it). */
+export function signInWith(stack: Stack): void {
+  customerTokens = stack.tokens;
 }
 
 /** The token source of {@link call}: the issuer of the stack {@link startSagaStack} started last. */

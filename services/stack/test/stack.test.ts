@@ -58,6 +58,8 @@ function alive(pid: number): boolean {
 describe('resolveEntries', () => {
   test('puts what a process calls before it, and adds what it needs', () => {
     expect(resolveEntries(PLATFORM_PROCESSES, ['order']).map((e) => e.name)).toEqual([
+      // every service trusts the development issuer, so it starts first
+      'token-issuer',
       'inventory',
       'payment',
       'review',
@@ -78,7 +80,7 @@ describe('resolveEntries', () => {
       payment: 'nul',
       catalog: 'nul',
     });
-    expect(names.map((e) => e.name)).toEqual(['nul', 'order']);
+    expect(names.map((e) => e.name)).toEqual(['nul', 'token-issuer', 'order']);
   });
 
   test('throws naming an unknown process and a cycle', () => {
