@@ -52,6 +52,16 @@ export function registerDev(program: Command, io: CliIo, done: (code: number) =>
     .option('--log-format <format>', 'pretty or json (default: pretty in a terminal, json otherwise)')
     .action(async (opts: DevOptions) => done(await devCommand(io, opts)));
   dev
+    .command('token')
+    .description(
+      'print a token of the running aio dev stack\'s development issuer for a customer (curl -H "authorization: Bearer $(npx aio dev token --customer alice)")',
+    )
+    .option('--customer <id>', 'the customer the token is for (its subject)')
+    .action(async (opts: { customer?: string }, cmd: Command) => {
+      const { devTokenCommand } = await import('./dev-token.js');
+      done(await devTokenCommand(io, cmd.parent!.opts<DevOptions>().basePort, opts.customer));
+    });
+  dev
     .command('reconcile')
     .description("rebuild inventory's Redis counters from its Postgres ledger, on the aio dev stack")
     .option('--dry-run', 'report the drift without repairing it')
