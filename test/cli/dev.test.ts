@@ -113,9 +113,20 @@ describe('aio dev', () => {
 
     const stock = (await (await fetch(`${url(base + 1)}/stock/DEMO-MUG`)).json()) as { available: number };
     expect(stock.available).toBe(50); // seeded afresh, not the stale 3
+    // signed in as a customer with the running stack's issuer, as a user would (aio dev token)
+    const token = spawnSync(
+      process.execPath,
+      [join(ROOT, 'lib/bin/aio.js'), 'dev', 'token', '--customer', 'dev', '--base-port', String(base)],
+      { encoding: 'utf8' },
+    );
+    expect(token.status, token.stderr).toBe(0);
     const placed = await fetch(`${url(base)}/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', prefer: 'wait=10' },
+      headers: {
+        'content-type': 'application/json',
+        prefer: 'wait=10',
+        authorization: `Bearer ${token.stdout.trim()}`,
+      },
       body: JSON.stringify({
         customerId: 'dev',
         currency: 'EUR',
