@@ -19,7 +19,7 @@
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createLogger, createPool, parseConfig, readFeedHoldback } from '@aio/kit';
-import { createTestDatabase } from '@aio/kit/testing';
+import { createTestDatabase, DEV_TOKEN_AUDIENCE } from '@aio/kit/testing';
 import { StackScope, startStack } from '@aio/stack';
 import { orderHistoryConfigSchema } from '../services/order-history/src/config.js';
 import { projectionChecksum, rebuildProjection } from '../services/order-history/src/rebuild.js';
@@ -80,7 +80,10 @@ async function load(orderUrl: string, count: number, tag: string): Promise<numbe
           paymentToken: i % 20 === 0 ? 'tok_chargeDeclined' : 'tok_visa',
           items: [{ sku: SKUS[i % SKUS.length]!, quantity: 1, unitPrice: 10 }],
         };
+        // signed in as the body's customer (order takes the customer from the token)
+        const auth = await stack.tokens.headers(body.customerId);
         let placed = await json('POST', `${orderUrl}/orders`, body, {
+          ...auth,
           'idempotency-key': `${tag}-${i}`,
           prefer: 'wait=10',
         });
@@ -89,6 +92,7 @@ async function load(orderUrl: string, count: number, tag: string): Promise<numbe
           retried++;
           await new Promise((r) => setTimeout(r, 200));
           placed = await json('POST', `${orderUrl}/orders`, body, {
+            ...auth,
             'idempotency-key': `${tag}-${i}`,
             prefer: 'wait=10',
           });
@@ -97,8 +101,8 @@ async function load(orderUrl: string, count: number, tag: string): Promise<numbe
           throw new Error(`POST /orders answered ${placed.status}: ${JSON.stringify(placed.body)}`);
         let status = placed.body.status as string;
         while (status === 'PENDING') {
-          status = (await json('GET', `${orderUrl}/orders/${String(placed.body.orderId)}?waitMs=10000`)).body
-            .status as string;
+          const read = `${orderUrl}/orders/${String(placed.body.orderId)}?waitMs=10000`;
+          status = (await json('GET', read, undefined, auth)).body.status as string;
         }
       }
     }),
@@ -131,6 +135,9 @@ const history = await startOrderHistory(
     MONOLITH_URL: stack.process('monolith').url,
     CATALOG_URL: stack.process('catalog').url,
     HISTORY_BATCH: process.env.HISTORY_BATCH ?? '500',
+    // the stack's issuer, as the launcher gives every service
+    AUTH_ISSUER: stack.tokens.issuerUrl,
+    AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
   }),
   false,
   { onProjected: (_source, seconds) => lags.push(seconds) },

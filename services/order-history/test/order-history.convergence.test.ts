@@ -1,8 +1,24 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createLogger, createPool, createServer, type FastifyInstance, type Pool } from '@aio/kit';
+import {
+  createLogger,
+  createPool,
+  createServer,
+  TokenVerifier,
+  type FastifyInstance,
+  type Pool,
+} from '@aio/kit';
+import { DEV_TOKEN_AUDIENCE } from '@aio/kit/testing';
 import { StackScope, startStack, type ManagedProcess, type Stack } from '@aio/stack';
-import { call, orderBody, sleep, waitTerminal, type Json } from '../../order/test/order-client.js';
+import {
+  call,
+  orderBody,
+  signInWith,
+  sleep,
+  waitTerminal,
+  type Json,
+} from '../../order/test/order-client.js';
+import { principalCustomer } from '../src/caller.js';
 import { registerHistoryRoutes } from '../src/history-routes.js';
 import { LAG_BOUND_SECONDS } from '../src/history-status.js';
 
@@ -27,7 +43,7 @@ const CHAOS_SECONDS = Number(process.env.AIO_CHAOS_SECONDS ?? 45);
 
 let stack: Stack;
 let historyPool: Pool;
-/** The service's own `GET /me/orders` over the child's database, the caller given by a test header. */
+/** The service's own `GET /me/orders` over the child's database, the caller signed in with the stack's issuer. */
 let reader: FastifyInstance;
 const url = (name: string) => stack.process(name).url;
 const replicas = () => stack.replicas('order');
@@ -52,6 +68,8 @@ beforeAll(async () => {
       'order-history': { HISTORY_WAIT_MS: '500' },
     },
   });
+  // order and the monolith take the customer from the token: call signs in as the body's customer
+  signInWith(stack);
   for (const sku of SKUS) {
     const stock = await call(`${url('inventory')}/stock/${sku}`, 'PUT', { available: 900 });
     const legacy = await call(`${url('monolith')}/api/stock/${sku}`, 'PUT', { available: 100_000 });
@@ -63,8 +81,11 @@ beforeAll(async () => {
     expect([stock.status, legacy.status, product.status]).toEqual([200, 200, 201]);
   }
   historyPool = createPool(stack.database('order-history').url, { max: 2 });
-  reader = createServer({ logger: createLogger({ name: 'converge-reader', level: 'silent' }) });
-  registerHistoryRoutes(reader, historyPool, (req) => req.headers['x-test-customer'] as string | undefined);
+  reader = createServer({
+    logger: createLogger({ name: 'converge-reader', level: 'silent' }),
+    auth: new TokenVerifier({ issuer: stack.tokens.issuerUrl, audience: DEV_TOKEN_AUDIENCE }),
+  });
+  registerHistoryRoutes(reader, historyPool, principalCustomer);
   await reader.ready();
 }, 120_000);
 
@@ -218,7 +239,7 @@ async function shown(customer: string): Promise<Seen[]> {
   do {
     const res = await reader.inject({
       url: `/me/orders?limit=100${next ? `&after=${next}` : ''}`,
-      headers: { 'x-test-customer': customer },
+      headers: await stack.tokens.headers(customer),
     });
     expect(res.statusCode).toBe(200);
     const body = res.json() as Json;

@@ -48,7 +48,7 @@ function actingCustomer(url: string, body: unknown): string {
   const claimed = (body as { customerId?: unknown } | undefined)?.customerId;
   if (typeof claimed === 'string' && /^[!-~]{1,128}$/.test(claimed)) return claimed;
   const parsed = new URL(url);
-  const read = /^\/orders\/([^/?]+)$/.exec(parsed.pathname)?.[1];
+  const read = /^(?:\/api)?\/orders\/([^/?]+)$/.exec(parsed.pathname)?.[1];
   return parsed.searchParams.get('customerId') ?? (read && placedBy.get(read)) ?? 'c1';
 }
 
@@ -80,7 +80,9 @@ export async function call(
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Json }> {
   const customer = subjectOf(headers.authorization) ?? actingCustomer(url, body);
-  if (customerTokens && !('authorization' in headers) && new URL(url).pathname.startsWith('/orders')) {
+  const path = new URL(url).pathname;
+  const customerRoute = path.startsWith('/orders') || path.startsWith('/api/orders');
+  if (customerTokens && !('authorization' in headers) && customerRoute) {
     headers = { ...headers, authorization: `Bearer ${await customerTokens.for(customer)}` };
   }
   if (headers.authorization === '') {
