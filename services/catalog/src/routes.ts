@@ -103,7 +103,10 @@ export function registerCatalogRoutes(
 ): void {
   app.get<{ Params: { sku: string } }>(
     '/products/:sku',
-    { config: { public: true, auth: 'public' }, schema: { params: skuParams, response: { 200: productWithReviews } } },
+    {
+      config: { public: true, auth: 'public' },
+      schema: { params: skuParams, response: { 200: productWithReviews } },
+    },
     async (request) => {
       const found = await products.get(request.params.sku);
       if (!found) throw new HttpProblem(404, `no product ${request.params.sku}`, { sku: request.params.sku });

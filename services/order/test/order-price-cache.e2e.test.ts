@@ -2,7 +2,15 @@ import { createRedis, type Redis } from '@aio/kit';
 import { startOwnRedisServer, TEST_REDIS_URL, type OwnRedisServer } from '@aio/kit/testing';
 import { StackScope, startStack, type Stack } from '@aio/stack';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { addSku, call, priceEntryKey, signInWith, sleep, waitPriceInvalidated, type Json } from './order-client.js';
+import {
+  addSku,
+  call,
+  priceEntryKey,
+  signInWith,
+  sleep,
+  waitPriceInvalidated,
+  type Json,
+} from './order-client.js';
 
 /**
  * Order prices read through the kit cache (Redis) in front of the catalog, invalidated from the
