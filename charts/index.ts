@@ -16,3 +16,4 @@ export * from './platform-charts.js';
 export * from './validation/index.js';
 export * from './synth-step.js';
 export * from './shadow-comparer.js';
+export * from './fault-injection.js';

@@ -22,6 +22,8 @@ export interface DevOptions {
   readonly json?: boolean;
   /** `pretty` or `json`; default: pretty in a terminal. */
   readonly logFormat?: string;
+  /** Processes to put behind a fault proxy, comma-separated (`aio chaos <name> --local`). */
+  readonly faults?: string;
 }
 
 const DEMO_STOCK = { 'DEMO-TSHIRT': 100, 'DEMO-MUG': 50, 'DEMO-POSTER': 5 };
@@ -50,6 +52,10 @@ export function registerDev(program: Command, io: CliIo, done: (code: number) =>
     .option('--reset', "drop the local databases and the stack's Redis keys (its prefix only) first")
     .option('--json', 'print one JSON line with the URLs when ready: { gateway, monolith, services }')
     .option('--log-format <format>', 'pretty or json (default: pretty in a terminal, json otherwise)')
+    .option(
+      '--faults <names>',
+      'put these processes (comma-separated, e.g. review) behind a fault proxy that aio chaos <name> --local drives',
+    )
     .action(async (opts: DevOptions) => done(await devCommand(io, opts)));
   dev
     .command('token')
@@ -84,6 +90,19 @@ export async function devCommand(io: CliIo, opts: DevOptions): Promise<number> {
     throw new UsageError(`--log-format: must be pretty or json, got ${format}`);
   }
   const processes = lib.PLATFORM_PROCESSES.map((e) => e.name);
+  const faults = (opts.faults ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  for (const name of faults) {
+    if (!processes.includes(name)) {
+      const { UsageError } = await import('../model/validation-error.js');
+      throw new UsageError(
+        `--faults: '${name}' is not a process of the stack; known are ${processes.join(', ')}`,
+      );
+    }
+  }
+  const devState = await import('./dev-state.js');
   let stack: Stack | undefined;
   let stopping = false;
   let early: number | undefined; // the exit code when a signal or a death came during startup
@@ -112,6 +131,7 @@ export async function devCommand(io: CliIo, opts: DevOptions): Promise<number> {
       processes,
       scope,
       basePort,
+      faults,
       logs: lib.StackLogs.toLines((name, line) => io.err(formatLine(name, line))),
       onUnexpectedExit: (p, how) => {
         if (stopping) return;
@@ -130,7 +150,22 @@ export async function devCommand(io: CliIo, opts: DevOptions): Promise<number> {
       await seedStock(stack.process('inventory').url, io);
       await seedProducts(stack.process('catalog').url, io);
     }
-    io.out(opts.json ? JSON.stringify(readyLine(stack, lib.PLATFORM_PROCESSES)) : banner(stack));
+    const proxies = Object.fromEntries(faults.map((name) => [name, stack!.fault(name).url]));
+    if (faults.length > 0) await devState.writeDevState(opts.basePort, { pid: process.pid, faults: proxies });
+    io.out(
+      opts.json
+        ? JSON.stringify({
+            ...readyLine(stack, lib.PLATFORM_PROCESSES),
+            ...(faults.length ? { faults: proxies } : {}),
+          })
+        : banner(stack) +
+            faults
+              .map(
+                (name) =>
+                  `\nfault proxy: ${name} at ${proxies[name]}  (aio chaos ${name} --local --abort 50%)`,
+              )
+              .join(''),
+    );
     const code = await finished;
     io.err('stopped');
     return code;
@@ -142,6 +177,7 @@ export async function devCommand(io: CliIo, opts: DevOptions): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (faults.length > 0) await devState.removeDevState(opts.basePort);
   }
 }
 

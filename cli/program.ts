@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { CliIo } from './cli-io.js';
 import { runCommands, type RegisterCommand } from './run-commands.js';
+import { registerChaos } from './chaos.js';
 import { registerDev } from './dev.js';
 import { registerNew } from './new-service.js';
 import { registerPipelines } from './pipelines.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerUpdate,
   registerPipelines,
   registerDev,
+  registerChaos,
 ];
 
 /**

@@ -2,7 +2,8 @@ import { deleteRedisKeys, freePort, randomSuffix, TEST_REDIS_URL } from '@aio/ki
 import { Redis } from 'ioredis';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -52,7 +53,7 @@ afterAll(async () => {
 });
 
 describe('aio dev', () => {
-  test('--reset --json drops stale state, prints the URLs, serves an order and stops on Ctrl-C', async () => {
+  test('--reset --json drops stale state, prints the URLs, serves an order, takes aio chaos --local faults and stops on Ctrl-C', async () => {
     expect(existsSync(CLI), `${CLI} missing: run npm run build`).toBe(true);
     // stale state: a database with a leftover table, and Redis counters that survived a dropped database
     await admin((c) => c.query(`CREATE DATABASE ${dbPrefix}_inventory`));
@@ -68,11 +69,13 @@ describe('aio dev', () => {
     while (!(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => portFree(base + i)))).every(Boolean))
       base += 9;
     const args = ['--db-prefix', dbPrefix, '--redis-prefix', redisPrefix];
+    const stateDir = mkdtempSync(join(tmpdir(), 'aio-dev-state-'));
+    const stateEnv = { ...process.env, AIO_DEV_STATE_DIR: stateDir };
     const child = spawn(
       process.execPath,
-      [CLI, 'dev', '--reset', '--json', '--base-port', String(base), ...args],
+      [CLI, 'dev', '--reset', '--json', '--base-port', String(base), '--faults', 'review', ...args],
       {
-        env: { ...process.env, OTEL_SDK_DISABLED: 'true', LOG_LEVEL: 'warn', DB_POOL_MAX: '3' },
+        env: { ...stateEnv, OTEL_SDK_DISABLED: 'true', LOG_LEVEL: 'warn', DB_POOL_MAX: '3' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -88,7 +91,10 @@ describe('aio dev', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     const url = (port: number) => `http://127.0.0.1:${port}`;
+    const ready = JSON.parse(stdout) as { faults: Record<string, string> };
+    expect(ready.faults).toEqual({ review: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
     expect(JSON.parse(stdout)).toEqual({
+      faults: ready.faults,
       gateway: url(base + 4),
       monolith: url(base + 3),
       services: {
@@ -147,10 +153,27 @@ describe('aio dev', () => {
     expect(await product.json()).toMatchObject({ priceMinor: 950, currency: 'EUR' });
     expect((await fetch(`${url(base + 4)}/api/stock/DEMO-MUG`, { method: 'PUT' })).status).toBe(404);
 
+    // aio chaos --local drives review's fault proxy: the gateway's review upstream is the proxy
+    const chaos = (...a: string[]) =>
+      spawnSync(process.execPath, [CLI, 'chaos', 'review', '--local', '--base-port', String(base), ...a], {
+        env: stateEnv,
+        encoding: 'utf8',
+      });
+    const abort = chaos('--abort', '100%');
+    expect(abort.status, abort.stderr).toBe(0);
+    expect(abort.stdout).toContain(
+      `review: abort 100 % with 503 (aio dev on base port ${base}, proxy ${ready.faults.review})`,
+    );
+    expect((await fetch(`${url(base + 4)}/api/reviews/DEMO-MUG`)).status).toBe(503);
+    expect(chaos('--clear').status).toBe(0);
+    expect((await fetch(`${url(base + 4)}/api/reviews/DEMO-MUG`)).status).toBeLessThan(500);
+
     child.kill('SIGINT');
     const [code] = await exited;
     expect(code, stderr).toBe(0);
     expect(stderr).toContain('stopped');
+    expect(existsSync(join(stateDir, `${base}.json`))).toBe(false); // aio chaos --local finds no stack now
+    rmSync(stateDir, { recursive: true, force: true });
     // every process of the table let go of its port (order-history is the last, base + 8)
     expect(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => portFree(base + i)))).toEqual(
       Array(9).fill(true),

@@ -35,6 +35,7 @@ describe('runCli (in-process)', () => {
       'update',
       'pipelines',
       'dev',
+      'chaos',
     ]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
     }
