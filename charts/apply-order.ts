@@ -21,7 +21,11 @@ export interface ApplyStage {
  */
 export const APPLY_STAGES: readonly ApplyStage[] = [
   { wave: 0, file: '00-namespaces.yaml', kinds: ['Namespace'] },
-  { wave: 1, file: '01-identity.yaml', kinds: ['ServiceAccount', 'ClusterSecretStore', 'GatewayClass'] },
+  {
+    wave: 1,
+    file: '01-identity.yaml',
+    kinds: ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterSecretStore', 'GatewayClass'],
+  },
   {
     wave: 2,
     file: '02-mesh-policy.yaml',
@@ -39,12 +43,12 @@ export const APPLY_STAGES: readonly ApplyStage[] = [
   {
     wave: 4,
     file: '04-workloads.yaml',
-    kinds: ['Service', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'],
+    kinds: ['Service', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'CronJob'],
   },
   {
     wave: 5,
     file: '05-gateway.yaml',
-    kinds: ['ReferenceGrant', 'Gateway', 'KongClusterPlugin', 'KongPlugin', 'HTTPRoute'],
+    kinds: ['ReferenceGrant', 'Gateway', 'KongClusterPlugin', 'KongPlugin', 'KongConsumer', 'HTTPRoute'],
   },
 ];
 

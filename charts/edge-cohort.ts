@@ -1,8 +1,25 @@
 import { Construct } from 'constructs';
 import { KongClusterPlugin } from './crds/kong-plugin.js';
 
-/** The first-party cookie that names a customer until the identity issue gives the gateway a token. */
+/** The first-party cookie that names an anonymous visitor (no bearer token) for the cohort. */
 export const CUSTOMER_COOKIE = 'aio_customer';
+/** `kong.ctx.shared` field holding the token subject the cohort was computed from. */
+export const COHORT_SUBJECT_CTX = 'aio_cohort_subject';
+/**
+ * Identity headers a client could send to pose as someone: the edge removes them from every
+ * request (Kong's auth plugins set the `X-Consumer-*` ones upstream; no service trusts any of them).
+ */
+export const CLIENT_IDENTITY_HEADERS: readonly string[] = [
+  'x-consumer-id',
+  'x-consumer-custom-id',
+  'x-consumer-username',
+  'x-credential-identifier',
+  'x-anonymous-consumer',
+  'x-authenticated-userid',
+  'x-customer-id',
+  'x-user-id',
+  'x-aio-customer',
+];
 /** The request header the edge sets to the customer's bucket, 0 to 99. Client values are overwritten. */
 export const COHORT_HEADER = 'x-aio-cohort';
 /** The request header the edge sets to the service whose id a read names. Client values are removed. */
@@ -47,9 +64,11 @@ const luaString = (s: string) => `[==[${s}]==]`;
  * labelled `global: "true"`). In Kong's rewrite phase, which runs before the router and only for
  * global plugins, it:
  *
- * 1. reads the customer from the {@link CUSTOMER_COOKIE} cookie, or mints one from
- *    `ngx.var.request_id` and sets the cookie on the response (header_filter phase, through
- *    `kong.ctx.plugin`);
+ * 1. names the customer by the bearer token's `sub` (kept in `kong.ctx.shared` for the
+ *    customer-claims check of `charts/edge-token.ts`, which refuses the request unless the verified
+ *    subject is this one), or without a token by the {@link CUSTOMER_COOKIE} cookie, minted from
+ *    `ngx.var.request_id` and set on the response (header_filter phase, through `kong.ctx.plugin`);
+ *    and removes the {@link CLIENT_IDENTITY_HEADERS};
  * 2. sets {@link COHORT_HEADER} to `crc32(customer) % 100`, overwriting any client value;
  * 3. sets {@link OWNER_HEADER} to the service whose own-id pattern the path matches, else removes it.
  *
@@ -76,11 +95,27 @@ export class EdgeCohort extends Construct {
       )
       .join('\n');
     const rewrite = [
-      `local id = ngx.var.cookie_${CUSTOMER_COOKIE}`,
-      `if not id or #id > 64 or not ngx.re.find(id, '^[A-Za-z0-9-]+$', 'jo') then`,
-      `  id = ngx.var.request_id`,
-      `  kong.ctx.plugin.new_customer = id`,
+      // a bearer token's subject names the customer (unverified here, before routing: the
+      // customer-claims check refuses the request unless this subject is the verified one)
+      `local id`,
+      `local auth = kong.request.get_header('authorization')`,
+      `local payload = type(auth) == 'string' and auth:match('^[Bb]earer%s+[^.]+%.([^.]+)%.')`,
+      `if payload then`,
+      `  payload = payload:gsub('-', '+'):gsub('_', '/')`,
+      `  local claims = require('cjson.safe').decode(ngx.decode_base64(payload .. string.rep('=', (4 - #payload % 4) % 4)) or '')`,
+      `  if type(claims) == 'table' and type(claims.sub) == 'string' and claims.sub ~= '' then`,
+      `    id = 'sub:' .. claims.sub`,
+      `    kong.ctx.shared.${COHORT_SUBJECT_CTX} = claims.sub`,
+      `  end`,
       `end`,
+      `if not id then`,
+      `  id = ngx.var.cookie_${CUSTOMER_COOKIE}`,
+      `  if not id or #id > 64 or not ngx.re.find(id, '^[A-Za-z0-9-]+$', 'jo') then`,
+      `    id = ngx.var.request_id`,
+      `    kong.ctx.plugin.new_customer = id`,
+      `  end`,
+      `end`,
+      ...CLIENT_IDENTITY_HEADERS.map((h) => `kong.service.request.clear_header('${h}')`),
       `kong.service.request.set_header('${COHORT_HEADER}', tostring(ngx.crc32_long(id) % 100))`,
       `local path = kong.request.get_path()`,
       `local owner`,

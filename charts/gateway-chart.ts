@@ -22,6 +22,7 @@ import { AuthorizationPolicy, PeerAuthentication } from './crds/istio-security.j
 import { GatewayTls } from './gateway-tls.js';
 import { COHORT_HEADER, cohortRegex, EdgeCohort, MONOLITH_OWNER, OWNER_HEADER } from './edge-cohort.js';
 import { EdgePlugins } from './kong-plugins.js';
+import { EdgeTokenCheck } from './edge-token.js';
 import { MESH_NAMESPACE_LABELS, PSS_RESTRICTED_LABELS } from './private/labels.js';
 import { SERVICE_PORT } from './service-chart.js';
 
@@ -41,6 +42,15 @@ export interface GatewayRouteProps {
   readonly ownIdPaths?: readonly string[];
   /** The same for ids the monolith minted: they stay on the monolith at every weight. @default [] */
   readonly monolithOwnIdPaths?: readonly string[];
+  /** Who may call it: `customer` routes get the edge token check. @default 'customer' */
+  readonly auth?: 'customer' | 'public';
+}
+
+/** The issuer whose tokens the edge accepts on customer routes. */
+export interface GatewayIdentityProps {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUri: string;
 }
 
 /** Props of a {@link GatewayChart}. */
@@ -78,6 +88,12 @@ export interface GatewayChartProps extends ChartProps {
    * @default []
    */
   readonly monolithOperatorOps?: readonly { readonly method: string; readonly path: string }[];
+  /**
+   * The token issuer. Required as soon as one route is `auth: customer`.
+   *
+   * @default - none: every route must be public
+   */
+  readonly identity?: GatewayIdentityProps;
 }
 
 /** Name of the HTTPRoute that answers 404 for the monolith's operator endpoints. */
@@ -108,7 +124,17 @@ export class GatewayChart extends Chart {
     const g = model.spec.gateway;
     const env = model.environment(envName);
     const plan = planGateway(model);
+    const id = model.identity;
+    if (id?.kind === 'cognito' && plan.routes.some((r) => r.auth === 'customer')) {
+      // The pool's issuer (https://cognito-idp.<region>.amazonaws.com/<poolId>) exists only once
+      // the environment is deployed; until the AWS layer publishes it, no edge check can name it.
+      throw new ValidationError(
+        `${model.file}: identity.provision: cognito: the edge token check needs the user pool's issuer, which this version cannot read yet; name the issuer (identity: { issuer, audience }) for now`,
+      );
+    }
     return {
+      identity:
+        id?.kind === 'issuer' ? { issuer: id.issuer, audience: id.audience, jwksUri: id.jwksUri } : undefined,
       hosts: g.hosts,
       routes: plan.routes,
       monolithOperatorOps: plan.monolithOperatorOps,
@@ -234,6 +260,15 @@ export class GatewayChart extends Chart {
       if (legacy.length) (ownIdPaths[MONOLITH_OWNER] ??= []).push(...legacy);
     }
     new EdgeCohort(this, 'Cohort', { ownIdPaths });
+    const customerRoutes = routes.filter((r) => (r.auth ?? 'customer') === 'customer');
+    if (customerRoutes.length > 0 && !props.identity) {
+      throw new ValidationError(
+        `route ${customerRoutes[0]!.path}: 'auth' is customer, but the gateway has no 'identity' to check tokens against; give identity, or make the route public`,
+      );
+    }
+    const tokenCheck = props.identity
+      ? new EdgeTokenCheck(this, 'TokenCheck', { namespace: kongNs, ...props.identity })
+      : undefined;
     const byName = new Map<string, HttpRoute>();
     const monolithRef = { name: naming.monolithService, namespace: legacyNs, port: monolith.port };
     const route = (cid: string, name: string, rules: HttpRouteSpecRule[], plugins: string) =>
@@ -262,7 +297,9 @@ export class GatewayChart extends Chart {
         `Route-${routeName(r.service, r.path)}`,
         routeName(r.service, r.path),
         migratedRules(r, monolithRef),
-        plugins.annotation,
+        (r.auth ?? 'customer') === 'customer'
+          ? [plugins.annotation, ...tokenCheck!.pluginNames].join(',')
+          : plugins.annotation,
       );
     }
     const operatorOps = props.monolithOperatorOps ?? [];

@@ -10,6 +10,7 @@ export * from './kong-plugins.js';
 export * from './gateway-tls.js';
 export * from './gateway-chart.js';
 export * from './edge-cohort.js';
+export * from './edge-token.js';
 export * from './tracing-chart.js';
 export * from './secret-store-chart.js';
 export * from './platform-charts.js';

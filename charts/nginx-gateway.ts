@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from './apply-order.js';
 import type { HttpRouteMatch, HttpRouteSpec } from './crds/gateway-api.js';
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
+import { CLAIMS_PLUGIN_NAME, TOKEN_PLUGIN_NAME, UNAUTHORIZED_BODY } from './edge-token.js';
 import {
+  CLIENT_IDENTITY_HEADERS,
   COHORT_HEADER,
   COHORT_PLUGIN_NAME,
   CUSTOMER_COOKIE,
@@ -20,7 +22,16 @@ export interface NginxGatewayOptions {
   readonly port: number;
   /** Directory for the pid file, logs and temp files (nginx's `-p` prefix). */
   readonly dir: string;
+  /**
+   * `host:port` of the token verifier that `auth_request` asks about customer routes.
+   *
+   * @default - none: every request to a customer route answers 401
+   */
+  readonly tokenVerifier?: string;
 }
+
+/** The internal location nginx's `auth_request` sends customer requests to. */
+export const AUTH_PATH = '/.aio/auth';
 
 /** Response header carrying the hash of the config that served the request (reloads wait for it). */
 export const CONFIG_HEADER = 'x-aio-gateway-config';
@@ -35,6 +46,8 @@ interface Entry {
   /** Upstream URI expression. */
   readonly uri: string;
   readonly rank: readonly number[];
+  /** The route has the customer token check. */
+  readonly auth: boolean;
 }
 
 const esc = (s: string) => s.replace(/[.*+?^$()|[\]{}\\]/g, '\\$&');
@@ -87,7 +100,10 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
       .filter(Boolean);
     const terminator = names.map((n) => plugins.get(n)).find((p) => p?.plugin === 'request-termination');
     if (terminator) termination = terminator.config as Record<string, unknown>;
-    pluginSets.add(names.filter((n) => plugins.get(n) !== terminator).join(','));
+    // the token check is per route (auth: customer); every other plugin is the edge's one set
+    const tokenCheck = [TOKEN_PLUGIN_NAME, CLAIMS_PLUGIN_NAME];
+    const auth = tokenCheck.every((n) => names.includes(n) && plugins.has(n));
+    pluginSets.add(names.filter((n) => plugins.get(n) !== terminator && !tokenCheck.includes(n)).join(','));
     const spec = route.spec as HttpRouteSpec;
     for (const rule of spec.rules ?? []) {
       const refs = rule.backendRefs ?? [];
@@ -106,7 +122,7 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
       const rewrite = rule.filters?.find((f) => f.type === 'URLRewrite')?.urlRewrite?.path
         ?.replacePrefixMatch;
       // a rule without matches matches every request (Gateway API HTTPRouteRule)
-      for (const m of rule.matches ?? [{}]) entries.push(entry(m, backend, rewrite));
+      for (const m of rule.matches ?? [{}]) entries.push({ ...entry(m, backend, rewrite), auth });
     }
   }
   if (pluginSets.size > 1) {
@@ -119,6 +135,8 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
     pluginNames.map((n) => plugins.get(n)).find((p) => p?.plugin === name)?.config as
       Record<string, unknown> | undefined;
   entries.sort((a, b) => compareRank(a.rank, b.rank));
+  // without a verifier, customer routes fail closed: every request to them answers 401
+  const anyAuth = entries.some((e) => e.auth);
   const shadow = shadowRules(objects, options.upstreams);
 
   const rate = config('rate-limiting');
@@ -161,6 +179,19 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
     `  map ${corrVar} $aio_correlation { '' $request_id; default ${corrVar}; }`,
     keyMap('$aio_backend', (e) => e.backend, 'aio_missing:none'),
     keyMap('$aio_upstream_uri', (e) => e.uri, '$request_uri'),
+    ...(anyAuth
+      ? [
+          keyMap('$aio_auth', (e) => (e.auth ? '1' : '0'), '0'),
+          ...(options.tokenVerifier
+            ? [
+                `  upstream aio_token_verifier {`,
+                `    server ${options.tokenVerifier};`,
+                `    keepalive 16;`,
+                `  }`,
+              ]
+            : []),
+        ]
+      : []),
     ...[...used]
       .sort()
       .map((ref) =>
@@ -200,6 +231,30 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
     `    error_page 429 = @aio_429;`,
     `    location @aio_413 { default_type application/json; return 413 '{"message":"Request size limit exceeded"}'; }`,
     `    location @aio_429 { default_type application/json; return 429 '{"message":"API rate limit exceeded"}'; }`,
+    ...(anyAuth
+      ? [
+          `    error_page 401 = @aio_401;`,
+          `    location @aio_401 {`,
+          `      default_type application/problem+json;`,
+          `      add_header WWW-Authenticate Bearer always;`,
+          `      add_header ${CONFIG_HEADER} '@@HASH@@' always;`,
+          `      return 401 ${nginxString(UNAUTHORIZED_BODY)};`,
+          `    }`,
+          // auth_request's subrequest: public routes end here, customer ones ask the verifier
+          `    location = ${AUTH_PATH} {`,
+          `      internal;`,
+          `      if ($aio_auth_route != 1) { return 204; }`,
+          `      proxy_http_version 1.1;`,
+          `      proxy_set_header Connection '';`,
+          `      proxy_pass_request_body off;`,
+          `      proxy_set_header Content-Length '';`,
+          `      proxy_set_header Authorization $http_authorization;`,
+          ...(options.tokenVerifier
+            ? [`      proxy_pass http://aio_token_verifier;`]
+            : [`      return 401;`]),
+          `    }`,
+        ]
+      : []),
     `    location = ${GATEWAY_HEALTH_PATH} {`,
     `      default_type application/json;`,
     `      add_header ${CONFIG_HEADER} '@@HASH@@' always;`,
@@ -220,6 +275,8 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
         ]
       : []),
     `    location / {`,
+    // evaluated here, on the request's own $uri: the subrequest shares this request's variables
+    ...(anyAuth ? [`      set $aio_auth_route $aio_auth;`, `      auth_request ${AUTH_PATH};`] : []),
     ...(shadow ? [`      mirror ${SHADOW_MIRROR_PATH};`] : []),
     `      add_header Set-Cookie $aio_set_cookie always;`,
     `      add_header ${CONFIG_HEADER} '@@HASH@@' always;`,
@@ -239,6 +296,8 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
     `      proxy_set_header ${OWNER_HEADER} $aio_owner_header;`,
     `      proxy_set_header ${corrHeader} $aio_correlation;`,
     `      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`,
+    // nobody upstream trusts these, and the edge removes them as Kong's cohort function does
+    ...CLIENT_IDENTITY_HEADERS.map((h) => `      proxy_set_header ${h} '';`),
     `      proxy_pass http://$aio_backend$aio_upstream_uri;`,
     `    }`,
     `  }`,
@@ -297,7 +356,7 @@ function unitMb(unit: string): number {
   return unit === 'bytes' ? 1 / 1_048_576 : unit === 'kilobytes' ? 1 / 1024 : 1;
 }
 
-function entry(m: HttpRouteMatch, backend: string, rewrite: string | undefined): Entry {
+function entry(m: HttpRouteMatch, backend: string, rewrite: string | undefined): Omit<Entry, 'auth'> {
   let path: string;
   let rest = false;
   let rank: number[];

@@ -6,6 +6,7 @@ import { orderManifests, type KubeObject } from './apply-order.js';
 import { platformManifests } from './platform-charts.js';
 import { scanText } from './validation/credential-scan.js';
 import { finding } from './validation/findings.js';
+import { checkEdgeAuth } from './validation/edge-auth-gate.js';
 import { checkMeshPolicies } from './validation/mesh-gate.js';
 import { checkPolicies } from './validation/policy-gate.js';
 import { planMesh } from '../model/mesh-plan.js';
@@ -66,6 +67,7 @@ export const kubernetesStep: SynthStep = {
       ...(await validateSchemas(objects)),
       ...checkPolicies(objects),
       ...checkMeshPolicies(objects, planMesh(target.model)),
+      ...checkEdgeAuth(objects, target.model),
     ];
     const dir = join(target.envDir, K8S_DIR);
     const files = writeManifests(dir, objects).map((f) => `${K8S_DIR}/${f}`);

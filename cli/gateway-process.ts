@@ -8,6 +8,7 @@ import { loadPlatform } from '../model/load-platform.js';
 import { naming } from '../model/naming.js';
 import type { PlatformModel } from '../model/platform-model.js';
 import { isUserError } from '../model/validation-error.js';
+import { edgeIdentityFromEnv } from './edge-token-verifier.js';
 import { startLocalGateway, type LocalGateway } from './local-gateway.js';
 
 /** The gateway objects `aio synth` writes for `envName` (its 05-gateway stage), without writing them. */
@@ -75,7 +76,17 @@ export async function serveLocalGateway(
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const model = loadPlatform(options.platformFile);
   const upstreams = upstreamsFromEnv(model, options.env);
-  const gateway = await startLocalGateway({ objects: gatewayObjects(model), upstreams, port: options.port });
+  const identity = edgeIdentityFromEnv(options.env);
+  if (!identity && model.routes().some((r) => r.auth === 'customer')) {
+    log('gateway: no AUTH_ISSUER and AUTH_AUDIENCE: customer routes answer 401 until they are set');
+  }
+  const gateway = await startLocalGateway({
+    objects: gatewayObjects(model),
+    upstreams,
+    port: options.port,
+    // the issuer the services check too (AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI)
+    identity,
+  });
   let pending: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   const reload = () => {

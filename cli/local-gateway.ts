@@ -10,6 +10,7 @@ import {
   GATEWAY_HEALTH_PATH,
   renderNginxConfig,
 } from '../charts/nginx-gateway.js';
+import { startEdgeTokenVerifier, type EdgeIdentity, type EdgeTokenVerifier } from './edge-token-verifier.js';
 
 /** Options of {@link startLocalGateway}. */
 export interface LocalGatewayOptions {
@@ -23,6 +24,13 @@ export interface LocalGatewayOptions {
   readonly nginx?: string;
   /** Working directory (config, pid, logs, temp files). @default - a new temp directory, removed on stop */
   readonly dir?: string;
+  /**
+   * The issuer whose tokens customer routes accept (the stack's `AUTH_*`). The gateway then runs
+   * its token verifier beside nginx.
+   *
+   * @default - none: every request to a customer route answers 401
+   */
+  readonly identity?: EdgeIdentity;
 }
 
 /** A running local gateway. */
@@ -61,8 +69,17 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   }
   const confFile = join(dir, 'nginx.conf');
   const url = `http://127.0.0.1:${options.port}`;
+  const verifier: EdgeTokenVerifier | undefined = options.identity
+    ? await startEdgeTokenVerifier(options.identity)
+    : undefined;
   const render = (objects: readonly KubeObject[]) => {
-    const text = renderNginxConfig({ objects, upstreams: options.upstreams, port: options.port, dir });
+    const text = renderNginxConfig({
+      objects,
+      upstreams: options.upstreams,
+      port: options.port,
+      dir,
+      tokenVerifier: verifier?.address,
+    });
     writeFileSync(confFile, text);
     const test = spawnSync(bin, nginxArgs(dir, confFile, '-t'), { encoding: 'utf8' });
     if (test.error)
@@ -70,7 +87,13 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     if (test.status !== 0) throw new Error(`nginx rejected ${confFile}: ${test.stderr.trim()}`);
     return configHash(text);
   };
-  let hash = render(options.objects);
+  let hash: string;
+  try {
+    hash = render(options.objects);
+  } catch (err) {
+    await verifier?.close();
+    throw err;
+  }
   const child: ChildProcess = spawn(bin, nginxArgs(dir, confFile), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -115,6 +138,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         await exit;
         clearTimeout(timer);
       }
+      await verifier?.close();
       if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };

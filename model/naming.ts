@@ -55,7 +55,17 @@ export const naming = {
    * Kong runs serverless code in its Lua sandbox, and the AWS layer lists these in Kong's
    * `untrusted_lua_sandbox_environment`.
    */
-  gatewayLuaSandboxGlobals: ['ngx.var', 'ngx.re.find', 'ngx.crc32_long'] as readonly string[],
+  gatewayLuaSandboxGlobals: [
+    'ngx.var',
+    'ngx.re.find',
+    'ngx.crc32_long',
+    'ngx.decode_base64',
+  ] as readonly string[],
+  /**
+   * Modules the gateway's Lua (the cohort function, the customer-claims check of
+   * `charts/edge-token.ts`) requires: listed in Kong's `untrusted_lua_sandbox_requires`.
+   */
+  gatewayLuaSandboxRequires: ['cjson.safe'] as readonly string[],
   /** Istio's namespace (istiod, and the root namespace of mesh-wide policies). */
   istioNamespace: 'istio-system',
   /**

@@ -46,7 +46,7 @@ export function checkPolicies(objects: readonly KubeObject[]): GateFinding[] {
     const templatePath = POD_TEMPLATE_PATHS[o.kind];
     if (templatePath) {
       const pod = dig(o, templatePath);
-      if (pod) findings.push(...checkPod(pod, templatePath, at));
+      if (pod) findings.push(...checkPod(pod, templatePath, at, o.kind === 'CronJob'));
     }
     if (o.kind === 'Secret' && o.apiVersion === 'v1') {
       for (const key of ['data', 'stringData'] as const) {
@@ -70,7 +70,7 @@ export function checkPolicies(objects: readonly KubeObject[]): GateFinding[] {
   return findings;
 }
 
-function checkPod(pod: Json, base: Path, at: (p: Path) => string): GateFinding[] {
+function checkPod(pod: Json, base: Path, at: (p: Path) => string, runsToCompletion = false): GateFinding[] {
   const out: GateFinding[] = [];
   const fail = (rule: string, p: Path, message: string) =>
     out.push(finding('k8s-policy', rule, at(p), message));
@@ -157,7 +157,8 @@ function checkPod(pod: Json, base: Path, at: (p: Path) => string): GateFinding[]
         }
       }
     }
-    if (!init) {
+    // a CronJob's pod runs to completion and takes no traffic: activeDeadlineSeconds bounds it
+    if (!init && !runsToCompletion) {
       for (const probe of ['livenessProbe', 'readinessProbe'] as const) {
         if (!c[probe])
           fail(

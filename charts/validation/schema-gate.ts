@@ -37,6 +37,7 @@ const MODEL_MODULES = [
 
 let registry: Promise<Map<string, ModelClass>> | undefined;
 let kongValidator: ValidateFunction | undefined;
+let kongConsumerValidator: ValidateFunction | undefined;
 
 /** Loads the official models once per process (they are ESM-only: dynamic import). */
 function loadRegistry(): Promise<Map<string, ModelClass>> {
@@ -57,23 +58,26 @@ function loadRegistry(): Promise<Map<string, ModelClass>> {
 }
 
 /** The KongPlugin schema kept in the repo (source tree or installed package). */
-export function kongPluginSchemaFile(): string {
-  const candidates = [
-    '../schemas/kong-plugin.schema.json',
-    '../../../charts/schemas/kong-plugin.schema.json',
-  ];
+export function kongPluginSchemaFile(schema = 'kong-plugin.schema.json'): string {
+  const candidates = [`../schemas/${schema}`, `../../../charts/schemas/${schema}`];
   for (const c of candidates) {
     const file = fileURLToPath(new URL(c, import.meta.url));
     if (existsSync(file)) return file;
   }
   try {
     const pkg = createRequire(import.meta.url).resolve('@aio/platform/package.json');
-    const file = join(dirname(pkg), 'charts', 'schemas', 'kong-plugin.schema.json');
+    const file = join(dirname(pkg), 'charts', 'schemas', schema);
     if (existsSync(file)) return file;
   } catch {
     // not installed as a package: fall through to the error
   }
-  throw new Error(`kong-plugin.schema.json not found next to ${fileURLToPath(import.meta.url)}`);
+  throw new Error(`${schema} not found next to ${fileURLToPath(import.meta.url)}`);
+}
+
+function kongSchemaValidator(schema: string): ValidateFunction {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  return ajv.compile(JSON.parse(readFileSync(kongPluginSchemaFile(schema), 'utf8')) as object);
 }
 
 function kongPluginValidator(): ValidateFunction {
@@ -116,6 +120,16 @@ export async function validateSchemas(objects: readonly KubeObject[]): Promise<G
       (o.kind === 'KongPlugin' || o.kind === 'KongClusterPlugin')
     ) {
       const validate = kongPluginValidator();
+      if (!validate(o)) {
+        for (const e of validate.errors ?? []) {
+          const d = describe(e);
+          findings.push(finding('k8s-schema', 'schema', `${id} ${d.field}`, d.message));
+        }
+      }
+      continue;
+    }
+    if (o.apiVersion === 'configuration.konghq.com/v1' && o.kind === 'KongConsumer') {
+      const validate = (kongConsumerValidator ??= kongSchemaValidator('kong-consumer.schema.json'));
       if (!validate(o)) {
         for (const e of validate.errors ?? []) {
           const d = describe(e);

@@ -24,6 +24,7 @@ export function kongValues(props: ClusterAddonsProps, replicas: number): Record<
       tracing_sampling_rate: (props.tracingSamplingPercent ?? 10) / 100,
       // the gateway's cohort function (charts/edge-cohort.ts) runs in Kong's Lua sandbox
       untrusted_lua_sandbox_environment: naming.gatewayLuaSandboxGlobals.join(','),
+      untrusted_lua_sandbox_requires: naming.gatewayLuaSandboxRequires.join(','),
     },
     ingressController: { enabled: true, installCRDs: false },
     deployment: { serviceAccount: { create: true, name: naming.gatewayServiceAccount } },

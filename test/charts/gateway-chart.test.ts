@@ -125,7 +125,7 @@ describe('GatewayChart', () => {
   test('every route uses the edge plugins; OpenTelemetry propagates W3C trace context', () => {
     for (const r of objects.filter((o) => o.kind === 'HTTPRoute')) {
       expect(at(r, 'metadata', 'annotations', 'konghq.com/plugins')).toMatch(
-        /^rate-limiting,correlation-id,request-size-limiting,opentelemetry(,operator-not-found)?$/,
+        /^rate-limiting,correlation-id,request-size-limiting,opentelemetry(,operator-not-found|,customer-token,customer-claims)?$/,
       );
     }
     expect(at(find(objects, 'KongPlugin', 'rate-limiting', 'kong'), 'config', 'minute')).toBe(1200);

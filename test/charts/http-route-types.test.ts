@@ -30,7 +30,11 @@ describe('HTTPRoute types from @kubernetes-models/gateway-api', () => {
 
   test('a route method Gateway API does not know is a ValidationError naming the route', () => {
     const build = () =>
-      chart({ routes: [{ service: 'order', path: '/api/orders', weight: 50, methods: ['GET', 'get'] }] });
+      chart({
+        routes: [
+          { service: 'order', path: '/api/orders', weight: 50, methods: ['GET', 'get'], auth: 'public' },
+        ],
+      });
     expect(build).toThrow(ValidationError);
     expect(build).toThrow("route /api/orders: 'get' is not an HTTPRoute method; use one of GET, HEAD,");
   });

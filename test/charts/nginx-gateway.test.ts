@@ -13,7 +13,8 @@ const objects = (routes: ConstructorParameters<typeof GatewayChart>[2]['routes']
     new GatewayChart(Testing.app(), 'gw', {
       hosts: ['shop.example'],
       monolith: { host: 'legacy.example', port: 8080 },
-      routes,
+      // routing only here; the token check has its own tests (edge-token.test.ts, edge-token.e2e)
+      routes: routes?.map((r) => ({ auth: 'public' as const, ...r })),
     }),
   ) as KubeObject[];
 

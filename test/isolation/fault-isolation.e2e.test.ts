@@ -45,7 +45,8 @@ beforeAll(async () => {
   const spec = parse(readFileSync(FIXTURE, 'utf8').replaceAll('../../', `${ROOT}/`)) as {
     services: Record<string, { routes: { weight: number }[] }>;
   };
-  for (const r of spec.services.order!.routes) r.weight = 100;
+  // public routes: this test measures isolation; test/gateway/edge-token.e2e.test.ts checks tokens
+  for (const r of spec.services.order!.routes) Object.assign(r, { weight: 100, auth: 'public' });
   // the product pages: the catalog's whole path, as in platform.yaml
   spec.services.catalog!.routes = [
     { path: '/api/products', servicePath: '/products', weight: 100, auth: 'public' } as never,
