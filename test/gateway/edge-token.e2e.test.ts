@@ -94,11 +94,23 @@ beforeAll(async () => {
   await new Promise((r) => jwks.once('listening', r));
   issuer = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}`;
   const identity = { issuer, audience: AUDIENCE, jwksUri: `${issuer}/.well-known/jwks.json` };
+  // a short JWKS cooldown in the kit too, so the rotation test sees the services refetch
+  const authEnv = {
+    AUTH_ISSUER: issuer,
+    AUTH_AUDIENCE: AUDIENCE,
+    AUTH_JWKS_URI: identity.jwksUri,
+    AUTH_JWKS_COOLDOWN_MS: '500',
+  };
 
   stack = await startStack({
     processes: ['monolith', 'order', 'inventory'],
     scope: StackScope.test('edge-token'),
-    env: { inventory: { SWEEP_INTERVAL_MS: '0' }, order: { PAYMENT_URL: 'http://127.0.0.1:9' } },
+    // the services check the same tokens again (the kit), against this test's issuer
+    env: {
+      inventory: { SWEEP_INTERVAL_MS: '0' },
+      order: { PAYMENT_URL: 'http://127.0.0.1:9', ...authEnv },
+      monolith: authEnv,
+    },
   });
   const hostPort = (name: string) => stack.process(name).url.replace('http://', '');
   const seeded = await fetch(`${stack.process('inventory').url}/stock/EDGE-1`, {
