@@ -2,7 +2,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import {
   AUTH_EXTENSION,
   ConfigError,
@@ -10,6 +10,7 @@ import {
   createServer,
   customerOf,
   ownCustomer,
+  TokenRejected,
   TokenVerifier,
   type FastifyInstance,
 } from '../src/index.js';
@@ -186,6 +187,53 @@ describe('the JWKS cache', () => {
       await app.close();
     }
     garbage.close();
+  });
+});
+
+describe('verified tokens remembered', () => {
+  /** A verifier whose full checks (signature and claims) are counted. */
+  function counted(props: { verifiedCacheSize?: number } = {}) {
+    const verifier = new TokenVerifier({
+      issuer: issuer.url,
+      audience: DEV_TOKEN_AUDIENCE,
+      jwksUri: issuer.jwksUri,
+      clockToleranceSeconds: 0,
+      ...props,
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const checks = vi.spyOn(verifier as any, 'check');
+    return { verifier, checks };
+  }
+
+  test('the same token is checked in full once; another token, or one evicted, is checked again', async () => {
+    const { verifier, checks } = counted({ verifiedCacheSize: 2 });
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((id) => tokens.request({ customer: id })));
+    for (let i = 0; i < 3; i++) expect((await verifier.verify(a!)).customerId).toBe('a');
+    expect(checks).toHaveBeenCalledTimes(1);
+    expect((await verifier.verify(b!)).customerId).toBe('b');
+    expect((await verifier.verify(c!)).customerId).toBe('c'); // evicts a, the least recently used
+    expect(checks).toHaveBeenCalledTimes(3);
+    await verifier.verify(a!);
+    expect(checks).toHaveBeenCalledTimes(4);
+    // a token that differs by one character is not the remembered one, and is refused
+    const tampered = `${a!.slice(0, -2)}${a!.endsWith('A') ? 'B' : 'A'}${a!.slice(-1)}`;
+    await expect(verifier.verify(tampered)).rejects.toBeInstanceOf(TokenRejected);
+  });
+
+  test('a remembered token is never accepted after its exp', async () => {
+    const { verifier } = counted();
+    const short = await tokens.request({ customer: 'alice', expiresInSeconds: 1 });
+    expect((await verifier.verify(short)).customerId).toBe('alice');
+    const { exp } = JSON.parse(Buffer.from(short.split('.')[1]!, 'base64url').toString()) as { exp: number };
+    await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 50));
+    await expect(verifier.verify(short)).rejects.toThrow(/expired/);
+  });
+
+  test('size 0 checks every request in full', async () => {
+    const { verifier, checks } = counted({ verifiedCacheSize: 0 });
+    const token = await tokens.request({ customer: 'alice' });
+    for (let i = 0; i < 3; i++) await verifier.verify(token);
+    expect(checks).toHaveBeenCalledTimes(3);
   });
 });
 

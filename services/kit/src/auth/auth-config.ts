@@ -21,6 +21,11 @@ export const authConfigShape = {
   AUTH_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
   /** Time one JWKS fetch may take; then the request answers 503. @default 2000 */
   AUTH_JWKS_TIMEOUT_MS: z.coerce.number().int().min(1).default(2000),
+  /**
+   * Verified tokens remembered for reuse (until their `exp`, at most 60 s); 0 checks every request
+   * in full. @default 10000
+   */
+  AUTH_VERIFIED_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
 } as const;
 
 /** The auth variables of a parsed config. */

@@ -49,6 +49,19 @@ export interface TokenVerifierProps {
   readonly cooldownMs?: number;
   /** @default 2000 */
   readonly timeoutMs?: number;
+  /**
+   * Tokens whose verification is remembered (least recently used first out); 0 turns it off.
+   * See {@link TokenVerifier.verify}. @default 10000
+   */
+  readonly verifiedCacheSize?: number;
+  /** The longest a verification is reused, whatever the token's `exp`. @default 60000 */
+  readonly verifiedTtlMs?: number;
+}
+
+/** A verification kept for reuse: the principal, until when it may stand in for a new check. */
+interface Verified {
+  readonly principal: Principal;
+  readonly until: number;
 }
 
 /**
@@ -70,6 +83,9 @@ export class TokenVerifier {
   private readonly clockTolerance: number;
   private readonly keys: JWTVerifyGetKey;
   private readonly remote: ReturnType<typeof createRemoteJWKSet>;
+  private readonly verified = new Map<string, Verified>();
+  private readonly verifiedCacheSize: number;
+  private readonly verifiedTtlMs: number;
 
   /**
    * The verifier a config asks for, or `undefined` when it names no issuer.
@@ -96,6 +112,9 @@ export class TokenVerifier {
         : {}),
       ...(config.AUTH_JWKS_COOLDOWN_MS !== undefined ? { cooldownMs: config.AUTH_JWKS_COOLDOWN_MS } : {}),
       ...(config.AUTH_JWKS_TIMEOUT_MS !== undefined ? { timeoutMs: config.AUTH_JWKS_TIMEOUT_MS } : {}),
+      ...(config.AUTH_VERIFIED_CACHE_SIZE !== undefined
+        ? { verifiedCacheSize: config.AUTH_VERIFIED_CACHE_SIZE }
+        : {}),
     });
   }
 
@@ -104,6 +123,8 @@ export class TokenVerifier {
     this.audience = props.audience;
     this.jwksUri = props.jwksUri ?? `${props.issuer.replace(/\/$/, '')}/.well-known/jwks.json`;
     this.clockTolerance = props.clockToleranceSeconds ?? 5;
+    this.verifiedCacheSize = props.verifiedCacheSize ?? 10_000;
+    this.verifiedTtlMs = props.verifiedTtlMs ?? 60_000;
     const remote = (this.remote = createRemoteJWKSet(new URL(this.jwksUri), {
       cooldownDuration: props.cooldownMs ?? 30_000,
       timeoutDuration: props.timeoutMs ?? 2000,
@@ -137,11 +158,42 @@ export class TokenVerifier {
   /**
    * The principal of a valid token.
    *
+   * A token that verified is remembered, keyed by its exact text, until the earlier of its `exp` and
+   * `verifiedTtlMs` (60 s): a customer sends the same token on every request, and an RS256 check
+   * costs far more CPU than a map lookup (`npm run bench:auth`). Only successes are kept, the text
+   * must match byte for byte (another signature is another key), and an expired token is never
+   * served from memory (the entry ends at `exp`, before the clock tolerance). The cost: a key
+   * withdrawn from the JWKS stops tokens it signed after at most `verifiedTtlMs`, not at once.
+   *
    * @throws TokenRejected (`invalid`) for a token that is malformed, badly signed, expired, not yet
    *   valid, from another issuer or for another audience, or without a usable `sub`
    * @throws KeysUnavailable when the issuer's key set cannot be read
    */
   public async verify(token: string): Promise<Principal> {
+    const now = Date.now();
+    const known = this.verified.get(token);
+    if (known) {
+      this.verified.delete(token);
+      if (now < known.until) {
+        this.verified.set(token, known); // most recently used last
+        return known.principal;
+      }
+    }
+    const principal = await this.check(token);
+    if (this.verifiedCacheSize > 0) {
+      this.verified.set(token, {
+        principal,
+        until: Math.min(principal.expiresAt * 1000, now + this.verifiedTtlMs),
+      });
+      if (this.verified.size > this.verifiedCacheSize) {
+        this.verified.delete(this.verified.keys().next().value!);
+      }
+    }
+    return principal;
+  }
+
+  /** The full check of {@link verify}: signature, claims and subject. */
+  private async check(token: string): Promise<Principal> {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
