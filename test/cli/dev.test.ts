@@ -164,9 +164,18 @@ describe('aio dev', () => {
     expect(abort.stdout).toContain(
       `review: abort 100 % with 503 (aio dev on base port ${base}, proxy ${ready.faults.review})`,
     );
-    expect((await fetch(`${url(base + 4)}/api/reviews/DEMO-MUG`)).status).toBe(503);
+    // /api/reviews is a customer route at the edge: signed in, the fault is what answers
+    const signedIn = { authorization: `Bearer ${token.stdout.trim()}` };
+    const reviews = () => fetch(`${url(base + 4)}/api/reviews/DEMO-MUG`, { headers: signedIn });
+    expect((await reviews()).status).toBe(503);
+    // the product page (public) still answers, with the reviews marked unavailable
+    const page = await fetch(`${url(base + 4)}/api/products/DEMO-MUG`);
+    expect([page.status, ((await page.json()) as { reviews?: unknown }).reviews]).toEqual([
+      200,
+      { status: 'unavailable' },
+    ]);
     expect(chaos('--clear').status).toBe(0);
-    expect((await fetch(`${url(base + 4)}/api/reviews/DEMO-MUG`)).status).toBeLessThan(500);
+    expect((await reviews()).status).toBeLessThan(500);
 
     child.kill('SIGINT');
     const [code] = await exited;

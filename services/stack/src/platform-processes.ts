@@ -125,9 +125,13 @@ export function identityEnv(ctx: ProcessContext): Record<string, string> {
   };
 }
 
-/** A service or the monolith: started after the issuer, with its `AUTH_*` (its own `env` wins). */
+/**
+ * A service, the monolith or the gateway (its edge check on customer routes): started after the
+ * issuer, with its `AUTH_*` (its own `env` wins). Without them the gateway answers 401 on every
+ * customer route, so `aio dev` users could never call one through it.
+ */
 function trustingIssuer(entry: ProcessEntry): ProcessEntry {
-  if (entry.role !== 'service' && entry.role !== 'monolith') return entry;
+  if (entry.role !== 'service' && entry.role !== 'monolith' && entry.role !== 'gateway') return entry;
   const own = entry.env;
   return {
     ...entry,
@@ -137,7 +141,7 @@ function trustingIssuer(entry: ProcessEntry): ProcessEntry {
 }
 
 /**
- * The platform's local processes (the table above, in its order), each service and the monolith
- * trusting the token issuer.
+ * The platform's local processes (the table above, in its order), each service, the monolith and
+ * the gateway trusting the token issuer.
  */
 export const PLATFORM_PROCESSES: readonly ProcessEntry[] = TABLE.map(trustingIssuer);
