@@ -33,6 +33,8 @@ export interface NetworkPolicyChartProps extends ChartProps {
   readonly vpcCidr?: string;
   /** Namespace of the Jaeger collector (OTLP 4317/4318). @default naming.defaultTracingNamespace */
   readonly tracingNamespace?: string;
+  /** The legacy monolith's port, for services whose `calls` name `monolith`. @default 8080 */
+  readonly monolithPort?: number;
   /** Labels of Kong's proxy pods. @default { 'app.kubernetes.io/name': 'kong' } */
   readonly gatewayPodLabels?: Readonly<Record<string, string>>;
   /**
@@ -109,6 +111,7 @@ export class NetworkPolicyChart extends Chart {
         calls: s.calls,
       })),
       tracingNamespace: model.spec.tracing.namespace,
+      monolithPort: model.spec.legacy.monolith.port,
       ...(shadowed.length
         ? { shadowComparer: { services: shadowed, monolithPort: model.spec.legacy.monolith.port } }
         : {}),
@@ -182,10 +185,15 @@ export class NetworkPolicyChart extends Chart {
       const calls = [...(svc.calls ?? [])].sort();
       if (calls.length > 0) {
         policy(ns, svc.name, 'allow-calls', {
-          egress: calls.map((callee) => ({
-            to: [inNamespace(naming.namespace(callee), { [APP_LABEL]: callee })],
-            ports: [tcp(portOf(callee))],
-          })),
+          egress: calls.map((callee) =>
+            callee === naming.monolithService
+              ? // the legacy monolith is outside the cluster, at whatever address its DNS name has: its port only
+                { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcp(props.monolithPort ?? 8080)] }
+              : {
+                  to: [inNamespace(naming.namespace(callee), { [APP_LABEL]: callee })],
+                  ports: [tcp(portOf(callee))],
+                },
+          ),
         });
       }
     }

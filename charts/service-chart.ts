@@ -64,8 +64,16 @@ export interface ServiceChartProps {
   readonly tokenIssuer?: TokenIssuer;
   /** The `ClusterSecretStore` the ExternalSecrets read from. @default 'aws-secrets-manager' */
   readonly secretStoreName?: string;
-  /** Peer services this one calls: each gets a `<PEER>_URL` variable. @default [] */
+  /**
+   * Peer services this one calls: each gets a `<PEER>_URL` variable; `monolith` (the legacy
+   * monolith, `naming.monolithService`) gets `MONOLITH_URL`, {@link monolithUrl}. @default []
+   */
   readonly calls?: readonly string[];
+  /**
+   * The legacy monolith's URL inside the cluster, for a `calls` entry `monolith`.
+   * @default - `http://` its ExternalName Service (`monolith.legacy`) on port 8080
+   */
+  readonly monolithUrl?: string;
   /** Extra non-secret environment variables. @default {} */
   readonly env?: Readonly<Record<string, string>>;
   /** Owning team, as the `owner` label. @default - no owner label */
@@ -123,6 +131,7 @@ export class ServiceChart extends Chart {
       databaseSecretName: naming.databaseSecret(model.name, env.name, svc.name),
       cacheSecretName: naming.cacheSecret(model.name, env.name, svc.name),
       calls: Object.values(svc.peerUrlVariables),
+      monolithUrl: naming.monolithUrl(model.spec.legacy.monolith.protocol, model.spec.legacy.monolith.port),
       env: svc.env,
       owner: svc.owner,
       otlpEndpoint: naming.otlpHttpEndpoint(model.spec.tracing.namespace),
@@ -186,7 +195,11 @@ export class ServiceChart extends Chart {
     for (const [k, v] of Object.entries(props.env ?? {})) envVariables[k] = kplus.EnvValue.fromValue(v);
     envVariables.PORT = kplus.EnvValue.fromValue(String(port));
     for (const peer of props.calls ?? []) {
-      envVariables[peerUrlVariable(peer)] = kplus.EnvValue.fromValue(`http://${naming.serviceHost(peer)}`);
+      const url =
+        peer === naming.monolithService
+          ? (props.monolithUrl ?? naming.monolithUrl('http', 8080))
+          : `http://${naming.serviceHost(peer)}`;
+      envVariables[peerUrlVariable(peer)] = kplus.EnvValue.fromValue(url);
     }
     for (const [variable, ref] of [
       ['DATABASE_URL', credentials.databaseUrl],

@@ -98,9 +98,7 @@ export class ShadowComparerChart extends Chart {
       throw new ValidationError("'routes' must list at least one shadowed route");
     }
     const replicas = props.replicas ?? 1;
-    const monolithUrl =
-      props.monolithUrl ??
-      `http://${naming.clusterHost(naming.monolithService, naming.monolithNamespace)}:${props.monolithPort ?? 8080}`;
+    const monolithUrl = props.monolithUrl ?? naming.monolithUrl('http', props.monolithPort ?? 8080);
     const services = shadowedServices(props.routes);
 
     new kplus.Namespace(this, 'Namespace', {

@@ -1,6 +1,7 @@
 import { CATCH_ALL_MESSAGE, normalizeRoutePath } from './route-path.js';
 import type { FieldPath } from './source-positions.js';
 import { renderValue } from './validation-error.js';
+import { naming } from './naming.js';
 
 /** A problem that only shows when fields are compared with each other. */
 export interface CrossCheckProblem {
@@ -104,11 +105,11 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
             message: 'a service cannot call itself; remove this entry',
             got: renderValue(callee),
           });
-        } else if (!names.has(callee)) {
+        } else if (!names.has(callee) && callee !== naming.monolithService) {
           const known = [...names].filter((n) => n !== name).join(', ');
           problems.push({
             path: at,
-            message: `names no service in this platform; known services are ${known}`,
+            message: `names no service in this platform; known services are ${known}, and '${naming.monolithService}' (the legacy monolith)`,
             got: renderValue(callee),
           });
         } else if (seen.has(callee)) {

@@ -8,6 +8,7 @@ import {
   type GatewayPlan,
 } from './route-contracts.js';
 import { ValidationErrors } from './validation-error.js';
+import { naming } from './naming.js';
 
 /** One operation a principal may call on a service: what an AuthorizationPolicy `to.operation` allows. */
 export interface MeshOperation {
@@ -84,6 +85,9 @@ export function planMesh(model: PlatformModel, gateway: GatewayPlan = planGatewa
         );
         return;
       }
+      // the legacy monolith is outside the mesh (a MESH_EXTERNAL ServiceEntry): no policy of ours
+      // guards it, so its declared operations feed no AuthorizationPolicy
+      if (callee === naming.monolithService && !model.services.some((s) => s.name === callee)) return;
       const calleeOps = reader.service(callee)?.operations;
       if (!calleeOps) return;
       for (const o of ops) {

@@ -86,8 +86,16 @@ export const naming = {
    * port 15020): the service NetworkPolicies admit it there and nowhere else.
    */
   metricsNamespace: 'monitoring',
-  /** Namespace and Service name that stand for the legacy monolith inside the cluster. */
+  /**
+   * Namespace and Service name that stand for the legacy monolith inside the cluster. A service's
+   * `calls` may name `monolith` (when no service has that name): it gets `MONOLITH_URL` (this
+   * ExternalName Service on `legacy.monolith.port`) and egress to that port; the monolith is
+   * outside the mesh, so no AuthorizationPolicy of ours guards it.
+   */
   monolithNamespace: 'legacy',
+  /** The legacy monolith's URL inside the cluster: its ExternalName Service (`monolith.legacy`). */
+  monolithUrl: (protocol: string, port: number): string =>
+    `${protocol}://${naming.clusterHost(naming.monolithService, naming.monolithNamespace)}:${port}`,
   monolithService: 'monolith',
   /** Namespace of Jaeger when platform.yaml's `tracing.namespace` does not name one. */
   defaultTracingNamespace: 'observability',

@@ -97,6 +97,19 @@ describe('NetworkPolicyChart', () => {
     );
   });
 
+  test("a service that calls the legacy monolith may reach the monolith's port, which is outside the cluster", () => {
+    const list = synth(
+      new NetworkPolicyChart(Testing.app(), 'network', {
+        services: [{ name: 'history', calls: ['monolith', 'order'] }, { name: 'order' }],
+        monolithPort: 8443,
+      }),
+    );
+    expect(edges(find(list, 'NetworkPolicy', 'allow-calls', 'history'), 'egress')).toEqual([
+      '0.0.0.0/0:8443/TCP',
+      'order/order:8080/TCP',
+    ]);
+  });
+
   test("lets the shadow comparer take Kong's mirror and ask the shadowed services and the monolith", () => {
     const shadowed = loadPlatform(
       fileURLToPath(new URL('../fixtures/shadow/platform.yaml', import.meta.url)),

@@ -93,6 +93,18 @@ describe('ServiceChart', () => {
     );
   });
 
+  test("a call to the legacy monolith gets MONOLITH_URL: its ExternalName Service on legacy.monolith's port", () => {
+    const byName = (objects: KubeObject[]) =>
+      Object.fromEntries(envOf(objects).map((e) => [e.name, e.value]));
+    expect(byName(chart({ calls: ['monolith'] })).MONOLITH_URL).toBe(
+      'http://monolith.legacy.svc.cluster.local:8080',
+    );
+    expect(
+      byName(chart({ calls: ['monolith'], monolithUrl: 'https://monolith.legacy.svc.cluster.local:8443' }))
+        .MONOLITH_URL,
+    ).toBe('https://monolith.legacy.svc.cluster.local:8443');
+  });
+
   test('writes a named token issuer into AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URI', () => {
     const objects = chart({
       tokenIssuer: TokenIssuer.of({

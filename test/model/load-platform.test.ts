@@ -111,9 +111,14 @@ describe('parsePlatform', () => {
     );
     expect(problems(text)).toEqual([
       "platform.yaml:12:13: services.order.calls[0]: a service cannot call itself; remove this entry, got 'order'",
-      "platform.yaml:12:20: services.order.calls[1]: names no service in this platform; known services are payment, got 'invntory'",
+      "platform.yaml:12:20: services.order.calls[1]: names no service in this platform; known services are payment, and 'monolith' (the legacy monolith), got 'invntory'",
       "platform.yaml:12:39: services.order.calls[3]: is listed twice; remove the duplicate, got 'payment'",
     ]);
+  });
+
+  test("calls may name the legacy monolith (when no service is called so): a peer URL like a service's", () => {
+    const model = parsePlatform(minimalPlatform('  history:\n    owner: team-a\n    calls: [monolith]\n'));
+    expect(model.service('history').peerUrlVariables).toEqual({ MONOLITH_URL: 'monolith' });
   });
 
   test('throws on a service name that is not a DNS-1035 label and suggests one', () => {

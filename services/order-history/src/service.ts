@@ -33,11 +33,12 @@ export async function startOrderHistory(
     processHooks,
     routes: ({ app, pool, logger, onClose, metrics }) => {
       const sources = sourcesOf(config);
-      // the contract lists the services' feeds it reads (x-aio-calls): the mesh lets it call exactly
-      // these. The monolith is legacy, outside the platform's services, so it is not declared here.
+      // the contract lists the feeds it reads (x-aio-calls): the mesh lets it call exactly these
+      // services' feeds; the monolith's (platform.yaml `calls: [monolith]`) gives it MONOLITH_URL and
+      // egress to the monolith, which is outside the mesh
       declareCalls(
         app,
-        sources.filter((s) => s.name !== 'monolith').map((s) => feedOperation(s.name)),
+        sources.map((s) => feedOperation(s.name)),
       );
       projector = new Projector({
         pool,
