@@ -236,7 +236,9 @@ describe('order saga under chaos', () => {
         `(${[...new Set(kills)].map((k) => `${k}×${kills.filter((x) => x === k).length}`).join(', ')}), ` +
         `${approved} approved, rejected ${JSON.stringify(reasons)}, sagas ${JSON.stringify(sagaStates)}`,
     );
-    expect(new Set(kills)).toEqual(new Set(['order-0', 'order-1', 'inventory', 'payment', 'catalog', 'review']));
+    expect(new Set(kills)).toEqual(
+      new Set(['order-0', 'order-1', 'inventory', 'payment', 'catalog', 'review']),
+    );
     expect(approved).toBeGreaterThan(0);
   }, 480_000);
 });
