@@ -16,7 +16,7 @@
  * load generator's turns: a pessimistic figure. Env: BENCH_ORDERS (default 3000), BENCH_CONCURRENCY
  * (default 50), HISTORY_BATCH (default 500).
  */
-import http from 'node:http';
+import { agent, json } from './http-json.js';
 import { readFile } from 'node:fs/promises';
 import { createLogger, createPool, parseConfig, readFeedHoldback } from '@aio/kit';
 import { createTestDatabase, DEV_TOKEN_AUDIENCE } from '@aio/kit/testing';
@@ -29,40 +29,6 @@ import { sourcesOf } from '../services/order-history/src/sources.js';
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const SKUS = Array.from({ length: 10 }, (_, i) => `BENCH-${i}`);
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
-
-function json(
-  method: 'GET' | 'POST' | 'PUT',
-  url: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method,
-        agent,
-        headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 let retried = 0;
 

@@ -29,6 +29,7 @@ import {
   type StackOptions,
 } from '@aio/stack';
 import http from 'node:http';
+import { agent, json } from './http-json.js';
 import type { IssuerTokens } from '@aio/kit/testing';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 3000);
@@ -85,42 +86,6 @@ let tokens: IssuerTokens | undefined;
 /** The `Authorization` of `customer` (cached per customer: signing is not what is measured). */
 async function signedIn(customer: string): Promise<Record<string, string>> {
   return tokens ? tokens.headers(customer) : {};
-}
-
-/** The load generator's client: node:http with keep-alive (much lighter than fetch, so the generator
- * takes as little of the 2 shared cores as it can from the system under test). */
-const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
-
-function json(
-  method: 'GET' | 'POST' | 'PUT',
-  url: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method,
-        agent,
-        headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
