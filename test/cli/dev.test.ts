@@ -65,7 +65,10 @@ describe('aio dev', () => {
     await redis.hset(`${redisPrefix}inventory:{stock}:sku:DEMO-MUG`, { available: 3, reserved: 0, sold: 0 });
     await redis.set(outside, 'kept');
 
-    let base = 20000 + Math.floor(Math.random() * 20000);
+    // Below the kernel's ephemeral range (32768–60999 by default): every other test's freePort()
+    // and every outgoing socket draws from that range, and one of them took the issuer's port
+    // between this check and its bind in a CI run (EADDRINUSE). Fixed ports here are ours alone.
+    let base = 20000 + Math.floor(Math.random() * 12000);
     while (!(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => portFree(base + i)))).every(Boolean))
       base += 9;
     const args = ['--db-prefix', dbPrefix, '--redis-prefix', redisPrefix];

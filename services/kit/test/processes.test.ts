@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
@@ -51,5 +52,17 @@ describe('waitForHealthy', () => {
     await expect(waitForHealthy(url, { timeoutMs: 200 })).rejects.toThrow(
       `${url} did not answer /healthz in time`,
     );
+  });
+});
+
+describe('freePort', () => {
+  test('hands out a port below the ephemeral range that the caller can bind', async () => {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    for (const port of ports) expect(port).toBeLessThan(Number(low));
+    const server = createServer().listen(ports[0], '127.0.0.1');
+    await once(server, 'listening');
+    server.close();
+    await once(server, 'close');
   });
 });

@@ -1,9 +1,46 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
-/** Asks the OS for a free port on 127.0.0.1, for a process the test starts next. */
+/**
+ * The ports {@link freePort} draws from: below the kernel's ephemeral range, which every
+ * `listen(0)` and every outgoing socket (Postgres, Redis, HTTP clients of parallel tests) takes
+ * ports from. A port handed out from that range can be taken by such a socket between the check
+ * and the child's bind, and a CI run failed on exactly that (EADDRINUSE).
+ */
+function portRange(): readonly [number, number] {
+  let ephemeralLow = 32768;
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    if (low && Number(low) > 0) ephemeralLow = Number(low);
+  } catch {
+    // not Linux: keep the Linux default
+  }
+  const high = Math.max(ephemeralLow - 1, 2048);
+  return [Math.min(15000, high - 1000), high];
+}
+
+async function listensOn(port: number): Promise<boolean> {
+  const server = net.createServer();
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (ok) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return ok;
+}
+
+/**
+ * A free port on 127.0.0.1 for a process the test starts next, picked at random below the
+ * kernel's ephemeral range (see {@link portRange}); falls back to one the OS chooses.
+ */
 export async function freePort(): Promise<number> {
+  const [low, high] = portRange();
+  for (let i = 0; i < 50; i++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await listensOn(port)) return port;
+  }
   const server = net.createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as net.AddressInfo;
