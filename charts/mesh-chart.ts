@@ -6,6 +6,7 @@ import type { PlatformModel } from '../model/platform-model.js';
 import type { TierPolicy } from '../model/schema.js';
 import { ValidationError } from '../model/validation-error.js';
 import { AuthorizationPolicy, PeerAuthentication } from './crds/istio-security.js';
+import { DestinationRule } from './crds/istio-networking.js';
 import { ShadowMirror, type ShadowMirrorProps } from './shadow-mirror.js';
 import { Telemetry } from './crds/istio-telemetry.js';
 import { ServiceMeshPolicy } from './service-mesh-policy.js';
@@ -37,13 +38,20 @@ export interface MeshChartProps extends ChartProps {
   readonly operators?: readonly string[];
   /** Shadow compare: the mirror on the monolith's host. @default - none (no route is shadowed) */
   readonly shadow?: ShadowMirrorProps;
+  /**
+   * The legacy monolith (`legacy.monolith`): outside the mesh, so its traffic leaves the sidecar
+   * without Istio's mTLS (a DestinationRule with `tls.mode: DISABLE` on its host).
+   * @default - no DestinationRule for the monolith (auto mTLS decides)
+   */
+  readonly monolith?: { readonly host: string };
 }
 
 /**
  * The service mesh policy: STRICT mTLS mesh-wide, tracing at the platform's sampling rate, and
  * per service a default-deny namespace, ALLOW policies per operation (`to.operation`) for Kong on
  * the public operations it routes, for each caller on the operations it declares and for the
- * operators on the rest (`planMesh`), a DestinationRule and a VirtualService from the service's tier.
+ * operators on the rest (`planMesh`), a DestinationRule and a VirtualService from the service's tier;
+ * and a DestinationRule that keeps Istio's mTLS off the legacy monolith, which is outside the mesh.
  *
  * @see https://istio.io/latest/docs/reference/config/security/peer_authentication/
  */
@@ -68,6 +76,7 @@ export class MeshChart extends Chart {
         return AuthorizationPolicy.principal(ns, sa);
       }),
       samplingPercentage: model.spec.mesh.tracing.sampling,
+      monolith: { host: model.spec.legacy.monolith.host },
       ...(shadow ? { shadow } : {}),
     };
   }
@@ -114,6 +123,18 @@ export class MeshChart extends Chart {
       );
     }
     this.servicePolicies = policies;
+    if (props.monolith) {
+      // Kong, the shadow comparer and every service with `calls: [monolith]` reach the monolith
+      // through the gateway's MESH_EXTERNAL ServiceEntry for its host (MONOLITH_URL's ExternalName
+      // Service is an alias of it). It has no sidecar: Istio's mutual TLS there is a failed
+      // handshake, so the rule says plaintext (or, over HTTPS, the client's own TLS, passed
+      // through) rather than leave it to auto mTLS and to whatever mesh-wide rule comes later.
+      // https://istio.io/latest/docs/tasks/traffic-management/egress/egress-kubernetes-services/
+      new DestinationRule(this, 'MonolithDestinationRule', {
+        metadata: { name: naming.monolithService, namespace: naming.monolithNamespace },
+        spec: { host: props.monolith.host, trafficPolicy: { tls: { mode: 'DISABLE' } } },
+      });
+    }
     if (props.shadow) new ShadowMirror(this, 'ShadowMirror', props.shadow);
   }
 }

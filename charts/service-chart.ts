@@ -70,7 +70,8 @@ export interface ServiceChartProps {
    */
   readonly calls?: readonly string[];
   /**
-   * The legacy monolith's URL inside the cluster, for a `calls` entry `monolith`.
+   * The legacy monolith's URL inside the cluster, for a `calls` entry `monolith`
+   * (`naming.monolithUrl`: its ExternalName Service over HTTP, its own host over HTTPS).
    * @default - `http://` its ExternalName Service (`monolith.legacy`) on port 8080
    */
   readonly monolithUrl?: string;
@@ -131,7 +132,7 @@ export class ServiceChart extends Chart {
       databaseSecretName: naming.databaseSecret(model.name, env.name, svc.name),
       cacheSecretName: naming.cacheSecret(model.name, env.name, svc.name),
       calls: Object.values(svc.peerUrlVariables),
-      monolithUrl: naming.monolithUrl(model.spec.legacy.monolith.protocol, model.spec.legacy.monolith.port),
+      monolithUrl: naming.monolithUrl(model.spec.legacy.monolith),
       env: svc.env,
       owner: svc.owner,
       otlpEndpoint: naming.otlpHttpEndpoint(model.spec.tracing.namespace),
@@ -197,7 +198,7 @@ export class ServiceChart extends Chart {
     for (const peer of props.calls ?? []) {
       const url =
         peer === naming.monolithService
-          ? (props.monolithUrl ?? naming.monolithUrl('http', 8080))
+          ? (props.monolithUrl ?? naming.monolithUrl({ host: naming.monolithService, port: 8080 }))
           : `http://${naming.serviceHost(peer)}`;
       envVariables[peerUrlVariable(peer)] = kplus.EnvValue.fromValue(url);
     }

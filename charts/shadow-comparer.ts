@@ -82,6 +82,7 @@ export class ShadowComparerChart extends Chart {
       image: naming.image(model.name, env, naming.shadowComparerService, options.imageTag ?? '0.1.0'),
       routes,
       monolithPort: model.spec.legacy.monolith.port,
+      monolithUrl: naming.monolithUrl(model.spec.legacy.monolith),
       labels: naming.tags(model.name, env.name),
     };
   }
@@ -98,7 +99,9 @@ export class ShadowComparerChart extends Chart {
       throw new ValidationError("'routes' must list at least one shadowed route");
     }
     const replicas = props.replicas ?? 1;
-    const monolithUrl = props.monolithUrl ?? naming.monolithUrl('http', props.monolithPort ?? 8080);
+    const monolithUrl =
+      props.monolithUrl ??
+      naming.monolithUrl({ host: naming.monolithService, port: props.monolithPort ?? 8080 });
     const services = shadowedServices(props.routes);
 
     new kplus.Namespace(this, 'Namespace', {

@@ -88,14 +88,29 @@ export const naming = {
   metricsNamespace: 'monitoring',
   /**
    * Namespace and Service name that stand for the legacy monolith inside the cluster. A service's
-   * `calls` may name `monolith` (when no service has that name): it gets `MONOLITH_URL` (this
-   * ExternalName Service on `legacy.monolith.port`) and egress to that port; the monolith is
-   * outside the mesh, so no AuthorizationPolicy of ours guards it.
+   * `calls` may name `monolith` (when no service has that name): it gets `MONOLITH_URL`
+   * ({@link naming.monolithUrl}) and egress to `legacy.monolith.port`; the monolith is outside the
+   * mesh, so no AuthorizationPolicy of ours guards it (docs/k8s-layer.md follows the whole call).
    */
   monolithNamespace: 'legacy',
-  /** The legacy monolith's URL inside the cluster: its ExternalName Service (`monolith.legacy`). */
-  monolithUrl: (protocol: string, port: number): string =>
-    `${protocol}://${naming.clusterHost(naming.monolithService, naming.monolithNamespace)}:${port}`,
+  /**
+   * The legacy monolith's URL inside the cluster, as `MONOLITH_URL` (services that call it, the
+   * shadow comparer). Over plain HTTP: its ExternalName Service (`monolith.legacy`), which Istio
+   * (1.21 and later) treats as an alias of the gateway's `MESH_EXTERNAL` ServiceEntry for
+   * `legacy.monolith.host`. Over HTTPS: that host itself, the name the monolith's certificate
+   * carries; a client that asked for `monolith.legacy.svc.cluster.local` would send that name as
+   * SNI and reject the certificate, and the ServiceEntry's TLS port matches on the real name.
+   *
+   * @see https://istio.io/latest/news/releases/1.21.x/announcing-1.21/upgrade-notes/#externalname-support-changes
+   */
+  monolithUrl: (monolith: {
+    readonly host: string;
+    readonly port: number;
+    readonly protocol?: 'http' | 'https';
+  }): string =>
+    monolith.protocol === 'https'
+      ? `https://${monolith.host}:${monolith.port}`
+      : `http://${naming.clusterHost(naming.monolithService, naming.monolithNamespace)}:${monolith.port}`,
   monolithService: 'monolith',
   /** Namespace of Jaeger when platform.yaml's `tracing.namespace` does not name one. */
   defaultTracingNamespace: 'observability',

@@ -100,9 +100,10 @@ describe('ServiceChart', () => {
       'http://monolith.legacy.svc.cluster.local:8080',
     );
     expect(
-      byName(chart({ calls: ['monolith'], monolithUrl: 'https://monolith.legacy.svc.cluster.local:8443' }))
+      byName(chart({ calls: ['monolith'], monolithUrl: 'https://monolith.internal.allinone.example:8443' }))
         .MONOLITH_URL,
-    ).toBe('https://monolith.legacy.svc.cluster.local:8443');
+    ).toBe('https://monolith.internal.allinone.example:8443');
+    expect(byName(chart({ calls: ['payment'] }))).not.toHaveProperty('MONOLITH_URL');
   });
 
   test('writes a named token issuer into AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URI', () => {
