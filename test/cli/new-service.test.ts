@@ -121,7 +121,7 @@ describe('aio new service', () => {
     expect(await run(io, 'review-digest', flags)).toBe(0);
     // platform.yaml is written last, once the repo and its first commit exist.
     expect(io.stderr).toEqual([
-      '✔ wrote 23 files to review-digest (service template 1.4.0)',
+      '✔ wrote 23 files to review-digest (service template 1.5.0)',
       '… git init',
       '✔ git init',
       '… git add',
@@ -194,7 +194,7 @@ describe('aio new service', () => {
       'npm error code E404',
       "npm error 404 Not Found - GET https://allinone-111111111111.d.codeartifact.ap-northeast-1.amazonaws.com/npm/npm/@aio%2fkit - Package '@aio/kit' not found",
       'npm error 404',
-      "npm error 404  '@aio/kit@^0.1.1' is not in this registry.",
+      "npm error 404  '@aio/kit@^0.2.0' is not in this registry.",
     ])}:${path}`;
     try {
       await expect(failure).rejects.toThrow(
@@ -207,7 +207,7 @@ describe('aio new service', () => {
       expect.arrayContaining([
         '✖ npm install (exit 1); its output:',
         '  npm error code E404',
-        "  npm error 404  '@aio/kit@^0.1.1' is not in this registry.",
+        "  npm error 404  '@aio/kit@^0.2.0' is not in this registry.",
       ]),
     );
     expect(readdirSync(cwd)).toEqual(['platform.yaml']);
