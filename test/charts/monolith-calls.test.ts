@@ -20,7 +20,7 @@ const MONOLITH_HOST = 'monolith.internal.allinone.example';
 function fixture(protocol: 'http' | 'https'): PlatformModel {
   if (protocol === 'http') return loadPlatform(FIXTURE);
   const text = readFileSync(FIXTURE, 'utf8').replace(
-    /\n    port: 8081 /,
+    '\n    port: 8081 ',
     '\n    protocol: https\n    port: 8443 ',
   );
   if (!text.includes('protocol: https')) throw new Error('the fixture no longer has the monolith port line');
