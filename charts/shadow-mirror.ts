@@ -8,7 +8,14 @@ import { SHADOW_COMPARER_SERVICE_PORT } from './shadow-comparer.js';
 export interface ShadowMirrorProps {
   /** The routes with a shadow percentage above 0. */
   readonly routes: readonly { readonly path: string; readonly percent: number }[];
-  /** In-mesh host of the monolith. @default 'monolith.legacy.svc.cluster.local' */
+  /**
+   * The monolith's host as the mesh knows it: the gateway's ServiceEntry host,
+   * `legacy.monolith.host`. Since Istio 1.21 the ExternalName Service `monolith.legacy` is only an
+   * alias of it: a VirtualService on the alias no longer matches, one on the ServiceEntry's host
+   * matches requests to either name.
+   * @default 'monolith.legacy.svc.cluster.local' (right only where no ServiceEntry stands behind it)
+   * @see https://istio.io/latest/news/releases/1.21.x/announcing-1.21/upgrade-notes/#externalname-support-changes
+   */
   readonly monolithHost?: string;
   /** In-mesh host of the comparer. @default 'shadow-compare.shadow-compare.svc.cluster.local' */
   readonly comparerHost?: string;
@@ -31,7 +38,8 @@ export interface ShadowMirrorProps {
  * to the monolith passes through this VirtualService too, and must not be mirrored back to it.
  *
  * Applies where the monolith is called from inside the mesh: the Kong proxy pod must run a sidecar
- * for its calls to `monolith.legacy` to pass through this VirtualService. Kong OSS itself cannot
+ * for its calls to the monolith to pass through this VirtualService, which is on the ServiceEntry's
+ * host (`monolithHost`) so that it matches the ExternalName alias too. Kong OSS itself cannot
  * mirror: it does not implement the Gateway API RequestMirror filter (KIC issue 4165).
  *
  * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPRoute (mirror, mirrorPercentage)
@@ -44,7 +52,7 @@ export class ShadowMirror extends Construct {
       .routes()
       .filter((r) => r.shadow > 0)
       .map((r) => ({ path: r.path, percent: r.shadow }));
-    return routes.length ? { routes } : undefined;
+    return routes.length ? { routes, monolithHost: model.spec.legacy.monolith.host } : undefined;
   }
 
   constructor(scope: Construct, id: string, props: ShadowMirrorProps) {

@@ -1,8 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { Chart, Testing } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
 import type { KubeObject } from '../../charts/apply-order.js';
 import { renderNginxConfig } from '../../charts/nginx-gateway.js';
+import { platformManifests } from '../../charts/platform-charts.js';
 import { ShadowMirror } from '../../charts/shadow-mirror.js';
+import { loadPlatform } from '../../model/index.js';
 import { validateSchemas } from '../../charts/validation/index.js';
 
 const synth = (routes: { path: string; percent: number }[]) => {
@@ -79,5 +82,23 @@ describe('ShadowMirror (Istio VirtualService on the monolith host)', () => {
     );
     expect(on).toMatch(/HEAD \/api\/stock\/\.\*\$' 1;/);
     expect(on).not.toMatch(/POST/);
+  });
+
+  test("from the model, it is on the monolith's ServiceEntry host: Istio 1.21+ matches no VirtualService on the ExternalName alias", () => {
+    const objects = platformManifests(
+      loadPlatform(fileURLToPath(new URL('../fixtures/shadow/platform.yaml', import.meta.url))),
+      'dev',
+      { tracing: false },
+    );
+    const vs = objects.find((o) => o.kind === 'VirtualService' && o.metadata.name === 'monolith-shadow')!;
+    const entries = objects
+      .filter((o) => o.kind === 'ServiceEntry' && o.metadata.namespace === 'legacy')
+      .flatMap((o) => (o.spec as { hosts: string[] }).hosts);
+    const spec = vs.spec as { hosts: string[]; http: { route: { destination: { host: string } }[] }[] };
+    expect(entries).toEqual(['monolith.internal.allinone.example']);
+    expect(spec.hosts).toEqual(entries);
+    expect(new Set(spec.http.flatMap((h) => h.route.map((r) => r.destination.host)))).toEqual(
+      new Set(entries),
+    );
   });
 });
