@@ -24,7 +24,7 @@ export const APPLY_STAGES: readonly ApplyStage[] = [
   {
     wave: 1,
     file: '01-identity.yaml',
-    kinds: ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterSecretStore', 'GatewayClass'],
+    kinds: ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterSecretStore', 'SecretStore', 'GatewayClass'],
   },
   {
     wave: 2,

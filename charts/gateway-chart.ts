@@ -25,6 +25,7 @@ import { EdgePlugins } from './kong-plugins.js';
 import { EdgeTokenCheck } from './edge-token.js';
 import { MESH_NAMESPACE_LABELS, PSS_RESTRICTED_LABELS } from './private/labels.js';
 import { SERVICE_PORT } from './service-chart.js';
+import { TokenIssuer } from './token-issuer.js';
 
 /** One migrated path. */
 export interface GatewayRouteProps {
@@ -44,13 +45,6 @@ export interface GatewayRouteProps {
   readonly monolithOwnIdPaths?: readonly string[];
   /** Who may call it: `customer` routes get the edge token check. @default 'customer' */
   readonly auth?: 'customer' | 'public';
-}
-
-/** The issuer whose tokens the edge accepts on customer routes. */
-export interface GatewayIdentityProps {
-  readonly issuer: string;
-  readonly audience: string;
-  readonly jwksUri: string;
 }
 
 /** Props of a {@link GatewayChart}. */
@@ -89,11 +83,20 @@ export interface GatewayChartProps extends ChartProps {
    */
   readonly monolithOperatorOps?: readonly { readonly method: string; readonly path: string }[];
   /**
-   * The token issuer. Required as soon as one route is `auth: customer`.
+   * The token issuer whose tokens the edge accepts on customer routes: its values
+   * (`TokenIssuer.of`), or the Secrets Manager secret a provisioned issuer publishes them in
+   * (`TokenIssuer.fromSecret`), read in the cluster at run time. Required as soon as one route is
+   * `auth: customer`.
    *
    * @default - none: every route must be public
    */
-  readonly identity?: GatewayIdentityProps;
+  readonly identity?: TokenIssuer;
+  /**
+   * The External Secrets `SecretStore` in Kong's namespace that serves a `TokenIssuer.fromSecret`.
+   *
+   * @default naming.gatewayIdentityStore
+   */
+  readonly identitySecretStore?: string;
 }
 
 /** Name of the HTTPRoute that answers 404 for the monolith's operator endpoints. */
@@ -125,16 +128,15 @@ export class GatewayChart extends Chart {
     const env = model.environment(envName);
     const plan = planGateway(model);
     const id = model.identity;
-    if (id?.kind === 'cognito' && plan.routes.some((r) => r.auth === 'customer')) {
-      // The pool's issuer (https://cognito-idp.<region>.amazonaws.com/<poolId>) exists only once
-      // the environment is deployed; until the AWS layer publishes it, no edge check can name it.
-      throw new ValidationError(
-        `${model.file}: identity.provision: cognito: the edge token check needs the user pool's issuer, which this version cannot read yet; name the issuer (identity: { issuer, audience }) for now`,
-      );
-    }
     return {
+      // a provisioned pool's issuer exists only once the environment is deployed: the AWS layer
+      // publishes it as a secret, and the edge reads it in the cluster (charts/edge-token.ts)
       identity:
-        id?.kind === 'issuer' ? { issuer: id.issuer, audience: id.audience, jwksUri: id.jwksUri } : undefined,
+        id?.kind === 'issuer'
+          ? TokenIssuer.of({ issuer: id.issuer, audience: id.audience, jwksUri: id.jwksUri })
+          : id?.kind === 'cognito'
+            ? TokenIssuer.fromSecret(naming.identitySecret(model.name, envName))
+            : undefined,
       hosts: g.hosts,
       routes: plan.routes,
       monolithOperatorOps: plan.monolithOperatorOps,
@@ -267,7 +269,11 @@ export class GatewayChart extends Chart {
       );
     }
     const tokenCheck = props.identity
-      ? new EdgeTokenCheck(this, 'TokenCheck', { namespace: kongNs, ...props.identity })
+      ? new EdgeTokenCheck(this, 'TokenCheck', {
+          namespace: kongNs,
+          tokenIssuer: props.identity,
+          secretStoreName: props.identitySecretStore,
+        })
       : undefined;
     const byName = new Map<string, HttpRoute>();
     const monolithRef = { name: naming.monolithService, namespace: legacyNs, port: monolith.port };

@@ -63,6 +63,16 @@ export interface ClusterAddonsProps {
    */
   readonly helmTimeout?: Duration;
   /**
+   * Secrets Manager name of a provisioned customer token issuer (`naming.identitySecret(platform,
+   * env)`), which the gateway's edge token check reads through its own External Secrets store: a
+   * role {@link naming.gatewayIdentityRole} that the controller assumes and that may read this one
+   * secret. The cluster store, which reads every service's credentials, does not serve Kong's
+   * namespace.
+   *
+   * @default - no gateway identity role (the issuer is named in platform.yaml, or there is none)
+   */
+  readonly gatewayIdentitySecret?: string;
+  /**
    * Run two replicas of istiod, Kong and Argo CD's controllers.
    *
    * @default false
@@ -92,6 +102,8 @@ export class ClusterAddons extends Construct {
   public readonly charts: Readonly<Record<keyof typeof ADDON_CHARTS, eks.HelmChart>>;
   /** The Argo CD Application of this environment. */
   public readonly application: eks.KubernetesManifest;
+  /** The role External Secrets assumes to read the issuer secret for Kong, with `gatewayIdentitySecret`. */
+  public readonly gatewayIdentityRole?: iam.Role;
 
   constructor(scope: Construct, id: string, props: ClusterAddonsProps) {
     super(scope, id);
@@ -195,6 +207,9 @@ export class ClusterAddons extends Construct {
       ],
       'External Secrets syncs the secrets of every service of this environment; the wildcard is limited to the <platform>/<env>/ name prefix, and each ExternalSecret lives in its own service namespace',
     );
+    if (props.gatewayIdentitySecret) {
+      this.gatewayIdentityRole = gatewayIdentityReader(this, esoIdentity.role, props.gatewayIdentitySecret, props);
+    }
     const externalSecrets = helm('externalSecrets', 'external-secrets', {
       installCRDs: true,
       serviceAccount: { create: true, name: 'external-secrets' },
@@ -250,4 +265,48 @@ function install(
     wait: true,
     timeout,
   });
+}
+
+/**
+ * The role behind the gateway's `SecretStore` (`charts/secret-store-chart.ts`): External Secrets'
+ * own role may assume it, and it may read exactly the issuer secret, `<name>-??????` being how an
+ * ARN names one secret by name (Secrets Manager appends six random characters). The trust allows
+ * `sts:TagSession` because EKS Pod Identity's session tags are transitive: they pass along every
+ * role chained from the controller's session.
+ *
+ * @see https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_iam-policies.html
+ * @see https://docs.aws.amazon.com/eks/latest/userguide/pod-id-abac.html
+ * @see https://external-secrets.io/latest/provider/aws-secrets-manager/
+ */
+function gatewayIdentityReader(
+  scope: Construct,
+  controllerRole: iam.Role,
+  secretName: string,
+  props: ClusterAddonsProps,
+): iam.Role {
+  const roleName = naming.gatewayIdentityRole(props.platform, props.environment);
+  if (roleName.length > 64) {
+    throw new ValidationError(
+      `'gatewayIdentitySecret': the gateway's identity role '${roleName}' is ${roleName.length} characters, IAM allows 64; shorten the platform or environment name`,
+      { path: scope.node.path },
+    );
+  }
+  const stack = Stack.of(scope);
+  const role = new iam.Role(scope, 'GatewayIdentityReader', {
+    roleName,
+    description: `External Secrets, for Kong's namespace: reads the customer token issuer secret ${secretName} only`,
+    assumedBy: new iam.ArnPrincipal(controllerRole.roleArn).withSessionTags(),
+  });
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      resources: [
+        `arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${secretName}-??????`,
+      ],
+    }),
+  );
+  controllerRole.addToPolicy(
+    new iam.PolicyStatement({ actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [role.roleArn] }),
+  );
+  return role;
 }

@@ -102,6 +102,8 @@ export function createPlatformStacks(scope: Construct, props: PlatformEnvironmen
       tracingNamespace: model.spec.tracing.namespace,
       tracingSamplingPercent: model.spec.mesh.tracing.sampling,
       highAvailability: profile.production,
+      gatewayIdentitySecret:
+        model.identity?.kind === 'cognito' ? naming.identitySecret(model.name, env.name) : undefined,
     },
     // Jaeger itself is deployed by the Kubernetes layer; the AWS layer provides its OpenSearch domain.
     tracingStore:

@@ -51,6 +51,26 @@ export const naming = {
   /** Kong's ServiceAccount: its identity in Istio AuthorizationPolicies. */
   gatewayServiceAccount: 'kong-gateway',
   /**
+   * The External Secrets `SecretStore` in Kong's namespace that serves the provisioned issuer's
+   * secret (`identitySecret`) and nothing else: written by `charts/secret-store-chart.ts`, read by
+   * the edge token check's ExternalSecret (`charts/edge-token.ts`).
+   */
+  gatewayIdentityStore: 'aws-secrets-manager-identity',
+  /**
+   * IAM role that the External Secrets controller assumes for {@link naming.gatewayIdentityStore}:
+   * it may read the issuer secret only. Created by the AWS layer (`constructs/cluster-addons.ts`),
+   * named by the Kubernetes layer's store, so its name is fixed (at most 64 characters).
+   */
+  gatewayIdentityRole: (platform: string, env: string): string => `${platform}-${env}-gateway-identity-reader`,
+  /**
+   * An IAM role ARN in the partition of `region`, for text that no CloudFormation pseudo parameter
+   * resolves (manifests, workflows).
+   */
+  iamRoleArn: (account: string, region: string, name: string): string => {
+    const partition = region.startsWith('cn-') ? 'aws-cn' : region.includes('-gov-') ? 'aws-us-gov' : 'aws';
+    return `arn:${partition}:iam::${account}:role/${name}`;
+  },
+  /**
    * Globals beyond Kong's PDK that the gateway's cohort function (`charts/edge-cohort.ts`) uses:
    * Kong runs serverless code in its Lua sandbox, and the AWS layer lists these in Kong's
    * `untrusted_lua_sandbox_environment`.

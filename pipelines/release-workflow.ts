@@ -103,6 +103,5 @@ export function releaseWorkflow(model: PlatformModel, options: ReleaseWorkflowOp
 
 /** An IAM role ARN in the partition of `region` (workflows are plain text: no CloudFormation pseudo parameter). */
 export function roleArn(account: string, region: string, name: string): string {
-  const partition = region.startsWith('cn-') ? 'aws-cn' : region.includes('-gov-') ? 'aws-us-gov' : 'aws';
-  return `arn:${partition}:iam::${account}:role/${name}`;
+  return naming.iamRoleArn(account, region, name);
 }

@@ -1,5 +1,6 @@
 import type { IClusterSecretStore } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore';
 import type { IExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
+import type { ISecretStore } from '@kubernetes-models/external-secrets/external-secrets.io/v1/SecretStore';
 import type { Construct } from 'constructs';
 import { CustomObject, type CustomObjectProps, type GroupVersionKind } from './custom-object.js';
 
@@ -17,6 +18,23 @@ export class ClusterSecretStore extends CustomObject<IClusterSecretStore> {
 
   constructor(scope: Construct, id: string, props: CustomObjectProps<IClusterSecretStore>) {
     super(scope, id, ClusterSecretStore.GVK, props);
+  }
+}
+
+/**
+ * External Secrets `SecretStore`: a store that only ExternalSecrets of its own namespace can use.
+ * With `role`, the controller assumes that IAM role (from its own Pod Identity) for every read.
+ *
+ * @see https://external-secrets.io/latest/provider/aws-secrets-manager/
+ */
+export class SecretStore extends CustomObject<ISecretStore> {
+  public static readonly GVK: GroupVersionKind<ISecretStore> = {
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'SecretStore',
+  };
+
+  constructor(scope: Construct, id: string, props: CustomObjectProps<ISecretStore>) {
+    super(scope, id, SecretStore.GVK, props);
   }
 }
 
