@@ -40,8 +40,12 @@ describe('EdgeTokenCheck (Kong)', () => {
     const lua = at<string[]>(find(objects, 'KongPlugin', 'customer-claims', 'kong'), 'config', 'access')[0]!;
     expect(lua).toContain('kong.response.exit(401');
     expect(lua).toContain("'application/problem+json'");
-    expect(lua).toContain('claims.iss ~= [==[https://login.allinone.example/]==]');
-    expect(lua).toContain('[==[allinone-shop]==]');
+    // iss and aud are compared with the verifying credential's tags, never with literals
+    expect(lua).toContain("if not credential or type(credential.tags) ~= 'table' then return deny() end");
+    expect(lua).toContain("not tagged('aio-iss:', claims.iss) then return deny()");
+    expect(lua).toContain("ok = tagged('aio-aud:', aud)");
+    expect(lua).not.toContain('login.allinone.example');
+    expect(lua).not.toContain('allinone-shop');
     expect(lua).toContain('kong.ctx.shared.aio_cohort_subject ~= claims.sub');
   });
 
@@ -68,10 +72,13 @@ describe('EdgeTokenCheck (Kong)', () => {
       0,
       'env',
     );
-    expect(env).toContainEqual({
-      name: 'JWKS_URI',
-      value: 'https://login.allinone.example/.well-known/jwks.json',
-    });
+    // a named issuer's values are written into the job: the credentials get tagged with them
+    expect(env.filter((e) => ['ISSUER', 'AUDIENCE', 'JWKS_URI'].includes(e.name))).toEqual([
+      { name: 'ISSUER', value: 'https://login.allinone.example/' },
+      { name: 'AUDIENCE', value: 'allinone-shop' },
+      { name: 'JWKS_URI', value: 'https://login.allinone.example/.well-known/jwks.json' },
+    ]);
+    expect(objects.filter((o) => o.kind === 'ExternalSecret')).toEqual([]);
     const role = find(objects, 'Role', 'issuer-key-sync', 'kong');
     expect(at(role, 'rules')).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
