@@ -208,7 +208,12 @@ export class ClusterAddons extends Construct {
       'External Secrets syncs the secrets of every service of this environment; the wildcard is limited to the <platform>/<env>/ name prefix, and each ExternalSecret lives in its own service namespace',
     );
     if (props.gatewayIdentitySecret) {
-      this.gatewayIdentityRole = gatewayIdentityReader(this, esoIdentity.role, props.gatewayIdentitySecret, props);
+      this.gatewayIdentityRole = gatewayIdentityReader(
+        this,
+        esoIdentity.role,
+        props.gatewayIdentitySecret,
+        props,
+      );
     }
     const externalSecrets = helm('externalSecrets', 'external-secrets', {
       installCRDs: true,

@@ -61,7 +61,8 @@ export const naming = {
    * it may read the issuer secret only. Created by the AWS layer (`constructs/cluster-addons.ts`),
    * named by the Kubernetes layer's store, so its name is fixed (at most 64 characters).
    */
-  gatewayIdentityRole: (platform: string, env: string): string => `${platform}-${env}-gateway-identity-reader`,
+  gatewayIdentityRole: (platform: string, env: string): string =>
+    `${platform}-${env}-gateway-identity-reader`,
   /**
    * An IAM role ARN in the partition of `region`, for text that no CloudFormation pseudo parameter
    * resolves (manifests, workflows).

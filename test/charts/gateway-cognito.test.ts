@@ -54,8 +54,10 @@ describe('GatewayChart with a provisioned (Cognito) issuer', () => {
       { name: 'JWKS_URI', valueFrom: { secretKeyRef: { name: 'aio-issuer', key: 'jwksUri' } } },
     ]);
     // the Role does not grant the issuer Secret: the kubelet resolves secretKeyRef, not the job
-    const names = at<{ resourceNames?: string[] }[]>(find(gateway, 'Role', 'issuer-key-sync', 'kong'), 'rules')
-      .flatMap((r) => r.resourceNames ?? []);
+    const names = at<{ resourceNames?: string[] }[]>(
+      find(gateway, 'Role', 'issuer-key-sync', 'kong'),
+      'rules',
+    ).flatMap((r) => r.resourceNames ?? []);
     expect(names).not.toContain('aio-issuer');
   });
 
@@ -73,7 +75,10 @@ describe('GatewayChart with a provisioned (Cognito) issuer', () => {
   test('the services read the same secret, through the cluster store', () => {
     const es = find(prod, 'ExternalSecret', 'order-identity', 'order');
     expect(at(es, 'spec', 'dataFrom')).toEqual([{ extract: { key: 'allinone/prod/identity' } }]);
-    expect(at(es, 'spec', 'secretStoreRef')).toEqual({ kind: 'ClusterSecretStore', name: 'aws-secrets-manager' });
+    expect(at(es, 'spec', 'secretStoreRef')).toEqual({
+      kind: 'ClusterSecretStore',
+      name: 'aws-secrets-manager',
+    });
   });
 
   test('the gateway store assumes the reader role; the cluster store does not serve Kong', () => {
@@ -129,10 +134,17 @@ describe('EdgeTokenCheck credential tags', () => {
     const objects = synth(
       new GatewayChart(Testing.app(), 'named', {
         ...props,
-        identity: TokenIssuer.of({ issuer: 'https://id.example/', audience: 'shop', jwksUri: 'https://id.example/jwks' }),
+        identity: TokenIssuer.of({
+          issuer: 'https://id.example/',
+          audience: 'shop',
+          jwksUri: 'https://id.example/jwks',
+        }),
       }),
     );
-    expect(syncEnv(objects).find((e) => e.name === 'ISSUER')).toEqual({ name: 'ISSUER', value: 'https://id.example/' });
+    expect(syncEnv(objects).find((e) => e.name === 'ISSUER')).toEqual({
+      name: 'ISSUER',
+      value: 'https://id.example/',
+    });
     expect(objects.filter((o) => o.kind === 'ExternalSecret')).toEqual([]);
   });
 });

@@ -10,7 +10,9 @@ import { PLATFORM_FIXTURE_FILE } from '../fixtures/platform.js';
 // which reads the identity secret and nothing else.
 const COGNITO = fileURLToPath(new URL('../fixtures/cognito/platform.yaml', import.meta.url));
 const cognito = loadPlatform(COGNITO);
-const template = Template.fromStack(createPlatformStacks(new App(), { model: cognito, environment: 'prod' }).cluster);
+const template = Template.fromStack(
+  createPlatformStacks(new App(), { model: cognito, environment: 'prod' }).cluster,
+);
 const ROLE = naming.gatewayIdentityRole('allinone', 'prod');
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
@@ -19,7 +21,9 @@ function policyOf(roleLogicalId: string): Statement[] {
     Properties: { Roles: Match.arrayWith([{ Ref: roleLogicalId }]) },
   });
   return Object.values(policies).flatMap(
-    (p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+    (p) =>
+      (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
+        .Statement,
   );
 }
 const logicalId = (props: Record<string, unknown>) => {
@@ -75,9 +79,14 @@ describe('ClusterAddons gateway identity role', () => {
 
   test('is not created for an issuer named in platform.yaml', () => {
     const named = Template.fromStack(
-      createPlatformStacks(new App(), { model: loadPlatform(PLATFORM_FIXTURE_FILE), environment: 'prod' }).cluster,
+      createPlatformStacks(new App(), { model: loadPlatform(PLATFORM_FIXTURE_FILE), environment: 'prod' })
+        .cluster,
     );
-    named.resourcePropertiesCountIs('AWS::IAM::Role', { RoleName: naming.gatewayIdentityRole('allinone', 'prod') }, 0);
+    named.resourcePropertiesCountIs(
+      'AWS::IAM::Role',
+      { RoleName: naming.gatewayIdentityRole('allinone', 'prod') },
+      0,
+    );
   });
 
   test('throws when the role name would exceed IAM’s 64 characters', () => {

@@ -45,13 +45,32 @@ beforeAll(async () => {
   stack = await startStack({ processes: ['token-issuer'], scope: StackScope.test('key-sync') });
   issuer = stack.process('token-issuer').url;
   dir = mkdtempSync(join(tmpdir(), 'aio-key-sync-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1',
-    '-keyout', join(dir, 'api.key'), '-out', join(dir, 'ca.crt'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'api.key'),
+      '-out',
+      join(dir, 'ca.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
   writeFileSync(join(dir, 'token'), `${SA_TOKEN}\n`);
-  api = https.createServer({ key: readFileSync(join(dir, 'api.key')), cert: readFileSync(join(dir, 'ca.crt')) });
+  api = https.createServer({
+    key: readFileSync(join(dir, 'api.key')),
+    cert: readFileSync(join(dir, 'ca.crt')),
+  });
   api.on('request', (req, res) => {
     let text = '';
     req.on('data', (c: Buffer) => (text += String(c)));
@@ -94,7 +113,14 @@ afterAll(async () => {
 function jobEnv(issuerSecret: Record<string, string>): Record<string, string> {
   const declared = at<EnvVar[]>(
     find(objects, 'CronJob', 'issuer-key-sync', 'kong'),
-    'spec', 'jobTemplate', 'spec', 'template', 'spec', 'containers', 0, 'env',
+    'spec',
+    'jobTemplate',
+    'spec',
+    'template',
+    'spec',
+    'containers',
+    0,
+    'env',
   );
   const env: Record<string, string> = {};
   for (const e of declared) {
