@@ -46,6 +46,7 @@ describe('CRD types', () => {
       'PeerAuthentication',
       'ReferenceGrant',
       'RequestAuthentication',
+      'SecretStore',
       'ServiceEntry',
       'Telemetry',
       'VirtualService',
