@@ -77,6 +77,10 @@ const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
  * It sends no `Idempotency-Key`: participants are idempotent by the resource key the request names
  * (the order id in the path or body), the contract in docs/saga.md.
  *
+ * A request with an idempotent method that fails on a reused keep-alive connection before any
+ * response byte (the callee restarted and the pooled socket was stale) is sent once more, on a new
+ * connection, within the same deadline: see {@link replaysAfterStaleConnection}.
+ *
  * @see https://www.w3.org/TR/trace-context/
  */
 export async function participantCall(options: ParticipantCallOptions): Promise<ParticipantReply> {
@@ -101,13 +105,92 @@ export async function participantCall(options: ParticipantCallOptions): Promise<
   }
 }
 
-/** One request and its classified outcome; aborting `signal` destroys the socket. */
-function send(
+/**
+ * Methods whose request may be sent again after a stale connection: the idempotent ones of
+ * RFC 9110 §9.2.2 (the safe GET, HEAD, OPTIONS and TRACE, and PUT and DELETE). The kit's PUTs set a
+ * resource to the body's state (a repeated one is `unchanged`: no new version, no event) and its
+ * DELETEs name their resource. POST and PATCH are never replayed: their retry layer is the caller's
+ * (the saga engine, which counts its attempts).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-9.2.2
+ */
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Socket errors of a peer that closed or reset the connection ("socket hang up" is ECONNRESET). */
+const CONNECTION_LOST: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE']);
+
+/**
+ * Whether a failed request is sent again, once, on a new connection: its method is idempotent
+ * ({@link IDEMPOTENT_METHODS}), it went out on a socket the agent reused (`request.reusedSocket`),
+ * the connection was lost (`ECONNRESET`, `EPIPE`) before the callee sent a single byte of a
+ * response, and it is the first send. A keep-alive pool keeps a socket to a process that has since
+ * been killed until the event loop reads its FIN; a request that takes the socket first meets the
+ * closed connection although the restarted callee is up (Node's documented case for
+ * `reusedSocket`). The body is the serialized JSON string, never a stream, so it can be sent again.
+ *
+ * It is not a second retry layer: on a fresh connection, or after any response byte, nothing is
+ * replayed, and the dependency wrapper and the saga engine see one call with one outcome. In the
+ * cluster the app's connections end at its own Envoy sidecar, which does not close when the callee
+ * restarts and answers a reset upstream with its `reset` retry or a 503, so this fires only where
+ * no mesh is (the local stack, `aio dev`); the budget gate's count (app attempts × mesh tries) holds
+ * (docs/decisions.md, "A stale keep-alive connection is replayed once").
+ *
+ * @see https://nodejs.org/api/http.html#requestreusedsocket
+ */
+export function replaysAfterStaleConnection(failure: {
+  readonly method: string;
+  readonly reusedSocket: boolean;
+  readonly code: string | undefined;
+  readonly responseBytes: number;
+  /** 1 for the first send of the call, 2 for its replay. */
+  readonly nth: number;
+}): boolean {
+  return (
+    failure.nth === 1 &&
+    failure.reusedSocket &&
+    failure.responseBytes === 0 &&
+    failure.code !== undefined &&
+    CONNECTION_LOST.has(failure.code) &&
+    IDEMPOTENT_METHODS.has(failure.method.toUpperCase())
+  );
+}
+
+/**
+ * One call and its classified outcome: a request, and once more on a new connection when
+ * {@link replaysAfterStaleConnection} says so. Aborting `signal` destroys the socket.
+ */
+async function send(
   url: URL,
   what: string,
   options: ParticipantCallOptions,
   signal: AbortSignal,
 ): Promise<ParticipantReply> {
+  try {
+    return await sendOnce(url, what, options, signal, 1);
+  } catch (err) {
+    if (!(err instanceof StaleConnection) || signal.aborted)
+      throw err instanceof StaleConnection ? err.failure : err;
+    return sendOnce(url, what, options, signal, 2);
+  }
+}
+
+/** A first send lost on a reused connection before any response byte; `failure` is what the caller sees without a replay. */
+class StaleConnection extends Error {
+  constructor(public readonly failure: StepFailure) {
+    super(failure.message);
+    this.name = 'StaleConnection';
+  }
+}
+
+/** One request; the `nth` 2 goes on a connection of its own (no agent), so it cannot meet another stale one. */
+function sendOnce(
+  url: URL,
+  what: string,
+  options: ParticipantCallOptions,
+  signal: AbortSignal,
+  nth: number,
+): Promise<ParticipantReply> {
+  const method = options.method ?? 'POST';
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (payload !== undefined) {
@@ -116,40 +199,47 @@ function send(
   }
   propagation.inject(context.active(), headers);
   const lib = url.protocol === 'https:' ? https : http;
+  const agent = nth > 1 ? false : url.protocol === 'https:' ? httpsAgent : httpAgent;
   return new Promise<ParticipantReply>((resolve, reject) => {
-    const req = lib.request(
-      url,
-      {
-        method: options.method ?? 'POST',
-        headers,
-        agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
-        signal,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => reject(StepFailure.retryable(`${what}: ${err.message}`)));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          let body: Record<string, unknown> = {};
-          try {
-            const text = Buffer.concat(chunks).toString('utf8');
-            body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-          } catch {
-            body = {};
-          }
-          const kind = classifyStatus(status);
-          if (kind === 'OK') resolve({ status, body });
-          else if (kind === 'RETRYABLE') reject(StepFailure.retryable(`${what} answered ${status}`, status));
-          else {
-            const reason = rejectionReason(options.participant ?? url.host, status, body);
-            reject(new StepFailure('REJECTED', `${what} answered ${status} ${reason}`, reason, status));
-          }
-        });
-      },
-    );
+    // bytes the socket had read before this request: more at the error means a response had begun
+    let readBefore: number | undefined;
+    const req = lib.request(url, { method, headers, agent, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (err) => reject(StepFailure.retryable(`${what}: ${err.message}`)));
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        let body: Record<string, unknown> = {};
+        try {
+          const text = Buffer.concat(chunks).toString('utf8');
+          body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+        } catch {
+          body = {};
+        }
+        const kind = classifyStatus(status);
+        if (kind === 'OK') resolve({ status, body });
+        else if (kind === 'RETRYABLE') reject(StepFailure.retryable(`${what} answered ${status}`, status));
+        else {
+          const reason = rejectionReason(options.participant ?? url.host, status, body);
+          reject(new StepFailure('REJECTED', `${what} answered ${status} ${reason}`, reason, status));
+        }
+      });
+    });
+    req.on('socket', (socket) => (readBefore = socket.bytesRead));
     // after an abort (the deadline) the wrapper has already answered: this rejection goes unheard
-    req.on('error', (err) => reject(StepFailure.retryable(`${what}: ${err.message}`)));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const failure = StepFailure.retryable(`${what}: ${err.message}`);
+      const stale =
+        readBefore !== undefined &&
+        replaysAfterStaleConnection({
+          method,
+          reusedSocket: req.reusedSocket,
+          code: err.code,
+          responseBytes: (req.socket?.bytesRead ?? readBefore) - readBefore,
+          nth,
+        });
+      reject(stale ? new StaleConnection(failure) : failure);
+    });
     req.end(payload);
   });
 }
