@@ -9,15 +9,18 @@ import {
   type Pool,
 } from '@aio/kit';
 import { DEV_TOKEN_AUDIENCE } from '@aio/kit/testing';
-import { StackScope, startStack, TOKEN_ISSUER, type ManagedProcess, type Stack } from '@aio/stack';
+import { StackScope, startStack, type Stack } from '@aio/stack';
 import {
-  call,
-  orderBody,
-  signInWith,
-  sleep,
-  waitTerminal,
-  type Json,
-} from '../../order/test/order-client.js';
+  CHAOS_CONCURRENCY,
+  CHAOS_SAGA_ENV,
+  CHAOS_SKUS,
+  chaosVictims,
+  pendingAfterDeadline,
+  placeIdempotent,
+  randomChaosOrder,
+  startChaos,
+} from '../../order/test/chaos-load.js';
+import { call, signInWith, sleep, waitTerminal, type Json } from '../../order/test/order-client.js';
 import { principalCustomer } from '../src/caller.js';
 import { registerHistoryRoutes } from '../src/history-routes.js';
 import { LAG_BOUND_SECONDS } from '../src/history-status.js';
@@ -34,12 +37,7 @@ import { LAG_BOUND_SECONDS } from '../src/history-status.js';
  */
 
 const ORDERS = Number(process.env.AIO_CHAOS_ORDERS ?? 600);
-const CONCURRENCY = 60;
-const SKUS = ['HOT-1', 'HOT-2', 'HOT-3'];
 const CUSTOMERS = 97;
-const DEADLINE_SECONDS = 8;
-/** Faults stop after this long (or when the load ends); every process is killed at least once before. */
-const CHAOS_SECONDS = Number(process.env.AIO_CHAOS_SECONDS ?? 45);
 
 let stack: Stack;
 let historyPool: Pool;
@@ -56,21 +54,14 @@ beforeAll(async () => {
     // Postgres' 100 connections are shared with every other suite
     commonEnv: { DB_POOL_MAX: '4' },
     env: {
-      inventory: { RESERVATION_TTL_SECONDS: '20', SWEEP_INTERVAL_MS: '200' },
-      order: {
-        SAGA_DEADLINE_SECONDS: String(DEADLINE_SECONDS),
-        SAGA_TTL_MARGIN_SECONDS: '5',
-        SAGA_LEASE_MS: '3000',
-        SAGA_POLL_MS: '200',
-        PARTICIPANT_TIMEOUT_MS: '2000',
-        CATALOG_TIMEOUT_MS: '2000',
-      },
+      inventory: { ...CHAOS_SAGA_ENV.inventory, SWEEP_INTERVAL_MS: '200' },
+      order: { ...CHAOS_SAGA_ENV.order, CATALOG_TIMEOUT_MS: '2000' },
       'order-history': { HISTORY_WAIT_MS: '500' },
     },
   });
   // order and the monolith take the customer from the token: call signs in as the body's customer
   signInWith(stack);
-  for (const sku of SKUS) {
+  for (const sku of CHAOS_SKUS) {
     const stock = await call(`${url('inventory')}/stock/${sku}`, 'PUT', { available: 900 });
     const legacy = await call(`${url('monolith')}/api/stock/${sku}`, 'PUT', { available: 100_000 });
     const product = await call(`${url('catalog')}/products/${sku}`, 'PUT', {
@@ -95,34 +86,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-function randomOrder(i: number) {
-  const skus = SKUS.filter(() => Math.random() < 0.5);
-  const items = (skus.length ? skus : [SKUS[i % 3]!]).map((sku) => ({
-    sku,
-    quantity: 1 + Math.floor(Math.random() * 2),
-  }));
-  const r = Math.random();
-  const token = r < 0.08 ? 'tok_chargeDeclined' : r < 0.12 ? 'tok_insufficientFunds' : 'tok_visa';
-  return orderBody(items, token, `conv-${i % CUSTOMERS}`);
-}
+const randomOrder = (i: number) => randomChaosOrder(i, `conv-${i % CUSTOMERS}`);
 
-/** POSTs a service order with an Idempotency-Key, moving to the other replica while one is down. */
+/** Places service order `i` on either order replica and waits until it is terminal. */
 async function placeServiceOrder(i: number): Promise<void> {
-  const body = randomOrder(i);
-  for (let attempt = 0; ; attempt++) {
-    const replica = replicas()[(attempt + i) % 2]!;
-    try {
-      const res = await call(`${replica.url}/orders`, 'POST', body, { 'idempotency-key': `conv-${i}` });
-      if (res.status === 202) {
-        await waitTerminal(() => replicas()[Math.floor(Math.random() * 2)]!.url, res.body.orderId, 120_000);
-        return;
-      }
-    } catch {
-      // replica down: try the other one
-    }
-    if (attempt > 400) throw new Error(`could not place service order ${i}`);
-    await sleep(50);
-  }
+  const orderId = await placeIdempotent(replicas, i, randomOrder(i), `conv-${i}`);
+  await waitTerminal(() => replicas()[Math.floor(Math.random() * 2)]!.url, orderId, 120_000);
 }
 
 /**
@@ -139,37 +108,6 @@ async function placeLegacyOrder(i: number): Promise<void> {
     }
     if (attempt > 400) throw new Error(`could not place legacy order ${i}`);
     await sleep(50);
-  }
-}
-
-/** Rounds of `kill -9` over every process in random order, a second or two apart, then a restart. */
-/**
- * Every process but the token issuer: it stands in for the company's identity provider, whose keys
- * outlive a restart; the dev issuer's do not (a restart invalidates every token), so killing it would
- * test the stand-in, not the platform.
- */
-const victims = (): ManagedProcess[] => stack.processes.filter((p) => p.name !== TOKEN_ISSUER);
-
-async function killer(stop: { done: boolean }, log: string[], onRound: () => void): Promise<void> {
-  const until = Date.now() + CHAOS_SECONDS * 1000;
-  while (!stop.done && Date.now() < until) {
-    const round: ManagedProcess[] = victims().sort(() => Math.random() - 0.5);
-    for (const victim of round) {
-      await sleep(800 + Math.random() * 1200);
-      if (stop.done) return;
-      await victim.kill9();
-      log.push(victim.name);
-      await sleep(100 + Math.random() * 400);
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await victim.start();
-          break;
-        } catch (err) {
-          if (attempt >= 3) throw err;
-        }
-      }
-    }
-    onRound();
   }
 }
 
@@ -288,20 +226,16 @@ async function differences(): Promise<string[]> {
 
 describe('order-history under the saga chaos load', () => {
   test(`${ORDERS} orders with kill -9 of every process: the read model converges to the truth within the lag bound`, async () => {
-    const stop = { done: false };
-    const kills: string[] = [];
-    let firstRoundOver!: () => void;
-    const firstRound = new Promise<void>((resolve) => (firstRoundOver = resolve));
-    const chaos = killer(stop, kills, () => firstRoundOver());
-    void chaos.finally(() => firstRoundOver()).catch(() => undefined);
+    const chaos = startChaos(stack);
+    const { kills } = chaos;
     let next = 0;
     const started = Date.now();
     const load = Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
+      Array.from({ length: CHAOS_CONCURRENCY }, async () => {
         while (next < ORDERS) {
           const i = next++;
           // the last orders wait for the first round, so every process is killed under load
-          if (i >= ORDERS * 0.9) await firstRound;
+          if (i >= ORDERS * 0.9) await chaos.firstRound;
           await (i % 10 === 9 ? placeLegacyOrder(i) : placeServiceOrder(i));
         }
       }),
@@ -309,8 +243,7 @@ describe('order-history under the saga chaos load', () => {
     try {
       await load;
     } finally {
-      stop.done = true;
-      await chaos.catch(() => undefined);
+      await chaos.end();
     }
     for (const p of stack.processes) if (!p.running) await p.start();
     const elapsed = (Date.now() - started) / 1000;
@@ -318,13 +251,7 @@ describe('order-history under the saga chaos load', () => {
     // the truth settles first: no order left PENDING (the saga's deadline bounds it)
     const orderDb = new pg.Client({ connectionString: stack.database('order').url });
     await orderDb.connect();
-    const faultsStopped = Date.now();
-    let pending = -1;
-    while (pending !== 0 && Date.now() - faultsStopped < DEADLINE_SECONDS * 1000) {
-      pending = (await orderDb.query("SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'"))
-        .rows[0].n as number;
-      if (pending) await sleep(200);
-    }
+    const pending = await pendingAfterDeadline(orderDb);
     await orderDb.end();
     expect(pending).toBe(0);
 
@@ -344,7 +271,7 @@ describe('order-history under the saga chaos load', () => {
     expect(problems).toEqual([]);
     // every process of the stack was killed under load (order's replicas, its participants, the
     // catalog and what it calls, the monolith and order-history itself)
-    expect(new Set(kills)).toEqual(new Set(victims().map((p) => p.name)));
+    expect(new Set(kills)).toEqual(new Set(chaosVictims(stack).map((p) => p.name)));
     expect(kills).toEqual(expect.arrayContaining(['order-0', 'order-1', 'monolith', 'order-history']));
     // the projector's own view agrees: no source behind
     const status = (await call(`${url('order-history')}/history/status`)).body.sources as Json[];

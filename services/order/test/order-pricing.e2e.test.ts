@@ -186,9 +186,12 @@ describe('orders when the catalog cannot answer', () => {
     } finally {
       await stack.process('catalog').start();
     }
-    // back: a client that follows Retry-After gets its order priced. The first read after the
-    // restart may still meet order's pooled connection to the killed process (a reset, which the
-    // cluster's mesh retries and this stack has no mesh for) and answer 503 once more
+    // back: a client that follows Retry-After gets its order priced. The first reads after the
+    // restart may still answer 503 "circuit open, call not made": order's breaker for the catalog
+    // opened while it was down (the price cache's feed follower fails against the same dependency)
+    // and lets one trial through after its half-open delay. A pooled connection to the killed
+    // process is not the cause: the kit's client replays an idempotent read lost on one
+    // (services/kit/test/participant-call-stale-connection.test.ts)
     let res = await call(`${url('order')}/orders`, 'POST', body([{ sku: mug, quantity: 1 }]));
     for (let i = 0; i < 10 && res.status === 503; i++) {
       expect(res.body.code).toBe('CATALOG_UNAVAILABLE');

@@ -1,10 +1,18 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { TOKEN_ISSUER, type ManagedProcess, type Stack } from '@aio/stack';
+import type { Stack } from '@aio/stack';
+import {
+  CHAOS_CONCURRENCY,
+  CHAOS_SAGA_ENV,
+  CHAOS_SKUS,
+  pendingAfterDeadline,
+  placeIdempotent,
+  randomChaosOrder,
+  startChaos,
+} from './chaos-load.js';
 import {
   call,
   addSku,
-  orderBody,
   sleep,
   startSagaStack,
   waitTerminal,
@@ -18,10 +26,7 @@ import {
  */
 
 const ORDERS = Number(process.env.AIO_CHAOS_ORDERS ?? 2000);
-const CONCURRENCY = 60;
-const SKUS = ['HOT-1', 'HOT-2', 'HOT-3'];
 const INITIAL = 900;
-const DEADLINE_SECONDS = 8;
 
 let stack: Stack;
 
@@ -29,19 +34,13 @@ beforeAll(async () => {
   stack = await startSagaStack(
     'order_chaos',
     {
-      inventory: { RESERVATION_TTL_SECONDS: '20' },
-      order: {
-        SAGA_DEADLINE_SECONDS: String(DEADLINE_SECONDS),
-        SAGA_TTL_MARGIN_SECONDS: '5',
-        SAGA_LEASE_MS: '3000',
-        SAGA_POLL_MS: '200',
-        PARTICIPANT_TIMEOUT_MS: '2000',
-        DB_POOL_MAX: '8', // Postgres' 100 connections are shared with every other suite
-      },
+      inventory: CHAOS_SAGA_ENV.inventory,
+      // Postgres' 100 connections are shared with every other suite
+      order: { ...CHAOS_SAGA_ENV.order, DB_POOL_MAX: '8' },
     },
     2,
   );
-  for (const sku of SKUS) await addSku(stack, sku, INITIAL);
+  for (const sku of CHAOS_SKUS) await addSku(stack, sku, INITIAL);
 }, 60_000);
 
 afterAll(async () => {
@@ -64,88 +63,24 @@ async function settled(url: string): Promise<{ status: number; body: Json }> {
   }
 }
 
-function randomOrder(i: number) {
-  const skus = SKUS.filter(() => Math.random() < 0.5);
-  const items = (skus.length ? skus : [SKUS[i % 3]!]).map((sku) => ({
-    sku,
-    quantity: 1 + Math.floor(Math.random() * 2),
-  }));
-  const r = Math.random();
-  const token = r < 0.08 ? 'tok_chargeDeclined' : r < 0.12 ? 'tok_insufficientFunds' : 'tok_visa';
-  return orderBody(items, token, `chaos-${i % 97}`);
-}
-
-/** POSTs with an Idempotency-Key, moving to the other replica while one is down. */
-async function placeWithRetry(body: unknown, key: string): Promise<string> {
-  for (let attempt = 0; ; attempt++) {
-    const replica = replicas()[(attempt + Number(key.split('-')[1])) % 2]!;
-    try {
-      const res = await call(`${replica.url}/orders`, 'POST', body, { 'idempotency-key': key });
-      if (res.status === 202) return res.body.orderId as string;
-    } catch {
-      // replica down: try the other one
-    }
-    if (attempt > 400) throw new Error(`could not place ${key}`);
-    await sleep(50);
-  }
-}
-
 const timeline: string[] = [];
-/** Faults stop after this long (or when the load ends); every service is killed at least once before. */
-const CHAOS_SECONDS = Number(process.env.AIO_CHAOS_SECONDS ?? 45);
-
-/**
- * Rounds of `kill -9` over every process in random order, a second or two apart, then a restart.
- * `onRound` is called after each full round; the load holds its last orders back until the first
- * round is over, so every service is killed while orders are in flight however fast they run.
- */
-async function killer(stop: { done: boolean }, log: string[], onRound: () => void): Promise<void> {
-  const until = Date.now() + CHAOS_SECONDS * 1000;
-  while (!stop.done && Date.now() < until) {
-    // the token issuer stands in for the company's identity provider, whose keys outlive a restart;
-    // the dev issuer's do not (a restart invalidates every token), so it is not a victim here
-    const round: ManagedProcess[] = stack.processes
-      .filter((p) => p.name !== TOKEN_ISSUER)
-      .sort(() => Math.random() - 0.5);
-    for (const victim of round) {
-      await sleep(800 + Math.random() * 1200);
-      if (stop.done) return;
-      const t0 = Date.now();
-      await victim.kill9();
-      log.push(victim.name);
-      await sleep(100 + Math.random() * 400);
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await victim.start();
-          timeline.push(`${new Date(t0).toISOString()} ${victim.name} down ${Date.now() - t0} ms`);
-          break;
-        } catch (err) {
-          if (attempt >= 3) throw err;
-        }
-      }
-    }
-    onRound();
-  }
-}
 
 describe('order saga under chaos', () => {
   test(`${ORDERS} orders with kill -9 of every service keep stock and money consistent`, async () => {
-    const stop = { done: false };
-    const kills: string[] = [];
-    let firstRoundOver!: () => void;
-    const firstRound = new Promise<void>((resolve) => (firstRoundOver = resolve));
-    const chaos = killer(stop, kills, () => firstRoundOver());
-    // A killer that fails or ends early must not leave the load waiting forever.
-    void chaos.finally(() => firstRoundOver()).catch(() => undefined);
+    const chaos = startChaos(stack, (victim, killedAt, downMs) =>
+      timeline.push(`${new Date(killedAt).toISOString()} ${victim} down ${downMs} ms`),
+    );
+    const { kills } = chaos;
     const placed: string[] = [];
     let next = 0;
     const started = Date.now();
     const load = Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
+      Array.from({ length: CHAOS_CONCURRENCY }, async () => {
         while (next < ORDERS) {
           const i = next++;
-          if (i >= ORDERS * 0.9) await firstRound;
-          const id = await placeWithRetry(randomOrder(i), `chaos-${i}`);
+          // the last orders wait for the first round, so every service is killed while orders are in flight
+          if (i >= ORDERS * 0.9) await chaos.firstRound;
+          const id = await placeIdempotent(replicas, i, randomChaosOrder(i, `chaos-${i % 97}`), `chaos-${i}`);
           placed.push(id);
           // closed loop: each client waits for its order (any replica) before the next one
           await waitTerminal(() => replicas()[Math.floor(Math.random() * 2)]!.url, id, 120_000);
@@ -155,8 +90,7 @@ describe('order saga under chaos', () => {
     try {
       await load;
     } finally {
-      stop.done = true;
-      await chaos.catch(() => undefined);
+      await chaos.end();
       console.log(timeline.join('\n'));
     }
     for (const p of stack.processes) if (!p.running) await p.start();
@@ -164,15 +98,7 @@ describe('order saga under chaos', () => {
 
     const db = new pg.Client({ connectionString: stack.database('order').url });
     await db.connect();
-    const faultsStopped = Date.now();
-    let pending = -1;
-    while (pending !== 0 && Date.now() - faultsStopped < DEADLINE_SECONDS * 1000) {
-      pending = Number(
-        (await db.query('SELECT count(*) AS n FROM orders WHERE status = $1', ['PENDING'])).rows[0].n,
-      );
-      if (pending) await sleep(200);
-    }
-    expect(pending).toBe(0);
+    expect(await pendingAfterDeadline(db)).toBe(0);
     const orders = await storedOrders(db);
     const sagaStates = (
       await db.query('SELECT state, count(*)::int AS n FROM saga_instance GROUP BY state ORDER BY state')
@@ -186,7 +112,7 @@ describe('order saga under chaos', () => {
       .filter((it) => it.unitPrice !== 10 || it.catalogVersion !== 1);
     expect(offPrice).toEqual([]);
 
-    for (const sku of SKUS) {
+    for (const sku of CHAOS_SKUS) {
       const stock = (await call(`${url('inventory')}/stock/${sku}`)).body;
       const approvedUnits = orders
         .filter((o) => o.status === 'APPROVED')
