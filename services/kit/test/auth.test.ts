@@ -14,7 +14,12 @@ import {
   TokenVerifier,
   type FastifyInstance,
 } from '../src/index.js';
-import { DEV_TOKEN_AUDIENCE, DevTokenIssuer, IssuerTokens } from '../src/testing/index.js';
+import {
+  DEV_TOKEN_AUDIENCE,
+  DevTokenIssuer,
+  IssuerTokens,
+  SPOOFED_IDENTITY_HEADERS,
+} from '../src/testing/index.js';
 
 let issuer: DevTokenIssuer;
 let tokens: IssuerTokens;
@@ -116,12 +121,7 @@ describe('the kit token check', () => {
   });
 
   test('trusts no identity header a client sends', async () => {
-    const spoofed = {
-      'x-customer-id': 'bob',
-      'x-test-customer': 'bob',
-      'x-user': 'bob',
-      'x-forwarded-user': 'bob',
-    };
+    const spoofed = SPOOFED_IDENTITY_HEADERS;
     expect((await app.inject({ url: '/me', headers: spoofed })).statusCode).toBe(401);
     const res = await app.inject({
       url: '/me',

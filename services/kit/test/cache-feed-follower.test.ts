@@ -13,7 +13,7 @@ import {
   ServiceMetrics,
   serveEventFeed,
 } from '../src/index.js';
-import type { CacheLoader, Redis, Versioned } from '../src/index.js';
+import type { CacheFeedFollowerProps, CacheLoader, Redis, Versioned } from '../src/index.js';
 import {
   createTestDatabase,
   deleteRedisKeys,
@@ -63,7 +63,8 @@ function setup(label: string) {
     ttlMs: 60_000,
     redisTimeoutMs: 2000, // the shared machine is loaded
   });
-  const follower = (metrics?: ServiceMetrics) =>
+  /** A follower of the test's producer into `cache`; `more` replaces any of its settings. */
+  const follower = (more: Partial<CacheFeedFollowerProps> = {}) =>
     new CacheFeedFollower({
       cache,
       redis,
@@ -73,8 +74,8 @@ function setup(label: string) {
       waitMs: 300,
       retryMs: 50,
       redisTimeoutMs: 2000,
-      ...(metrics ? { metrics } : {}),
       logger,
+      ...more,
     });
   return { cache, follower };
 }
@@ -111,7 +112,7 @@ describe('CacheFeedFollower', () => {
     await write(sku, 950);
     expect(await cache.get(sku, loader)).toMatchObject({ value: { minor: 950 }, version: 1 });
     const metrics = new ServiceMetrics({ defaultMetrics: false });
-    const f = follower(metrics);
+    const f = follower({ metrics });
     f.start();
     try {
       await write(sku, 1100);
@@ -160,14 +161,7 @@ describe('CacheFeedFollower', () => {
     await drain(f);
     const at = await redis.get(f.cursorKey);
     expect(await cache.get(sku, loader)).toMatchObject({ version: 1 });
-    const dead = new CacheFeedFollower({
-      cache,
-      redis,
-      source: 'catalog',
-      url: 'http://127.0.0.1:9', // nothing listens
-      target: aggregateVersionTarget('product'),
-      waitMs: 0,
-    });
+    const dead = follower({ url: 'http://127.0.0.1:9', waitMs: 0 }); // nothing listens
     await expect(dead.step(0)).rejects.toThrow();
     expect(await redis.get(f.cursorKey)).toBe(at);
     await write(sku, 20);

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SPOOFED_IDENTITY_HEADERS } from '@aio/kit/testing';
 import type { Stack } from '@aio/stack';
 import { addSku, call, orderBody, startSagaStack, waitTerminal, type Json } from './order-client.js';
 
@@ -104,12 +105,7 @@ describe('order: the customer is the token’s', () => {
   });
 
   test('an identity header sent by the client changes nothing', async () => {
-    const spoof = {
-      'x-customer-id': 'bob',
-      'x-test-customer': 'bob',
-      'x-user': 'bob',
-      'x-forwarded-user': 'bob',
-    };
+    const spoof = SPOOFED_IDENTITY_HEADERS;
     expect((await call(`${order}/orders`, 'GET', undefined, { ...spoof, authorization: '' })).status).toBe(
       401,
     );

@@ -108,3 +108,4 @@ export * from './processes.js';
 export * from './redis-server.js';
 export * from './feed.js';
 export * from './dev-issuer.js';
+export * from './spoofed-identity.js';
