@@ -11,14 +11,13 @@ import {
 import { DEV_TOKEN_AUDIENCE } from '@aio/kit/testing';
 import { StackScope, startStack, type Stack } from '@aio/stack';
 import {
-  CHAOS_CONCURRENCY,
   CHAOS_SAGA_ENV,
   CHAOS_SKUS,
   chaosVictims,
   pendingAfterDeadline,
   placeIdempotent,
   randomChaosOrder,
-  startChaos,
+  underChaos,
 } from '../../order/test/chaos-load.js';
 import { call, signInWith, sleep, waitTerminal, type Json } from '../../order/test/order-client.js';
 import { principalCustomer } from '../src/caller.js';
@@ -226,27 +225,9 @@ async function differences(): Promise<string[]> {
 
 describe('order-history under the saga chaos load', () => {
   test(`${ORDERS} orders with kill -9 of every process: the read model converges to the truth within the lag bound`, async () => {
-    const chaos = startChaos(stack);
-    const { kills } = chaos;
-    let next = 0;
-    const started = Date.now();
-    const load = Promise.all(
-      Array.from({ length: CHAOS_CONCURRENCY }, async () => {
-        while (next < ORDERS) {
-          const i = next++;
-          // the last orders wait for the first round, so every process is killed under load
-          if (i >= ORDERS * 0.9) await chaos.firstRound;
-          await (i % 10 === 9 ? placeLegacyOrder(i) : placeServiceOrder(i));
-        }
-      }),
+    const { kills, seconds: elapsed } = await underChaos(stack, ORDERS, (i) =>
+      i % 10 === 9 ? placeLegacyOrder(i) : placeServiceOrder(i),
     );
-    try {
-      await load;
-    } finally {
-      await chaos.end();
-    }
-    for (const p of stack.processes) if (!p.running) await p.start();
-    const elapsed = (Date.now() - started) / 1000;
 
     // the truth settles first: no order left PENDING (the saga's deadline bounds it)
     const orderDb = new pg.Client({ connectionString: stack.database('order').url });

@@ -76,7 +76,7 @@ export const chaosVictims = (stack: Stack): ManagedProcess[] =>
   stack.processes.filter((p) => p.name !== TOKEN_ISSUER);
 
 /** The running killer of {@link startChaos}. */
-export interface Chaos {
+interface Chaos {
   /** The victims' names, one per kill, in order. */
   readonly kills: readonly string[];
   /** Resolves after the first full round (or when the killer ends early), so every process was killed. */
@@ -90,7 +90,7 @@ export interface Chaos {
  * victim started again after 100 to 500 ms, until {@link CHAOS_SECONDS} pass or `end` is called.
  * `onRestart` hears each victim back with the time it was down.
  */
-export function startChaos(
+function startChaos(
   stack: Stack,
   onRestart?: (victim: string, killedAt: number, downMs: number) => void,
 ): Chaos {
@@ -133,6 +133,47 @@ export function startChaos(
       await killer.catch(() => undefined);
     },
   };
+}
+
+/** What {@link underChaos} did. */
+export interface ChaosRun {
+  /** The victims' names, one per kill, in order. */
+  readonly kills: readonly string[];
+  /** From the first order to the last one placed. */
+  readonly seconds: number;
+}
+
+/**
+ * Places orders 0 to `orders - 1` with `place`, {@link CHAOS_CONCURRENCY} clients side by side,
+ * while the killer of {@link startChaos} runs; the last tenth waits for its first round, so every
+ * process is killed while orders are in flight however fast they run. Then stops the killer and
+ * starts whatever it left down. `onRestart` hears each victim back with the time it was down.
+ */
+export async function underChaos(
+  stack: Stack,
+  orders: number,
+  place: (i: number) => Promise<void>,
+  onRestart?: (victim: string, killedAt: number, downMs: number) => void,
+): Promise<ChaosRun> {
+  const chaos = startChaos(stack, onRestart);
+  let next = 0;
+  const started = Date.now();
+  try {
+    await Promise.all(
+      Array.from({ length: CHAOS_CONCURRENCY }, async () => {
+        while (next < orders) {
+          const i = next++;
+          if (i >= orders * 0.9) await chaos.firstRound;
+          await place(i);
+        }
+      }),
+    );
+  } finally {
+    await chaos.end();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  for (const p of stack.processes) if (!p.running) await p.start();
+  return { kills: chaos.kills, seconds };
 }
 
 /**

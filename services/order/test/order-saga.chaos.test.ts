@@ -2,13 +2,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Stack } from '@aio/stack';
 import {
-  CHAOS_CONCURRENCY,
   CHAOS_SAGA_ENV,
   CHAOS_SKUS,
   pendingAfterDeadline,
   placeIdempotent,
   randomChaosOrder,
-  startChaos,
+  underChaos,
 } from './chaos-load.js';
 import {
   call,
@@ -67,34 +66,19 @@ const timeline: string[] = [];
 
 describe('order saga under chaos', () => {
   test(`${ORDERS} orders with kill -9 of every service keep stock and money consistent`, async () => {
-    const chaos = startChaos(stack, (victim, killedAt, downMs) =>
-      timeline.push(`${new Date(killedAt).toISOString()} ${victim} down ${downMs} ms`),
-    );
-    const { kills } = chaos;
     const placed: string[] = [];
-    let next = 0;
-    const started = Date.now();
-    const load = Promise.all(
-      Array.from({ length: CHAOS_CONCURRENCY }, async () => {
-        while (next < ORDERS) {
-          const i = next++;
-          // the last orders wait for the first round, so every service is killed while orders are in flight
-          if (i >= ORDERS * 0.9) await chaos.firstRound;
-          const id = await placeIdempotent(replicas, i, randomChaosOrder(i, `chaos-${i % 97}`), `chaos-${i}`);
-          placed.push(id);
-          // closed loop: each client waits for its order (any replica) before the next one
-          await waitTerminal(() => replicas()[Math.floor(Math.random() * 2)]!.url, id, 120_000);
-        }
-      }),
-    );
-    try {
-      await load;
-    } finally {
-      await chaos.end();
-      console.log(timeline.join('\n'));
-    }
-    for (const p of stack.processes) if (!p.running) await p.start();
-    const elapsed = (Date.now() - started) / 1000;
+    const { kills, seconds: elapsed } = await underChaos(
+      stack,
+      ORDERS,
+      async (i) => {
+        const id = await placeIdempotent(replicas, i, randomChaosOrder(i, `chaos-${i % 97}`), `chaos-${i}`);
+        placed.push(id);
+        // closed loop: each client waits for its order (any replica) before the next one
+        await waitTerminal(() => replicas()[Math.floor(Math.random() * 2)]!.url, id, 120_000);
+      },
+      (victim, killedAt, downMs) =>
+        timeline.push(`${new Date(killedAt).toISOString()} ${victim} down ${downMs} ms`),
+    ).finally(() => console.log(timeline.join('\n')));
 
     const db = new pg.Client({ connectionString: stack.database('order').url });
     await db.connect();
