@@ -123,10 +123,12 @@ const CONNECTION_LOST: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE']);
  * Whether a failed request is sent again, once, on a new connection: its method is idempotent
  * ({@link IDEMPOTENT_METHODS}), it went out on a socket the agent reused (`request.reusedSocket`),
  * the connection was lost (`ECONNRESET`, `EPIPE`) before the callee sent a single byte of a
- * response, and it is the first send. A keep-alive pool keeps a socket to a process that has since
- * been killed until the event loop reads its FIN; a request that takes the socket first meets the
- * closed connection although the restarted callee is up (Node's documented case for
- * `reusedSocket`). The body is the serialized JSON string, never a stream, so it can be sent again.
+ * response, and it is the first send. That is a pooled socket whose peer went away as the request
+ * went out (a callee replaced or killed between its last answer and this request's arrival, or its
+ * idle close crossing the request), while the new callee is up: Node's documented case for
+ * `reusedSocket`. (A socket whose FIN had already arrived is not one: Node's agent destroys a free
+ * socket with a pending read before reusing it.) The body is the serialized JSON string, never a
+ * stream, so it can be sent again.
  *
  * It is not a second retry layer: on a fresh connection, or after any response byte, nothing is
  * replayed, and the dependency wrapper and the saga engine see one call with one outcome. In the
@@ -168,8 +170,8 @@ async function send(
   try {
     return await sendOnce(url, what, options, signal, 1);
   } catch (err) {
-    if (!(err instanceof StaleConnection) || signal.aborted)
-      throw err instanceof StaleConnection ? err.failure : err;
+    if (!(err instanceof StaleConnection)) throw err;
+    if (signal.aborted) throw err.failure;
     return sendOnce(url, what, options, signal, 2);
   }
 }
