@@ -222,7 +222,9 @@ describe('verified tokens remembered', () => {
 
   test('a remembered token is never accepted after its exp', async () => {
     const { verifier } = counted();
-    const short = await tokens.request({ customer: 'alice', expiresInSeconds: 1 });
+    // exp is whole seconds from a floored iat: a 1 s token could live only a few ms, and be
+    // expired at its first check on a loaded machine. 3 s leaves at least 2 s for that check.
+    const short = await tokens.request({ customer: 'alice', expiresInSeconds: 3 });
     expect((await verifier.verify(short)).customerId).toBe('alice');
     const { exp } = JSON.parse(Buffer.from(short.split('.')[1]!, 'base64url').toString()) as { exp: number };
     await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 50));
