@@ -102,12 +102,13 @@ const TABLE: readonly ProcessEntry[] = [
     calls: ['order', 'payment', 'catalog', 'monolith'],
   },
   {
-    // the development OIDC issuer (RS256 keys generated at start): every service's AUTH_* points
-    // here, tests take tokens from it (`stack.tokens`), `aio dev token` too; last, so every port above
-    // stays where it was
+    // the development OIDC issuer: every service's AUTH_* points here, tests take tokens from it
+    // (`stack.tokens`), `aio dev token` too; last, so every port above stays where it was. Its keys
+    // are kept in the stack's state directory (mode 0600), so a restart keeps every token valid
     name: TOKEN_ISSUER,
     role: 'support',
     main: 'services/stack/dist/token-issuer-main.js',
+    env: (ctx) => ({ TOKEN_ISSUER_KEYS_FILE: join(ctx.stateDir, 'token-issuer-keys.json') }),
   },
 ];
 

@@ -11,6 +11,12 @@ export interface ProcessContext {
   readonly root: string;
   /** `test` (random databases and Redis prefix, dropped at stop) or `dev` (stable, kept). */
   readonly scope: 'test' | 'dev';
+  /**
+   * A directory for state that must outlive a restart of the process (the token issuer's keys):
+   * `<root>/.aio` for `dev` (kept, git-ignored), a new temporary directory for `test` (removed when
+   * the stack stops). Never under a build output (`dist/`).
+   */
+  readonly stateDir: string;
   /** The port this process listens on (also passed as `PORT`). */
   readonly port: number;
   /** Base URL of another process of this stack (its first replica), e.g. `http://127.0.0.1:8081`. */

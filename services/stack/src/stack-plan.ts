@@ -74,6 +74,8 @@ export interface PlanInput {
   readonly entries: readonly ProcessEntry[];
   readonly standIns: Readonly<Record<string, string>>;
   readonly scope: StackScope;
+  /** See {@link ProcessContext.stateDir}. */
+  readonly stateDir: string;
   readonly databases: ReadonlyMap<string, StackDatabase>;
   readonly replicas: Readonly<Record<string, number>>;
   readonly basePort: number | undefined;
@@ -115,6 +117,7 @@ export async function planProcesses(input: PlanInput): Promise<PlannedProcess[]>
     const ctx: ProcessContext = {
       root,
       scope: scope.kind,
+      stateDir: input.stateDir,
       port,
       url: (other) => `http://127.0.0.1:${input.faultPorts?.get(other) ?? firstPort(other)}`,
       envOf: (other) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,7 +136,7 @@ export interface Stack {
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { scope } = options;
-  const { entries, databases, plan, faultPorts } = await prepare(options);
+  const { entries, databases, plan, faultPorts, stateDir } = await prepare(options);
   const logs = options.logs ?? StackLogs.toDirectory(mkdtempSync(join(tmpdir(), 'aio-stack-')));
   const processes = plan.map((p) => manage(p, logs, options));
   const proxies = new Map<string, FaultProxy>();
@@ -151,6 +151,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.all(processes.map((p) => p.kill9()));
     await Promise.all([...proxies.values()].map((p) => p.close()));
     await scope.close();
+    releaseState(scope, stateDir);
     throw err;
   }
   const find = (name: string) => processes.filter((p) => p.name === name || p.entry.name === name);
@@ -181,7 +182,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       (stopping ??= stopInOrder(entries, processes)
         .then(() => Promise.all([...proxies.values()].map((p) => p.close())))
         .then(() => undefined)
-        .finally(() => scope.close())),
+        .finally(() => scope.close())
+        .finally(() => releaseState(scope, stateDir))),
   };
 }
 
@@ -202,7 +204,8 @@ export async function processEnvironment(
   options: StackOptions,
   name: string,
 ): Promise<Readonly<Record<string, string>>> {
-  const { plan } = await prepare(options);
+  const { plan, stateDir } = await prepare(options);
+  releaseState(options.scope, stateDir);
   const found = plan.find((p) => p.name === name);
   if (!found) throw new Error(`process '${name}' is not part of this stack`);
   return found.env;
@@ -223,6 +226,9 @@ async function prepare(options: StackOptions) {
   const faultPorts = new Map<string, number>();
   for (const name of options.faults ?? []) faultPorts.set(name, await freePort());
   const databases = await scope.open(entries.filter((e) => e.database).map((e) => e.name));
+  // a test stack's state goes with it; `aio dev`'s stays in the (git-ignored) .aio/ of the checkout
+  const stateDir =
+    scope.kind === 'test' ? mkdtempSync(join(tmpdir(), 'aio-stack-state-')) : join(REPO_ROOT, '.aio');
   try {
     const plan = await planProcesses({
       root: REPO_ROOT,
@@ -237,12 +243,19 @@ async function prepare(options: StackOptions) {
       env: options.env ?? {},
       nodeArgs: options.nodeArgs ?? {},
       faultPorts,
+      stateDir,
     });
-    return { entries, databases, plan, faultPorts };
+    return { entries, databases, plan, faultPorts, stateDir };
   } catch (err) {
     await scope.close();
+    releaseState(scope, stateDir);
     throw err;
   }
+}
+
+/** Removes a test stack's state directory (`aio dev` keeps its own). */
+function releaseState(scope: StackScope, stateDir: string): void {
+  if (scope.kind === 'test') rmSync(stateDir, { recursive: true, force: true });
 }
 
 function manage(p: PlannedProcess, logs: StackLogs, options: StackOptions): ManagedProcess {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { SignJWT } from 'jose';
+import { ISSUER_ALG as ALG, IssuerKeySet, newIssuerKey, type IssuerKey } from './issuer-keys.js';
 
 /** The audience of the development issuer's tokens, and the `AUTH_AUDIENCE` the local stack gives services. */
 export const DEV_TOKEN_AUDIENCE = 'aio-platform';
@@ -23,20 +24,15 @@ export interface TokenRequest {
   readonly issuer?: string;
   /** Sign with a key that is not in the JWKS, under the published `kid` (a forged signature). @default false */
   readonly forge?: boolean;
+  /** Sign with a key that is not in the JWKS, under a random `kid` nobody published. @default false */
+  readonly unknownKid?: boolean;
 }
 
-interface SigningKey {
-  readonly kid: string;
-  readonly privateKey: CryptoKey;
-  readonly publicJwk: JWK;
-}
-
-const ALG = 'RS256';
-
-async function newKey(): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(ALG, { modulusLength: 2048 });
-  const kid = randomUUID();
-  return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' } };
+/** What `GET /keys` answers: the published keys, the signing one, and how often the JWKS was read. */
+export interface IssuerKeysStatus {
+  readonly signing: string;
+  readonly keys: readonly { readonly kid: string; readonly createdAt: string; readonly validUntil: number }[];
+  readonly jwksRequests: number;
 }
 
 /** Options of {@link DevTokenIssuer.start}. */
@@ -45,16 +41,29 @@ export interface DevTokenIssuerProps {
   readonly port?: number;
   /** @default 127.0.0.1 */
   readonly host?: string;
+  /**
+   * Where the key set is kept (private keys: mode 0600, outside any build output) and reloaded from
+   * at start, so that a restart keeps every key and the tokens they signed.
+   *
+   * @default - keys only in this process: a restart invalidates every token
+   */
+  readonly keysFile?: string;
 }
 
 /**
- * A development OIDC issuer: an RS256 key pair generated at start (never written anywhere), the
+ * A development OIDC issuer: RS256 keys (generated at start, or reloaded from `keysFile`), the
  * discovery document and the JWKS, and tokens for any customer on request. It is what `aio dev` and
  * the tests run in place of the company's issuer; nothing but the local stack may trust it.
  *
  * - `GET /.well-known/openid-configuration`, `GET /.well-known/jwks.json`
  * - `POST /tokens` with a {@link TokenRequest}: `{ token }`
- * - `POST /keys/rotate`: a new signing key; the old one stays in the JWKS (its tokens stay valid)
+ * - key rotation, as an identity provider does it (docs/security.md, "Key rotation"):
+ *   `POST /keys` publishes a new key in the JWKS (201 `{ kid }`) without signing with it;
+ *   `POST /keys/rotate` with `{ "kid": "<published kid>" }` signs with it from now on, without a body
+ *   with a new key published at that moment (`{ kid, previous }`; the previous key stays published,
+ *   its tokens stay valid); `DELETE /keys/<kid>` withdraws a key from the JWKS, refused (409) for the
+ *   signing key and, unless `?force=true`, while a token it signed may still be valid;
+ *   `GET /keys` lists them ({@link IssuerKeysStatus})
  *
  * @see https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata
  */
@@ -68,7 +77,7 @@ export class DevTokenIssuer {
 
   public static async start(props: DevTokenIssuerProps = {}): Promise<DevTokenIssuer> {
     // keys first, the handler before listen: a request accepted before it would never be answered
-    const [key, rogue] = await Promise.all([newKey(), newKey()]);
+    const [keys, rogue] = await Promise.all([IssuerKeySet.open(props.keysFile), newIssuerKey()]);
     const server = http.createServer();
     const host = props.host ?? '127.0.0.1';
     const port = await new Promise<number>((resolve) => {
@@ -76,15 +85,15 @@ export class DevTokenIssuer {
       // the handler is in place before the first connection can be read
       server.on('request', (req, res) => void issuer.handle(req, res));
     });
-    const issuer = new DevTokenIssuer(server, `http://127.0.0.1:${port}`, [key], rogue);
+    const issuer = new DevTokenIssuer(server, `http://127.0.0.1:${port}`, keys, rogue);
     return issuer;
   }
 
   private constructor(
     private readonly server: http.Server,
     url: string,
-    private readonly keys: SigningKey[],
-    private readonly rogue: SigningKey,
+    private readonly keys: IssuerKeySet,
+    private readonly rogue: IssuerKey,
   ) {
     this.url = url;
     this.jwksUri = `${url}/.well-known/jwks.json`;
@@ -93,24 +102,43 @@ export class DevTokenIssuer {
   /** Signs a token (see {@link TokenRequest}). */
   public async issue(request: TokenRequest): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    const current = this.keys[this.keys.length - 1]!;
+    const current = this.keys.signing;
+    const exp = now + (request.expiresInSeconds ?? 3600);
+    const kid = request.unknownKid ? randomUUID() : current.kid;
     const jwt = new SignJWT({})
-      .setProtectedHeader({ alg: ALG, kid: current.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: ALG, kid, typ: 'JWT' })
       .setSubject(request.customer)
       .setIssuer(request.issuer ?? this.url)
       .setAudience(request.audience ?? DEV_TOKEN_AUDIENCE)
       .setIssuedAt(now)
       .setJti(randomUUID())
-      .setExpirationTime(now + (request.expiresInSeconds ?? 3600));
+      .setExpirationTime(exp);
     if (request.notBeforeInSeconds !== undefined) jwt.setNotBefore(now + request.notBeforeInSeconds);
-    return jwt.sign(request.forge ? this.rogue.privateKey : current.privateKey);
+    if (request.forge || request.unknownKid) return jwt.sign(this.rogue.privateKey);
+    this.keys.signed(exp);
+    return jwt.sign(current.privateKey);
   }
 
-  /** A new signing key (the previous ones stay published), and its `kid`. */
-  public async rotate(): Promise<string> {
-    const key = await newKey();
-    this.keys.push(key);
-    return key.kid;
+  /** Publishes a new key without signing with it yet (the first step of a rotation); its `kid`. */
+  public publish(): Promise<string> {
+    return this.keys.publish();
+  }
+
+  /**
+   * Signs from now on with `kid` (published before), or with a new key published at this moment;
+   * the previous keys stay published. Returns the signing `kid`.
+   */
+  public async rotate(kid?: string): Promise<string> {
+    return (await this.keys.sign(kid)).kid;
+  }
+
+  /** The published keys and the signing one. */
+  public status(): IssuerKeysStatus {
+    return {
+      signing: this.keys.signing.kid,
+      keys: this.keys.published.map((k) => ({ kid: k.kid, createdAt: k.createdAt, validUntil: k.validUntil })),
+      jwksRequests: this.jwksRequests,
+    };
   }
 
   public async close(): Promise<void> {
@@ -119,7 +147,7 @@ export class DevTokenIssuer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path = '/', query = ''] = (req.url ?? '/').split('?');
     const json = (status: number, body: unknown, type = 'application/json') => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(JSON.stringify(body));
     };
@@ -139,9 +167,26 @@ export class DevTokenIssuer {
       }
       if (req.method === 'GET' && path === '/.well-known/jwks.json') {
         this.jwksRequests++;
-        return json(200, { keys: this.keys.map((k) => k.publicJwk) });
+        return json(200, { keys: this.keys.published.map((k) => k.publicJwk) });
       }
-      if (req.method === 'POST' && path === '/keys/rotate') return json(200, { kid: await this.rotate() });
+      if (req.method === 'GET' && path === '/keys') return json(200, this.status());
+      if (req.method === 'POST' && path === '/keys') return json(201, { kid: await this.publish() });
+      if (req.method === 'POST' && path === '/keys/rotate') {
+        const body = await readOptionalJson(req);
+        const kid = (body as { kid?: unknown } | undefined)?.kid;
+        const extra = body && Object.keys(body).find((k) => k !== 'kid');
+        if (extra) return problem(400, `${extra}: is not allowed; send {} or {"kid":"<a published kid>"}`);
+        if (kid !== undefined && typeof kid !== 'string') return problem(400, 'kid: must be a string');
+        if (kid !== undefined && !this.keys.published.some((k) => k.kid === kid))
+          return problem(409, `kid: ${kid} is not published; publish a key first (POST /keys)`);
+        return json(200, await this.keys.sign(kid));
+      }
+      const retiring = /^\/keys\/([^/]+)$/.exec(path);
+      if (req.method === 'DELETE' && retiring) {
+        const kid = decodeURIComponent(retiring[1]!);
+        const refused = this.keys.retire(kid, new URLSearchParams(query).get('force') === 'true');
+        return refused ? problem(refused.status, refused.detail) : json(200, { kid, retired: true });
+      }
       if (req.method === 'POST' && path === '/tokens') {
         const body = await readJson(req);
         const error = tokenRequestError(body);
@@ -155,12 +200,21 @@ export class DevTokenIssuer {
   }
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
+/** The body as JSON, or undefined when there is none. */
+async function readOptionalJson(req: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  const body = await readJson(req, true);
+  if (body === undefined) return undefined;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('body: must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+async function readJson(req: http.IncomingMessage, optional = false): Promise<unknown> {
   let text = '';
   for await (const chunk of req) {
     text += String(chunk);
     if (text.length > 10_000) throw new Error('body: larger than 10000 bytes');
   }
+  if (optional && text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
   } catch {
@@ -178,8 +232,9 @@ function tokenRequestError(body: unknown): string | undefined {
   for (const k of ['audience', 'issuer'] as const)
     if (b[k] !== undefined && (typeof b[k] !== 'string' || b[k] === ''))
       return `${k}: must be a non-empty string`;
-  if (b.forge !== undefined && typeof b.forge !== 'boolean') return 'forge: must be a boolean';
-  const known = ['customer', 'expiresInSeconds', 'notBeforeInSeconds', 'audience', 'issuer', 'forge'];
+  for (const k of ['forge', 'unknownKid'] as const)
+    if (b[k] !== undefined && typeof b[k] !== 'boolean') return `${k}: must be a boolean`;
+  const known = ['customer', 'expiresInSeconds', 'notBeforeInSeconds', 'audience', 'issuer', 'forge', 'unknownKid'];
   const extra = Object.keys(b).find((k) => !known.includes(k));
   return extra ? `${extra}: is not allowed` : undefined;
 }
@@ -234,6 +289,46 @@ export class IssuerTokens {
   /** A token signed with a key that is not the issuer's, under the issuer's `kid`. */
   public wrongSignature(customer: string): Promise<string> {
     return this.request({ customer, forge: true });
+  }
+
+  /** A token under a random `kid` the issuer never published (each one makes a verifier look again). */
+  public unknownKey(customer: string): Promise<string> {
+    return this.request({ customer, unknownKid: true });
+  }
+
+  /** The issuer's published keys, the signing one and its JWKS reads (`GET /keys`). */
+  public keys(): Promise<IssuerKeysStatus> {
+    return this.operate('GET', '/keys');
+  }
+
+  /** Publishes a new key without signing with it (`POST /keys`); its `kid`. */
+  public async publishKey(): Promise<string> {
+    return (await this.operate<{ kid: string }>('POST', '/keys')).kid;
+  }
+
+  /**
+   * Signs with `kid` (published before), or with a new key, from now on (`POST /keys/rotate`); the
+   * tokens remembered by {@link for} are dropped, so the next ones carry the new `kid`.
+   */
+  public async rotate(kid?: string): Promise<{ kid: string; previous: string }> {
+    this.cache.clear();
+    return this.operate('POST', '/keys/rotate', kid === undefined ? {} : { kid });
+  }
+
+  /** Withdraws `kid` from the JWKS (`DELETE /keys/<kid>`); `force` even while its tokens may be valid. */
+  public async retire(kid: string, options: { force?: boolean } = {}): Promise<void> {
+    this.cache.clear();
+    await this.operate('DELETE', `/keys/${encodeURIComponent(kid)}${options.force ? '?force=true' : ''}`);
+  }
+
+  private async operate<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.issuerUrl}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    const answer = (await res.json()) as T & { detail?: string };
+    if (!res.ok) throw new Error(`token issuer: ${method} ${path}: ${res.status} ${answer.detail ?? ''}`.trim());
+    return answer;
   }
 
   /** Any token the issuer mints. */
