@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { TOKEN_ISSUER, type ManagedProcess, type Stack } from '@aio/stack';
+import type { ManagedProcess, Stack } from '@aio/stack';
 import { call, orderBody, sleep, type StackEnv } from './order-client.js';
 
 /**
@@ -68,12 +68,10 @@ export async function placeIdempotent(
 }
 
 /**
- * Every process but the token issuer: it stands in for the company's identity provider, whose keys
- * outlive a restart; the dev issuer's do not (a restart invalidates every token), so killing it would
- * test the stand-in, not the platform.
+ * Every process, the token issuer too: it reloads its keys from the stack's state directory, so the
+ * tokens it signed outlive its restart, as an identity provider's do.
  */
-export const chaosVictims = (stack: Stack): ManagedProcess[] =>
-  stack.processes.filter((p) => p.name !== TOKEN_ISSUER);
+export const chaosVictims = (stack: Stack): ManagedProcess[] => [...stack.processes];
 
 /** The running killer of {@link startChaos}. */
 interface Chaos {

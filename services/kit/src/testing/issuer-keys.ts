@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 
@@ -92,12 +92,16 @@ export class IssuerKeySet {
       const key = await newIssuerKey();
       const set = new IssuerKeySet(file, [key], key.kid);
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      // written aside, then linked in: link fails if the file exists, and never shows half a file
+      const temporary = set.writeTemporary();
       try {
-        writeFileSync(file, set.serialize(), { flag: 'wx', mode: 0o600 });
+        linkSync(temporary, file);
         return set;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         text = readFileSync(file, 'utf8');
+      } finally {
+        rmSync(temporary, { force: true });
       }
     }
     return IssuerKeySet.parse(file, text);
@@ -206,10 +210,14 @@ export class IssuerKeySet {
   /** Synchronous: an operation answers only once the file holds its result (a kill -9 loses nothing). */
   private save(): void {
     if (this.file === undefined) return;
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temporary, this.serialize(), { mode: 0o600 });
-    chmodSync(temporary, 0o600); // an existing temporary file keeps its mode otherwise
-    renameSync(temporary, this.file);
+    renameSync(this.writeTemporary(), this.file);
+  }
+
+  /** The set in a new file next to the key file (mode 0600), to be renamed or linked into place. */
+  private writeTemporary(): string {
+    const temporary = `${this.file}.${process.pid}.${randomUUID()}.tmp`;
+    writeFileSync(temporary, this.serialize(), { flag: 'wx', mode: 0o600 });
+    return temporary;
   }
 
   private serialize(): string {
