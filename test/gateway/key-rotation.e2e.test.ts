@@ -119,7 +119,9 @@ describe('key rotation through the stack', () => {
     // the edge verifier and order each read the set once for the new kid
     expect(await jwksReads()).toBe(reads + 2);
     // and then answer from their cache
-    expect(await get(gateway, await stack.tokens.request({ customer: 'dave' }))).toMatchObject({ status: 200 });
+    expect(await get(gateway, await stack.tokens.request({ customer: 'dave' }))).toMatchObject({
+      status: 200,
+    });
     expect(await get(order, await stack.tokens.request({ customer: 'erin' }))).toMatchObject({ status: 200 });
     expect(await jwksReads()).toBe(reads + 2);
   });
@@ -153,9 +155,10 @@ describe('key rotation through the stack', () => {
       const answers = await flood(url, 150);
       const elapsed = Date.now() - started;
       expect(answers).toHaveLength(150);
-      expect(answers.every((a) => a.status === 401 && a.type.startsWith('application/problem+json')), url).toBe(
-        true,
-      );
+      expect(
+        answers.every((a) => a.status === 401 && a.type.startsWith('application/problem+json')),
+        url,
+      ).toBe(true);
       // the invariant, whatever the machine's speed: one read per started cooldown at most
       expect(await jwksReads(), `${url} in ${elapsed} ms`).toBeLessThanOrEqual(
         reads + 1 + Math.floor(elapsed / cooldown),
@@ -182,7 +185,9 @@ describe('the issuer keeps its keys across a restart', () => {
     // a verifier that reads the set afresh (a restarted order) accepts the token minted before
     await stack.process('order').restart();
     expect(await get(order, minted)).toMatchObject({ status: 200 });
-    expect(await get(gateway, await stack.tokens.request({ customer: 'frank' }))).toMatchObject({ status: 200 });
+    expect(await get(gateway, await stack.tokens.request({ customer: 'frank' }))).toMatchObject({
+      status: 200,
+    });
     // the retired key stays retired
     expect(after.keys.map((k) => k.kid)).toEqual([second]);
     expect(await get(order, unseenOld)).toMatchObject({ status: 401 });

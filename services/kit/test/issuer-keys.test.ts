@@ -19,7 +19,11 @@ async function send(issuer: DevTokenIssuer, method: string, path: string, body?:
     method,
     ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body }),
   });
-  return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as Record<string, unknown> };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    body: (await res.json()) as Record<string, unknown>,
+  };
 }
 
 describe('DevTokenIssuer keysFile', () => {
@@ -67,7 +71,10 @@ describe('DevTokenIssuer keysFile', () => {
       ['{not json', /is not JSON/],
       ['{"version":2}', /version: must be 1, got 2/],
       ['{"version":1,"signing":"x","keys":[]}', /keys: must be a non-empty list/],
-      ['{"version":1,"signing":"x","keys":[{"jwk":{"kty":"RSA","kid":"x"}}]}', /keys\[0\]\.jwk: must be a private RSA JWK/],
+      [
+        '{"version":1,"signing":"x","keys":[{"jwk":{"kty":"RSA","kid":"x"}}]}',
+        /keys\[0\]\.jwk: must be a private RSA JWK/,
+      ],
     ];
     for (const [text, message] of cases) {
       const file = newFile();
@@ -79,9 +86,11 @@ describe('DevTokenIssuer keysFile', () => {
       expect((err as Error).message).toContain(file);
     }
     const file = newFile();
-    const good = JSON.parse(readFileSync(((await IssuerKeySet.open(file)), file), 'utf8'));
+    const good = JSON.parse(readFileSync((await IssuerKeySet.open(file), file), 'utf8'));
     writeFileSync(file, JSON.stringify({ ...good, signing: 'gone' }));
-    await expect(IssuerKeySet.open(file)).rejects.toThrow(/signing: must be the kid of one of the keys, got "gone"/);
+    await expect(IssuerKeySet.open(file)).rejects.toThrow(
+      /signing: must be the kid of one of the keys, got "gone"/,
+    );
   });
 });
 

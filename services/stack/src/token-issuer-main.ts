@@ -21,7 +21,11 @@ try {
   log(50, `TOKEN_ISSUER_KEYS_FILE: ${err.message}`);
   process.exit(1);
 }
-log(30, 'token issuer listening', { url: issuer.url, keysFile: keysFile ?? null, signing: issuer.status().signing });
+log(30, 'token issuer listening', {
+  url: issuer.url,
+  keysFile: keysFile ?? null,
+  signing: issuer.status().signing,
+});
 const stop = () => void issuer.close().then(() => process.exit(0));
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

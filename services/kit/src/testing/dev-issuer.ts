@@ -136,7 +136,11 @@ export class DevTokenIssuer {
   public status(): IssuerKeysStatus {
     return {
       signing: this.keys.signing.kid,
-      keys: this.keys.published.map((k) => ({ kid: k.kid, createdAt: k.createdAt, validUntil: k.validUntil })),
+      keys: this.keys.published.map((k) => ({
+        kid: k.kid,
+        createdAt: k.createdAt,
+        validUntil: k.validUntil,
+      })),
       jwksRequests: this.jwksRequests,
     };
   }
@@ -204,7 +208,8 @@ export class DevTokenIssuer {
 async function readOptionalJson(req: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
   const body = await readJson(req, true);
   if (body === undefined) return undefined;
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('body: must be a JSON object');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new Error('body: must be a JSON object');
   return body as Record<string, unknown>;
 }
 
@@ -234,7 +239,15 @@ function tokenRequestError(body: unknown): string | undefined {
       return `${k}: must be a non-empty string`;
   for (const k of ['forge', 'unknownKid'] as const)
     if (b[k] !== undefined && typeof b[k] !== 'boolean') return `${k}: must be a boolean`;
-  const known = ['customer', 'expiresInSeconds', 'notBeforeInSeconds', 'audience', 'issuer', 'forge', 'unknownKid'];
+  const known = [
+    'customer',
+    'expiresInSeconds',
+    'notBeforeInSeconds',
+    'audience',
+    'issuer',
+    'forge',
+    'unknownKid',
+  ];
   const extra = Object.keys(b).find((k) => !known.includes(k));
   return extra ? `${extra}: is not allowed` : undefined;
 }
@@ -324,10 +337,13 @@ export class IssuerTokens {
   private async operate<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.issuerUrl}${path}`, {
       method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     });
     const answer = (await res.json()) as T & { detail?: string };
-    if (!res.ok) throw new Error(`token issuer: ${method} ${path}: ${res.status} ${answer.detail ?? ''}`.trim());
+    if (!res.ok)
+      throw new Error(`token issuer: ${method} ${path}: ${res.status} ${answer.detail ?? ''}`.trim());
     return answer;
   }
 

@@ -32,7 +32,9 @@ interface KeyFile {
 /** A key file that cannot be used: the message names the file and the field. */
 export class KeyFileError extends Error {
   constructor(file: string, what: string) {
-    super(`${file}: ${what}; fix it, or delete the file to start with a new key (tokens already issued then fail)`);
+    super(
+      `${file}: ${what}; fix it, or delete the file to start with a new key (tokens already issued then fail)`,
+    );
     this.name = 'KeyFileError';
   }
 }
@@ -42,7 +44,10 @@ const VALID_UNTIL_AHEAD_S = 300;
 
 /** A new key pair, extractable so that the key file can hold it. */
 export async function newIssuerKey(): Promise<IssuerKey> {
-  const { privateKey, publicKey } = await generateKeyPair(ISSUER_ALG, { modulusLength: 2048, extractable: true });
+  const { privateKey, publicKey } = await generateKeyPair(ISSUER_ALG, {
+    modulusLength: 2048,
+    extractable: true,
+  });
   const kid = randomUUID();
   return {
     kid,
@@ -86,7 +91,8 @@ export class IssuerKeySet {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new KeyFileError(file, (err as Error).message);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new KeyFileError(file, (err as Error).message);
     }
     if (text === undefined) {
       const key = await newIssuerKey();
@@ -114,7 +120,8 @@ export class IssuerKeySet {
     } catch {
       throw new KeyFileError(file, 'is not JSON');
     }
-    if (data?.version !== 1) throw new KeyFileError(file, `version: must be 1, got ${JSON.stringify(data?.version)}`);
+    if (data?.version !== 1)
+      throw new KeyFileError(file, `version: must be 1, got ${JSON.stringify(data?.version)}`);
     if (!Array.isArray(data.keys) || data.keys.length === 0)
       throw new KeyFileError(file, 'keys: must be a non-empty list');
     const keys: IssuerKey[] = [];
@@ -141,7 +148,10 @@ export class IssuerKeySet {
       });
     }
     if (!keys.some((k) => k.kid === data.signing))
-      throw new KeyFileError(file, `signing: must be the kid of one of the keys, got ${JSON.stringify(data.signing)}`);
+      throw new KeyFileError(
+        file,
+        `signing: must be the kid of one of the keys, got ${JSON.stringify(data.signing)}`,
+      );
     return new IssuerKeySet(file, keys, data.signing!);
   }
 
@@ -188,7 +198,10 @@ export class IssuerKeySet {
     const key = this.keys.find((k) => k.kid === kid);
     if (!key) return { status: 404, detail: `kid: ${kid} is not a published key` };
     if (kid === this.signingKid)
-      return { status: 409, detail: `kid: ${kid} is the signing key; sign with another key first (POST /keys/rotate)` };
+      return {
+        status: 409,
+        detail: `kid: ${kid} is the signing key; sign with another key first (POST /keys/rotate)`,
+      };
     if (!force && key.validUntil > Date.now() / 1000)
       return {
         status: 409,
@@ -221,7 +234,11 @@ export class IssuerKeySet {
   }
 
   private serialize(): string {
-    const keys = this.keys.map((k) => ({ createdAt: k.createdAt, validUntil: k.validUntil, jwk: k.privateJwk }));
+    const keys = this.keys.map((k) => ({
+      createdAt: k.createdAt,
+      validUntil: k.validUntil,
+      jwk: k.privateJwk,
+    }));
     const data: KeyFile = { version: 1, signing: this.signingKid, keys };
     return `${JSON.stringify(data, null, 2)}\n`;
   }
