@@ -147,7 +147,7 @@ describe('order saga under chaos', () => {
         `${approved} approved, rejected ${JSON.stringify(reasons)}, sagas ${JSON.stringify(sagaStates)}`,
     );
     expect(new Set(kills)).toEqual(
-      new Set(['order-0', 'order-1', 'inventory', 'payment', 'catalog', 'review']),
+      new Set(['order-0', 'order-1', 'inventory', 'payment', 'catalog', 'review', 'token-issuer']),
     );
     expect(approved).toBeGreaterThan(0);
   }, 480_000);

@@ -109,4 +109,5 @@ export * from './redis-server.js';
 export * from './feed.js';
 export * from './dev-issuer.js';
 export * from './spoofed-identity.js';
+export * from './issuer-tokens.js';
 export * from './issuer-keys.js';
