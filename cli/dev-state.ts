@@ -10,14 +10,22 @@ export interface DevState {
 }
 
 /**
- * The state file of the `aio dev` on `basePort`: `$AIO_DEV_STATE_DIR/<port>.json`, by default
- * under the OS temporary directory, one per base port so two stacks on one machine do not mix.
+ * Where `aio dev` keeps its state: `$AIO_DEV_STATE_DIR`, by default `aio-dev` under the OS temporary
+ * directory. Its state files, and the stack's (the token issuer's keys), are kept across runs.
+ */
+export function devStateDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return env.AIO_DEV_STATE_DIR ?? join(tmpdir(), 'aio-dev');
+}
+
+/**
+ * The state file of the `aio dev` on `basePort`: `<devStateDir>/<port>.json`, one per base port so
+ * two stacks on one machine do not mix.
  */
 export function devStateFile(
   basePort: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): string {
-  return join(env.AIO_DEV_STATE_DIR ?? join(tmpdir(), 'aio-dev'), `${basePort}.json`);
+  return join(devStateDir(env), `${basePort}.json`);
 }
 
 /** Writes the state of a stack that is up. */

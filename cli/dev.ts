@@ -132,6 +132,8 @@ export async function devCommand(io: CliIo, opts: DevOptions): Promise<number> {
       scope,
       basePort,
       faults,
+      // the token issuer's keys outlive this run, so tokens printed by `aio dev token` do too
+      stateDir: devState.devStateDir(),
       logs: lib.StackLogs.toLines((name, line) => io.err(formatLine(name, line))),
       onUnexpectedExit: (p, how) => {
         if (stopping) return;

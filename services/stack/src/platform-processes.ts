@@ -104,11 +104,12 @@ const TABLE: readonly ProcessEntry[] = [
   {
     // the development OIDC issuer: every service's AUTH_* points here, tests take tokens from it
     // (`stack.tokens`), `aio dev token` too; last, so every port above stays where it was. Its keys
-    // are kept in the stack's state directory (mode 0600), so a restart keeps every token valid
+    // are kept in the stack's state directory (mode 0600), so a restart keeps every token valid; one
+    // file per port, as aio dev's state files are per base port, so two stacks never share keys
     name: TOKEN_ISSUER,
     role: 'support',
     main: 'services/stack/dist/token-issuer-main.js',
-    env: (ctx) => ({ TOKEN_ISSUER_KEYS_FILE: join(ctx.stateDir, 'token-issuer-keys.json') }),
+    env: (ctx) => ({ TOKEN_ISSUER_KEYS_FILE: join(ctx.stateDir, `token-issuer-${ctx.port}.keys.json`) }),
   },
 ];
 

@@ -13,8 +13,8 @@ export interface ProcessContext {
   readonly scope: 'test' | 'dev';
   /**
    * A directory for state that must outlive a restart of the process (the token issuer's keys):
-   * `<root>/.aio` for `dev` (kept, git-ignored), a new temporary directory for `test` (removed when
-   * the stack stops). Never under a build output (`dist/`).
+   * the stack's `stateDir` (`aio dev`: its state directory, kept across runs), else a temporary
+   * directory removed when the stack stops. Never under a build output (`dist/`).
    */
   readonly stateDir: string;
   /** The port this process listens on (also passed as `PORT`). */

@@ -91,6 +91,13 @@ export interface StackOptions {
    */
   readonly faults?: readonly string[];
   /**
+   * Where processes keep state that outlives their restarts (the token issuer's keys), kept when the
+   * stack stops; never a build output (`dist/`).
+   *
+   * @default - a new temporary directory, removed when the stack stops
+   */
+  readonly stateDir?: string;
+  /**
    * Named in the message when a fixed port is taken.
    *
    * @default --base-port
@@ -151,7 +158,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.all(processes.map((p) => p.kill9()));
     await Promise.all([...proxies.values()].map((p) => p.close()));
     await scope.close();
-    releaseState(scope, stateDir);
+    releaseState(options, stateDir);
     throw err;
   }
   const find = (name: string) => processes.filter((p) => p.name === name || p.entry.name === name);
@@ -183,7 +190,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         .then(() => Promise.all([...proxies.values()].map((p) => p.close())))
         .then(() => undefined)
         .finally(() => scope.close())
-        .finally(() => releaseState(scope, stateDir))),
+        .finally(() => releaseState(options, stateDir))),
   };
 }
 
@@ -205,7 +212,7 @@ export async function processEnvironment(
   name: string,
 ): Promise<Readonly<Record<string, string>>> {
   const { plan, stateDir } = await prepare(options);
-  releaseState(options.scope, stateDir);
+  releaseState(options, stateDir);
   const found = plan.find((p) => p.name === name);
   if (!found) throw new Error(`process '${name}' is not part of this stack`);
   return found.env;
@@ -226,9 +233,7 @@ async function prepare(options: StackOptions) {
   const faultPorts = new Map<string, number>();
   for (const name of options.faults ?? []) faultPorts.set(name, await freePort());
   const databases = await scope.open(entries.filter((e) => e.database).map((e) => e.name));
-  // a test stack's state goes with it; `aio dev`'s stays in the (git-ignored) .aio/ of the checkout
-  const stateDir =
-    scope.kind === 'test' ? mkdtempSync(join(tmpdir(), 'aio-stack-state-')) : join(REPO_ROOT, '.aio');
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'aio-stack-state-'));
   try {
     const plan = await planProcesses({
       root: REPO_ROOT,
@@ -248,14 +253,14 @@ async function prepare(options: StackOptions) {
     return { entries, databases, plan, faultPorts, stateDir };
   } catch (err) {
     await scope.close();
-    releaseState(scope, stateDir);
+    releaseState(options, stateDir);
     throw err;
   }
 }
 
-/** Removes a test stack's state directory (`aio dev` keeps its own). */
-function releaseState(scope: StackScope, stateDir: string): void {
-  if (scope.kind === 'test') rmSync(stateDir, { recursive: true, force: true });
+/** Removes the state directory the stack made (one its caller gave it is the caller's). */
+function releaseState(options: StackOptions, stateDir: string): void {
+  if (options.stateDir === undefined) rmSync(stateDir, { recursive: true, force: true });
 }
 
 function manage(p: PlannedProcess, logs: StackLogs, options: StackOptions): ManagedProcess {
