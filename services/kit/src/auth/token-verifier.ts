@@ -163,7 +163,8 @@ export class TokenVerifier {
    * costs far more CPU than a map lookup (`npm run bench:auth`). Only successes are kept, the text
    * must match byte for byte (another signature is another key), and an expired token is never
    * served from memory (the entry ends at `exp`, before the clock tolerance). The cost: a key
-   * withdrawn from the JWKS stops tokens it signed after at most `verifiedTtlMs`, not at once.
+   * withdrawn from the JWKS stops a token it signed that was verified here up to `verifiedTtlMs`
+   * after this verifier reads the set without it (docs/security.md, "Key rotation").
    *
    * @throws TokenRejected (`invalid`) for a token that is malformed, badly signed, expired, not yet
    *   valid, from another issuer or for another audience, or without a usable `sub`
