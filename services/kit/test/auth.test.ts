@@ -188,6 +188,28 @@ describe('the JWKS cache', () => {
     }
     garbage.close();
   });
+  test('a retired key stops verifying new tokens once the set is older than jwksMaxAgeMs, without an unknown kid', async () => {
+    const verifier = new TokenVerifier({
+      issuer: issuer.url,
+      audience: DEV_TOKEN_AUDIENCE,
+      jwksUri: issuer.jwksUri,
+      cooldownMs: 60_000, // no refetch from a cooldown during the test: only the age can drop the key
+      jwksMaxAgeMs: 400,
+    });
+    const [seen, unseen] = await Promise.all(
+      ['alice', 'bob'].map((customer) => tokens.request({ customer })),
+    );
+    expect((await verifier.verify(seen!)).customerId).toBe('alice');
+    const { previous } = await tokens.rotate();
+    await tokens.retire(previous, { force: true });
+    const fetched = issuer.jwksRequests;
+    await new Promise((r) => setTimeout(r, 500));
+    await expect(verifier.verify(unseen!)).rejects.toBeInstanceOf(TokenRejected);
+    expect(issuer.jwksRequests).toBe(fetched + 1);
+    // a token of the signing key verifies from the set just read
+    expect((await verifier.verify(await tokens.request({ customer: 'carol' }))).customerId).toBe('carol');
+    expect(issuer.jwksRequests).toBe(fetched + 1);
+  });
 });
 
 describe('verified tokens remembered', () => {

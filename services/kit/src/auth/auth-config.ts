@@ -19,6 +19,11 @@ export const authConfigShape = {
    * fetch (a rotated key is found on the first token after that). @default 30000
    */
   AUTH_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+  /**
+   * How long a fetched JWKS is used before the next request reads it again (jose's `cacheMaxAge`):
+   * the longest a key withdrawn from the issuer's set keeps verifying new tokens. @default 600000
+   */
+  AUTH_JWKS_MAX_AGE_MS: z.coerce.number().int().min(1000).default(600_000),
   /** Time one JWKS fetch may take; then the request answers 503. @default 2000 */
   AUTH_JWKS_TIMEOUT_MS: z.coerce.number().int().min(1).default(2000),
   /**

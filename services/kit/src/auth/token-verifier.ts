@@ -49,6 +49,8 @@ export interface TokenVerifierProps {
   readonly cooldownMs?: number;
   /** @default 2000 */
   readonly timeoutMs?: number;
+  /** How long a fetched key set is used before it is read again (jose's `cacheMaxAge`). @default 600000 */
+  readonly jwksMaxAgeMs?: number;
   /**
    * Tokens whose verification is remembered (least recently used first out); 0 turns it off.
    * See {@link TokenVerifier.verify}. @default 10000
@@ -69,7 +71,8 @@ interface Verified {
  * `iss`, `aud`, `exp` (required) and `nbf` with a small clock tolerance, and a `sub` that is a valid
  * customer id.
  *
- * The key set is jose's `createRemoteJWKSet`: fetched on first use, kept for `cacheMaxAge` (10 min),
+ * The key set is jose's `createRemoteJWKSet`: fetched on first use, kept for `jwksMaxAgeMs` (jose's
+ * `cacheMaxAge`, 10 min by default; then the next request reads it again),
  * and refetched once when a token names a `kid` it does not have (key rotation) unless the last
  * fetch was less than `cooldownMs` ago. Concurrent misses share one fetch.
  *
@@ -112,6 +115,7 @@ export class TokenVerifier {
         : {}),
       ...(config.AUTH_JWKS_COOLDOWN_MS !== undefined ? { cooldownMs: config.AUTH_JWKS_COOLDOWN_MS } : {}),
       ...(config.AUTH_JWKS_TIMEOUT_MS !== undefined ? { timeoutMs: config.AUTH_JWKS_TIMEOUT_MS } : {}),
+      ...(config.AUTH_JWKS_MAX_AGE_MS !== undefined ? { jwksMaxAgeMs: config.AUTH_JWKS_MAX_AGE_MS } : {}),
       ...(config.AUTH_VERIFIED_CACHE_SIZE !== undefined
         ? { verifiedCacheSize: config.AUTH_VERIFIED_CACHE_SIZE }
         : {}),
@@ -128,6 +132,7 @@ export class TokenVerifier {
     const remote = (this.remote = createRemoteJWKSet(new URL(this.jwksUri), {
       cooldownDuration: props.cooldownMs ?? 30_000,
       timeoutDuration: props.timeoutMs ?? 2000,
+      cacheMaxAge: props.jwksMaxAgeMs ?? 600_000,
     }));
     // A key that is not in the set is the token's fault (401); a set that cannot be read is the
     // issuer's (503): the two must never be confused, and neither is a 500.
