@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import * as zlib from 'node:zlib';
 import { KongClusterPlugin } from './crds/kong-plugin.js';
 
 /** The first-party cookie that names an anonymous visitor (no bearer token) for the cohort. */
@@ -30,6 +31,41 @@ export const OWN_ID_PATHS_ANNOTATION = 'aio.dev/own-id-paths';
 export const MONOLITH_OWNER = 'monolith';
 /** Name of the cohort plugin. */
 export const COHORT_PLUGIN_NAME = 'aio-cohort';
+/** What the cohort function prefixes a token subject with, so no cookie value can pose as a subject. */
+export const SUBJECT_CUSTOMER_PREFIX = 'sub:';
+
+/**
+ * The bucket, 0 to 99, of a customer id as Kong's cohort function computes it:
+ * `ngx.crc32_long(id) % 100`, CRC-32 (IEEE 802.3, zlib's) over the id's bytes. For a token's
+ * customer the id is {@link SUBJECT_CUSTOMER_PREFIX} + `sub`. The local gateway's token verifier
+ * uses it, so a customer's bucket is the same locally and in the cluster.
+ *
+ * @see https://github.com/openresty/lua-nginx-module#ngxcrc32_long
+ * @see https://nodejs.org/api/zlib.html#zlibcrc32data-value
+ */
+export function cohortBucket(customer: string): number {
+  return zlib.crc32(customer) % 100;
+}
+
+/**
+ * The `sub` of a bearer token as Kong's cohort function reads it, before any verification: the
+ * payload segment of `Bearer <header>.<payload>.<signature>`, base64url-decoded JSON, its `sub` when
+ * a non-empty string. Verification comes after routing (the customer-claims check refuses a request
+ * unless the verified subject is this one).
+ *
+ * @returns undefined for no bearer token, an undecodable payload, or no usable `sub`
+ */
+export function claimedSubject(authorization: string | undefined): string | undefined {
+  const payload = /^[Bb]earer\s+[^.]+\.([^.]+)\./.exec(authorization ?? '')?.[1];
+  if (!payload || !/^[A-Za-z0-9_-]+$/.test(payload)) return undefined;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const sub = (claims as { sub?: unknown } | null)?.sub;
+    return typeof sub === 'string' && sub !== '' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The regular expression over {@link COHORT_HEADER} values that selects buckets `0 .. weight-1`,
@@ -69,12 +105,13 @@ const luaString = (s: string) => `[==[${s}]==]`;
  *    subject is this one), or without a token by the {@link CUSTOMER_COOKIE} cookie, minted from
  *    `ngx.var.request_id` and set on the response (header_filter phase, through `kong.ctx.plugin`);
  *    and removes the {@link CLIENT_IDENTITY_HEADERS};
- * 2. sets {@link COHORT_HEADER} to `crc32(customer) % 100`, overwriting any client value;
+ * 2. sets {@link COHORT_HEADER} to `crc32(customer) % 100` ({@link cohortBucket}), overwriting any client value;
  * 3. sets {@link OWNER_HEADER} to the service whose own-id pattern the path matches, else removes it.
  *
  * HTTPRoute rules then match on those headers (Gateway API header matches), so a route's weight
- * selects buckets, not requests. The local gateway (`dev/local-gateway.ts`) computes the same two
- * headers in nginx from the {@link OWN_ID_PATHS_ANNOTATION} annotation.
+ * selects buckets, not requests. The local gateway (`charts/nginx-gateway.ts`) computes the same two
+ * headers in nginx from the {@link OWN_ID_PATHS_ANNOTATION} annotation, a token's bucket with
+ * {@link cohortBucket} in its token verifier.
  *
  * @see https://developer.konghq.com/plugins/pre-function/
  * @see https://gateway-api.sigs.k8s.io/reference/spec/#httpheadermatch
@@ -104,7 +141,7 @@ export class EdgeCohort extends Construct {
       `  payload = payload:gsub('-', '+'):gsub('_', '/')`,
       `  local claims = require('cjson.safe').decode(ngx.decode_base64(payload .. string.rep('=', (4 - #payload % 4) % 4)) or '')`,
       `  if type(claims) == 'table' and type(claims.sub) == 'string' and claims.sub ~= '' then`,
-      `    id = 'sub:' .. claims.sub`,
+      `    id = '${SUBJECT_CUSTOMER_PREFIX}' .. claims.sub`,
       `    kong.ctx.shared.${COHORT_SUBJECT_CTX} = claims.sub`,
       `  end`,
       `end`,

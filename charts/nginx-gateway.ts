@@ -33,6 +33,15 @@ export interface NginxGatewayOptions {
 /** The internal location nginx's `auth_request` sends customer requests to. */
 export const AUTH_PATH = '/.aio/auth';
 
+/** Header nginx tells the token verifier with whether the route needs a customer token (`1`) or not (`0`). */
+export const AUTH_ROUTE_HEADER = 'x-aio-auth-route';
+
+/** Header of the token verifier's answer naming the token subject's bucket (nginx's `auth_request_set`). */
+export const SUBJECT_COHORT_HEADER = 'x-aio-subject-cohort';
+
+/** The named location that routes a request once its cohort is known (after `auth_request`). */
+const ROUTE_LOCATION = '@aio_route';
+
 /** Response header carrying the hash of the config that served the request (reloads wait for it). */
 export const CONFIG_HEADER = 'x-aio-gateway-config';
 
@@ -41,6 +50,8 @@ export const GATEWAY_HEALTH_PATH = '/.aio/gateway/healthz';
 
 interface Entry {
   readonly key: string;
+  /** {@link key} without the cohort: what decides, before the cohort is known, whether a token is needed. */
+  readonly authKey: string;
   /** nginx upstream name, or `aio_terminate` / `aio_missing:<ref>`. */
   readonly backend: string;
   /** Upstream URI expression. */
@@ -59,10 +70,19 @@ const upstreamName = (ref: string) => `aio_${ref.replace(/[^A-Za-z0-9]+/g, '_')}
  * Renders an nginx config that applies the synthesized gateway with Kong's semantics, for `aio dev`
  * and the tests: nginx is the engine Kong runs on, and Kong itself cannot be installed here.
  *
- * - **Cohorts.** The customer is the {@link CUSTOMER_COOKIE} cookie, minted from `$request_id` and set
- *   on the first response, as the `aio-cohort` pre-function does in Kong. The bucket is
- *   `split_clients` over it in 100 slices of 1 % (MurmurHash2, where Kong uses CRC32: both are
- *   stable per customer and uniform, but a customer's bucket differs between the two).
+ * - **Cohorts.** As Kong's `aio-cohort` pre-function does, a bearer token's `sub` names the customer,
+ *   else the {@link CUSTOMER_COOKIE} cookie, minted from `$request_id` and set on the first response.
+ *   nginx cannot read a JWT, so `auth_request` asks the token verifier (`cli/edge-token-verifier.ts`)
+ *   about every request with an `Authorization` header; it answers the subject's bucket,
+ *   `cohortBucket` of `sub:<sub>` (Kong's CRC32 function), in {@link SUBJECT_COHORT_HEADER}, which
+ *   `auth_request_set` captures. Routing waits for it: `location /` only checks, then `try_files`
+ *   hands the request to {@link ROUTE_LOCATION}, where the cohort is first read. Without a token (or
+ *   without a verifier) the bucket is `split_clients` over the cookie in 100 slices of 1 %
+ *   (MurmurHash2, where Kong uses CRC32: both stable per visitor and uniform, but an anonymous
+ *   visitor's bucket differs between the two).
+ * - **Token check.** A customer route needs the verifier's 204 for the request's token. Whether the
+ *   route needs one is decided before the cohort is known, from method, owner and path: the two
+ *   rules of a weighted route belong to one HTTPRoute, so they have the same plugins.
  * - **Owner.** {@link OWNER_HEADER} is set from the plugin's {@link OWN_ID_PATHS_ANNOTATION}.
  * - **Rules.** Every HTTPRoute match becomes one regex over `method cohort owner path`, in Gateway
  *   API precedence order (Exact, then RegularExpression, then the longest PathPrefix; then a method;
@@ -137,6 +157,9 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
   entries.sort((a, b) => compareRank(a.rank, b.rank));
   // without a verifier, customer routes fail closed: every request to them answers 401
   const anyAuth = entries.some((e) => e.auth);
+  assertAuthWithoutCohort(entries);
+  // the verifier also names a token's cohort on public routes
+  const edgeAuth = anyAuth || options.tokenVerifier !== undefined;
   const shadow = shadowRules(objects, options.upstreams);
 
   const rate = config('rate-limiting');
@@ -153,6 +176,13 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
       ...entries.map((e) => `    ${nginxString(`~${e.key}`)} ${nginxString(value(e))};`),
       '  }',
     ].join('\n');
+  const authMap = () =>
+    [
+      `  map "$request_method $aio_owner $uri" $aio_auth {`,
+      `    default 0;`,
+      ...entries.map((e) => `    ${nginxString(`~${e.authKey}`)} ${e.auth ? '1' : '0'};`),
+      '  }',
+    ].join('\n');
   const cookieOk = '~^[A-Za-z0-9-]{1,64}$';
   const body = [
     `worker_processes 1;`,
@@ -164,11 +194,18 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${dir}/${t};`),
     `  server_tokens off;`,
     `  map $cookie_${CUSTOMER_COOKIE} $aio_customer { ${nginxString(cookieOk)} $cookie_${CUSTOMER_COOKIE}; default $request_id; }`,
-    `  map $cookie_${CUSTOMER_COOKIE} $aio_set_cookie { ${nginxString(cookieOk)} ''; default '${CUSTOMER_COOKIE}=$request_id; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax'; }`,
-    `  split_clients "$aio_customer" $aio_cohort {`,
+    // a token's customer gets no cookie (Kong mints one only for the cookie's customer)
+    edgeAuth
+      ? `  map "$aio_subject_cohort:$cookie_${CUSTOMER_COOKIE}" $aio_set_cookie { '~^[0-9]' ''; ${nginxString(`~^:${cookieOk.slice(2)}`)} ''; default '${CUSTOMER_COOKIE}=$request_id; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax'; }`
+      : `  map $cookie_${CUSTOMER_COOKIE} $aio_set_cookie { ${nginxString(cookieOk)} ''; default '${CUSTOMER_COOKIE}=$request_id; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax'; }`,
+    `  split_clients "$aio_customer" $aio_cookie_cohort {`,
     ...Array.from({ length: 99 }, (_, b) => `    1% ${b};`),
     `    * 99;`,
     `  }`,
+    // read first in ${ROUTE_LOCATION}, after auth_request_set: a token's bucket, else the cookie's
+    edgeAuth
+      ? `  map $aio_subject_cohort $aio_cohort { '~^[0-9]{1,2}$' $aio_subject_cohort; default $aio_cookie_cohort; }`
+      : `  map $aio_cookie_cohort $aio_cohort { default $aio_cookie_cohort; }`,
     `  map $uri $aio_owner {`,
     `    default -;`,
     ...Object.entries(owners).flatMap(([svc, res]) =>
@@ -179,9 +216,11 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
     `  map ${corrVar} $aio_correlation { '' $request_id; default ${corrVar}; }`,
     keyMap('$aio_backend', (e) => e.backend, 'aio_missing:none'),
     keyMap('$aio_upstream_uri', (e) => e.uri, '$request_uri'),
-    ...(anyAuth
+    ...(edgeAuth
       ? [
-          keyMap('$aio_auth', (e) => (e.auth ? '1' : '0'), '0'),
+          authMap(),
+          // the verifier is asked about customer routes and about any request with a token
+          `  map "$aio_auth_route $http_authorization" $aio_ask_verifier { '~^0 $' 0; default 1; }`,
           ...(options.tokenVerifier
             ? [
                 `  upstream aio_token_verifier {`,
@@ -231,7 +270,7 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
     `    error_page 429 = @aio_429;`,
     `    location @aio_413 { default_type application/json; return 413 '{"message":"Request size limit exceeded"}'; }`,
     `    location @aio_429 { default_type application/json; return 429 '{"message":"API rate limit exceeded"}'; }`,
-    ...(anyAuth
+    ...(edgeAuth
       ? [
           `    error_page 401 = @aio_401;`,
           `    location @aio_401 {`,
@@ -240,18 +279,22 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
           `      add_header ${CONFIG_HEADER} '@@HASH@@' always;`,
           `      return 401 ${nginxString(UNAUTHORIZED_BODY)};`,
           `    }`,
-          // auth_request's subrequest: public routes end here, customer ones ask the verifier
+          // auth_request's subrequest: anonymous requests to public routes end here; the rest ask
+          // the verifier (without one, customer routes answer 401)
           `    location = ${AUTH_PATH} {`,
           `      internal;`,
-          `      if ($aio_auth_route != 1) { return 204; }`,
-          `      proxy_http_version 1.1;`,
-          `      proxy_set_header Connection '';`,
-          `      proxy_pass_request_body off;`,
-          `      proxy_set_header Content-Length '';`,
-          `      proxy_set_header Authorization $http_authorization;`,
           ...(options.tokenVerifier
-            ? [`      proxy_pass http://aio_token_verifier;`]
-            : [`      return 401;`]),
+            ? [
+                `      if ($aio_ask_verifier = 0) { return 204; }`,
+                `      proxy_http_version 1.1;`,
+                `      proxy_set_header Connection '';`,
+                `      proxy_pass_request_body off;`,
+                `      proxy_set_header Content-Length '';`,
+                `      proxy_set_header Authorization $http_authorization;`,
+                `      proxy_set_header ${AUTH_ROUTE_HEADER} $aio_auth_route;`,
+                `      proxy_pass http://aio_token_verifier;`,
+              ]
+            : [`      if ($aio_auth_route != 1) { return 204; }`, `      return 401;`]),
           `    }`,
         ]
       : []),
@@ -274,9 +317,22 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
           `    }`,
         ]
       : []),
-    `    location / {`,
-    // evaluated here, on the request's own $uri: the subrequest shares this request's variables
-    ...(anyAuth ? [`      set $aio_auth_route $aio_auth;`, `      auth_request ${AUTH_PATH};`] : []),
+    ...(edgeAuth
+      ? [
+          // nothing here may read $aio_cohort: nginx caches a variable's first value, and the
+          // token's bucket is known only after auth_request
+          `    location / {`,
+          // evaluated here, on the request's own $uri: the subrequest shares this request's variables
+          `      set $aio_auth_route $aio_auth;`,
+          `      auth_request ${AUTH_PATH};`,
+          `      auth_request_set $aio_subject_cohort $upstream_http_${SUBJECT_COHORT_HEADER.replace(/-/g, '_')};`,
+          // no such file: after the access phase, always on to the routing location
+          `      root ${dir}/no-files;`,
+          `      try_files /.aio-route ${ROUTE_LOCATION};`,
+          `    }`,
+          `    location ${ROUTE_LOCATION} {`,
+        ]
+      : [`    location / {`]),
     ...(shadow ? [`      mirror ${SHADOW_MIRROR_PATH};`] : []),
     `      add_header Set-Cookie $aio_set_cookie always;`,
     `      add_header ${CONFIG_HEADER} '@@HASH@@' always;`,
@@ -398,7 +454,30 @@ function entry(m: HttpRouteMatch, backend: string, rewrite: string | undefined):
       throw new Error('the local gateway cannot rewrite a prefix to /; rewrite it to a prefix');
     uri = `${base}$aio_rest$is_args$args`;
   }
-  return { key: `^${method} ${cohort} ${owner} ${path}$`, backend, uri, rank };
+  return {
+    key: `^${method} ${cohort} ${owner} ${path}$`,
+    authKey: `^${method} ${owner} ${path}$`,
+    backend,
+    uri,
+    rank,
+  };
+}
+
+/**
+ * Refuses routes whose token check would depend on the cohort: nginx decides whether a request
+ * needs a token before it knows the token's cohort. The gateway chart never renders such routes
+ * (both rules of a weighted route are one HTTPRoute, with one plugin set).
+ */
+function assertAuthWithoutCohort(entries: readonly Entry[]): void {
+  const seen = new Map<string, boolean>();
+  for (const e of entries) {
+    const auth = seen.get(e.authKey);
+    if (auth !== undefined && auth !== e.auth)
+      throw new Error(
+        `the local gateway needs one token check per method and path, but ${e.authKey} is customer for one cohort and public for another`,
+      );
+    seen.set(e.authKey, e.auth);
+  }
 }
 
 function compareRank(a: readonly number[], b: readonly number[]): number {

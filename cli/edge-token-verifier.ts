@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { claimedSubject, cohortBucket, SUBJECT_CUSTOMER_PREFIX } from '../charts/edge-cohort.js';
+import { AUTH_ROUTE_HEADER, SUBJECT_COHORT_HEADER } from '../charts/nginx-gateway.js';
 
 /** The issuer the local gateway accepts tokens from (the stack's `AUTH_*` env). */
 export interface EdgeIdentity {
@@ -8,9 +10,6 @@ export interface EdgeIdentity {
   readonly audience: string;
   readonly jwksUri: string;
 }
-
-/** Header the gateway passes with the cohort subject it routed by; it must be the verified one. */
-export const CLAIMED_SUBJECT_HEADER = 'x-aio-claimed-subject';
 
 /** A running verifier. */
 export interface EdgeTokenVerifier {
@@ -20,25 +19,41 @@ export interface EdgeTokenVerifier {
 }
 
 /**
- * The local gateway's token check, what Kong's `jwt` plugin and the customer-claims check do in
- * the cluster (`charts/edge-token.ts`): nginx's `auth_request` asks it about each request to a
- * customer route; it answers 204 for a bearer token that jose verifies against the issuer's JWKS
- * (RS256/ES256 signature, `exp`/`nbf`, exact `iss`, `aud`, a `sub`), else 401. jose's remote key set
+ * The local gateway's token check and token cohort, what Kong's cohort function, `jwt` plugin and
+ * customer-claims check do in the cluster (`charts/edge-cohort.ts`, `charts/edge-token.ts`). nginx's
+ * `auth_request` asks it about every request that carries an `Authorization` header and every
+ * request to a customer route, saying which in {@link AUTH_ROUTE_HEADER}:
+ *
+ * - a customer route (`1`): 204 for a bearer token that jose verifies against the issuer's JWKS
+ *   (RS256/ES256 signature, `exp`/`nbf`, exact `iss`, `aud`, a `sub`) whose subject is the one the
+ *   cohort is computed from, else 401;
+ * - a public route (`0`): always 204, the token unverified, as Kong routes it before any check.
+ *
+ * A 204 names the token subject's bucket in {@link SUBJECT_COHORT_HEADER}: {@link cohortBucket} of
+ * `sub:<sub>`, Kong's function, so nginx routes the customer as Kong does, on every device. Without
+ * a readable `sub` the header is absent and nginx falls back to the cookie. jose's remote key set
  * refetches the JWKS when a token names a `kid` it does not know, so a rotated key works at once.
  *
- * @see https://nginx.org/en/docs/http/ngx_http_auth_request_module.html
+ * @see https://nginx.org/en/docs/http/ngx_http_auth_request_module.html#auth_request_set
  * @see https://github.com/panva/jose/blob/main/docs/jwks/remote/functions/createRemoteJWKSet.md
  */
 export async function startEdgeTokenVerifier(identity: EdgeIdentity): Promise<EdgeTokenVerifier> {
   const keys = createRemoteJWKSet(new URL(identity.jwksUri), { cooldownDuration: 1000 });
   const server = http.createServer((req, res) => {
-    void verify(req.headers.authorization, req.headers[CLAIMED_SUBJECT_HEADER]).then((status) => {
-      res.writeHead(status, { 'content-length': '0' }).end();
+    const authorization = req.headers.authorization;
+    const subject = claimedSubject(authorization);
+    const required = req.headers[AUTH_ROUTE_HEADER] === '1';
+    void (required ? verify(authorization, subject) : Promise.resolve(true)).then((ok) => {
+      const cohort =
+        ok && subject !== undefined
+          ? { [SUBJECT_COHORT_HEADER]: String(cohortBucket(SUBJECT_CUSTOMER_PREFIX + subject)) }
+          : {};
+      res.writeHead(ok ? 204 : 401, { 'content-length': '0', ...cohort }).end();
     });
   });
-  const verify = async (authorization: string | undefined, claimed: unknown): Promise<number> => {
+  const verify = async (authorization: string | undefined, claimed: string | undefined): Promise<boolean> => {
     const token = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i.exec(authorization ?? '')?.[1];
-    if (!token) return 401;
+    if (!token || claimed === undefined) return false;
     try {
       const { payload } = await jwtVerify(token, keys, {
         issuer: identity.issuer,
@@ -46,10 +61,10 @@ export async function startEdgeTokenVerifier(identity: EdgeIdentity): Promise<Ed
         algorithms: ['RS256', 'ES256'],
         requiredClaims: ['sub', 'exp'],
       });
-      if (typeof claimed === 'string' && claimed !== '' && claimed !== payload.sub) return 401;
-      return 204;
+      // the customer-claims check: the request was routed by this subject
+      return payload.sub === claimed;
     } catch {
-      return 401;
+      return false;
     }
   };
   server.keepAliveTimeout = 60_000;

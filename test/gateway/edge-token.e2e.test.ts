@@ -7,13 +7,15 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GatewayChart, type KubeObject } from '../../charts/index.js';
+import { cohortBucket, COHORT_HEADER } from '../../charts/edge-cohort.js';
 import { startLocalGateway, type LocalGateway } from '../../cli/local-gateway.js';
 import { loadPlatform, PlatformModel, type PlatformSpec } from '../../model/index.js';
 
 // The edge token check through the local nginx gateway, with real processes: the monolith, order
 // and inventory from @aio/stack, a JWKS served here (jose keys generated per run), and the gateway
 // rendered from the synthesized objects of the strangler fixture with /api/orders `auth: customer`
-// and /api/stock `auth: public`.
+// (weight 25) and /api/stock `auth: public`. A second gateway over the same objects routes to echo
+// servers, one per backend, that record what they receive: the cohorts are asserted there.
 const FIXTURE = fileURLToPath(new URL('../fixtures/strangler/platform.yaml', import.meta.url));
 const AUDIENCE = 'allinone-shop';
 
@@ -33,8 +35,21 @@ let issuer: string;
 let stack: Stack;
 let gateway: LocalGateway;
 let echoGateway: LocalGateway;
-let echo: http.Server;
+const echoes: http.Server[] = [];
+/** The headers the last request to any echo backend carried. */
 let echoed: http.IncomingHttpHeaders = {};
+
+/** A backend that answers `{}` with `x-served-by: <name>` and keeps the request's headers. */
+async function startEcho(name: string): Promise<string> {
+  const echo = http.createServer((req, res) => {
+    echoed = req.headers;
+    res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': name }).end('{}');
+  });
+  echo.listen(0, '127.0.0.1');
+  await new Promise((r) => echo.once('listening', r));
+  echoes.push(echo);
+  return `127.0.0.1:${(echo.address() as AddressInfo).port}`;
+}
 
 /** The fixture with orders behind the token check, as the gateway synthesizes it. */
 function gatewayObjects(): KubeObject[] {
@@ -66,6 +81,7 @@ interface Answer {
   readonly status: number;
   readonly type: string;
   readonly servedBy: string | null;
+  readonly setCookie: string | null;
   readonly body: string;
 }
 async function call(
@@ -79,6 +95,7 @@ async function call(
     status: res.status,
     type: res.headers.get('content-type') ?? '',
     servedBy: res.headers.get('x-served-by'),
+    setCookie: res.headers.get('set-cookie'),
     body: await res.text(),
   };
 }
@@ -130,19 +147,16 @@ beforeAll(async () => {
       'inventory/inventory': hostPort('inventory'),
     },
   });
-  // the same objects with order replaced by a server that records the headers it receives
-  echo = http.createServer((req, res) => {
-    echoed = req.headers;
-    res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': 'echo' }).end('{}');
-  });
-  echo.listen(0, '127.0.0.1');
-  await new Promise((r) => echo.once('listening', r));
-  const echoAt = `127.0.0.1:${(echo.address() as AddressInfo).port}`;
+  // the same objects with each backend replaced by a server that records the headers it receives
   echoGateway = await startLocalGateway({
     objects,
     port: await freePort(),
     identity,
-    upstreams: { 'legacy/monolith': echoAt, 'order/order': echoAt, 'inventory/inventory': echoAt },
+    upstreams: {
+      'legacy/monolith': await startEcho('monolith'),
+      'order/order': await startEcho('order'),
+      'inventory/inventory': await startEcho('inventory'),
+    },
   });
 }, 120_000);
 
@@ -150,7 +164,7 @@ afterAll(async () => {
   await gateway?.stop();
   await echoGateway?.stop();
   await stack?.stop();
-  echo?.close();
+  for (const echo of echoes) echo.close();
   jwks?.close();
 });
 
@@ -256,5 +270,82 @@ describe('the edge token check (local nginx gateway)', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const a = await call(gateway.url, 'GET', '/api/orders?customerId=alice', bearer(await token(next)));
     expect(a.status).toBe(200);
+  });
+});
+
+/** The backend of /api/orders (weight 25 in the fixture) for a bucket: the service for 0..24. */
+const ordersSide = (bucket: number) => (bucket < 25 ? 'order' : 'monolith');
+/** Kong's bucket of a token's customer (charts/edge-cohort.ts). */
+const subjectBucket = (sub: string) => cohortBucket(`sub:${sub}`);
+
+describe('cohorts from the token subject (local nginx gateway)', () => {
+  test("Kong's bucket function: CRC-32 of the customer id modulo 100", () => {
+    // the CRC-32 check value of "123456789" is 0xCBF43926 (zlib, ngx.crc32_long)
+    expect(cohortBucket('123456789')).toBe(0xcbf43926 % 100);
+    expect(cohortBucket('sub:alice')).toBe(subjectBucket('alice'));
+  });
+
+  test('the same customer token lands on the same backend with any cookie or none, in the bucket Kong computes', async () => {
+    const t = bearer(await token(published[0]!, { sub: 'alice' }));
+    const cookies = [undefined, 'aio_customer=visitor-1', 'aio_customer=visitor-2', 'aio_customer=other-device'];
+    const seen = [];
+    for (const cookie of cookies) {
+      const a = await call(echoGateway.url, 'GET', '/api/orders?customerId=alice', {
+        ...t,
+        ...(cookie ? { cookie } : {}),
+      });
+      seen.push({ status: a.status, servedBy: a.servedBy, cohort: echoed[COHORT_HEADER], setCookie: a.setCookie });
+    }
+    const expected = { status: 200, servedBy: ordersSide(subjectBucket('alice')), cohort: String(subjectBucket('alice')), setCookie: null };
+    expect(seen).toEqual(cookies.map(() => expected));
+  });
+
+  test('two customers whose buckets fall on either side of the weight go to different backends', async () => {
+    // the first ids on each side of 25, found with Kong's function
+    const ids = Array.from({ length: 200 }, (_, i) => `customer-${i}`);
+    const moved = ids.find((id) => subjectBucket(id) < 25)!;
+    const stayed = ids.find((id) => subjectBucket(id) >= 25)!;
+    const sides: Record<string, (string | null)[]> = { [moved]: [], [stayed]: [] };
+    for (const sub of [moved, stayed]) {
+      for (const cookie of ['aio_customer=shared-device', 'aio_customer=own-device']) {
+        const a = await call(echoGateway.url, 'GET', `/api/orders?customerId=${sub}`, {
+          ...bearer(await token(published[0]!, { sub })),
+          cookie,
+        });
+        sides[sub]!.push(a.servedBy);
+      }
+    }
+    expect(sides).toEqual({ [moved]: ['order', 'order'], [stayed]: ['monolith', 'monolith'] });
+  });
+
+  test("a public route buckets a token's customer by the subject, an anonymous visitor by the cookie", async () => {
+    const withToken = await call(echoGateway.url, 'GET', '/api/stock/EDGE-1', {
+      ...bearer(await token(published[0]!, { sub: 'bob' })),
+      cookie: 'aio_customer=visitor-3',
+    });
+    expect({ status: withToken.status, cohort: echoed[COHORT_HEADER] }).toEqual({
+      status: 200,
+      cohort: String(subjectBucket('bob')),
+    });
+    // Kong routes a public request by the token's subject before any check: an expired token too
+    const expired = await token(published[0]!, { sub: 'bob', exp: Math.floor(Date.now() / 1000) - 60 });
+    const late = await call(echoGateway.url, 'GET', '/api/stock/EDGE-1', bearer(expired));
+    expect({ status: late.status, cohort: echoed[COHORT_HEADER] }).toEqual({
+      status: 200,
+      cohort: String(subjectBucket('bob')),
+    });
+    // anonymous: a minted cookie, then the same bucket for every request that sends it back
+    const first = await call(echoGateway.url, 'GET', '/api/stock/EDGE-1');
+    const minted = /aio_customer=([A-Za-z0-9-]+)/.exec(first.setCookie ?? '')?.[1];
+    expect(minted).toMatch(/^[0-9a-f]{32}$/);
+    const cohorts = [String(echoed[COHORT_HEADER])];
+    for (let i = 0; i < 3; i++) {
+      const again = await call(echoGateway.url, 'GET', '/api/stock/EDGE-1', { cookie: `aio_customer=${minted}` });
+      expect({ status: again.status, setCookie: again.setCookie }).toEqual({ status: 200, setCookie: null });
+      cohorts.push(String(echoed[COHORT_HEADER]));
+    }
+    expect(new Set(cohorts).size).toBe(1);
+    expect(Number(cohorts[0])).toBeGreaterThanOrEqual(0);
+    expect(Number(cohorts[0])).toBeLessThan(100);
   });
 });
