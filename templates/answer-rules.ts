@@ -43,7 +43,17 @@ const RULES: Readonly<Record<Exclude<AnswerField, 'routes' | 'calls'>, (v: strin
     /^https?:\/\/[\w.-]+(:\d+)?(\/[\w.~%-]*)*\/$/.test(v)
       ? undefined
       : "must be an npm registry URL ending in '/', e.g. 'http://localhost:4873/'",
+  issuer: (v) =>
+    v === 'cognito' || isUrl(v)
+      ? undefined
+      : "must be 'cognito' (the platform's provisioned issuer) or the issuer's URL, as platform.yaml's identity names it",
+  audience: (v) => (/^[!-~]{0,256}$/.test(v) ? undefined : 'must be the audience tokens carry, without spaces'),
+  jwksUri: (v) => (v === '' || isUrl(v) ? undefined : "must be the issuer's JWKS URL, or empty for the default"),
 };
+
+function isUrl(v: string): boolean {
+  return /^https?:\/\/\S+$/.test(v) && URL.canParse(v);
+}
 
 /**
  * The problem with one route path or called service, or `undefined`.
@@ -98,6 +108,13 @@ export function answerProblems(input: object): AnswerProblem[] {
           ? listItemProblem(field, item, typeof answers.name === 'string' ? answers.name : undefined)
           : 'must be a string';
       if (message) problems.push({ field, index, message, got: renderValue(item) });
+    });
+  }
+  if (typeof answers.issuer === 'string' && answers.issuer !== 'cognito' && answers.audience === '') {
+    problems.push({
+      field: 'audience',
+      message: `must name the audience tokens of ${answers.issuer} carry, as platform.yaml's identity.audience does`,
+      got: "''",
     });
   }
   const order = ['name', 'owner', 'database', 'cache', 'routes', 'calls'];

@@ -179,10 +179,22 @@ function templateValues(answers: ServiceAnswers, template: ServiceTemplate): Tem
     region: answers.region,
     registry: answers.registry,
     registryLogin: registryLoginCommand(answers.registry),
+    tokenIssuer: tokenIssuerExpression(answers),
     templateVersion: template.version,
     kitVersion: template.packages['@aio/kit'],
     serviceChartVersion: template.packages['@aio/service-chart'],
   };
+}
+
+/**
+ * The `tokenIssuer` of deploy/main.ts: what the platform's own synth gives the service
+ * (charts/service-chart.ts), so the preview the service's CI synthesizes has the same AUTH_*.
+ */
+function tokenIssuerExpression(answers: ServiceAnswers): string {
+  if (answers.issuer === 'cognito') return 'TokenIssuer.fromSecret(naming.identitySecret(platform, env))';
+  const js = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const jwksUri = answers.jwksUri || `${answers.issuer.replace(/\/+$/, '')}/.well-known/jwks.json`;
+  return `TokenIssuer.of({ issuer: ${js(answers.issuer)}, audience: ${js(answers.audience)}, jwksUri: ${js(jwksUri)} })`;
 }
 
 function targetPath(source: string): string {

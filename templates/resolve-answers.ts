@@ -111,6 +111,8 @@ export async function resolveAnswers(
   const platformName = platform?.name ?? ANSWER_DEFAULTS.platform;
   const account = env?.account ?? ANSWER_DEFAULTS.account;
   const region = env?.region ?? ANSWER_DEFAULTS.region;
+  // the issuer the platform's charts give every service (charts/service-chart.ts, tokenIssuerOf)
+  const identity = platform?.identity;
   return {
     name,
     owner,
@@ -125,6 +127,9 @@ export async function resolveAnswers(
     registry: withSlash(
       flags.registry ?? platform?.packageRegistry.url ?? defaultRegistry(platformName, account, region),
     ),
+    ...(identity?.kind === 'issuer'
+      ? { issuer: identity.issuer, audience: identity.audience, jwksUri: identity.jwksUri }
+      : { issuer: ANSWER_DEFAULTS.issuer, audience: ANSWER_DEFAULTS.audience, jwksUri: ANSWER_DEFAULTS.jwksUri }),
   };
 }
 

@@ -38,6 +38,16 @@ export interface ServiceAnswers {
    * CodeArtifact repository, or `--registry <url>`.
    */
   readonly registry: string;
+  /**
+   * The customer token issuer the service checks (`AUTH_ISSUER`): `cognito` for the platform's
+   * provisioned user pool (`identity: { provision: cognito }`, read from its identity secret), else
+   * the issuer URL platform.yaml's `identity.issuer` names.
+   */
+  readonly issuer: string;
+  /** The audience tokens must carry (`AUTH_AUDIENCE`), for an issuer URL; empty for `cognito`. */
+  readonly audience: string;
+  /** The issuer's JWKS (`AUTH_JWKS_URI`), for an issuer URL; empty for `cognito`. */
+  readonly jwksUri: string;
 }
 
 /** Values a developer must give; everything else has a default. */
@@ -56,6 +66,9 @@ export const ANSWER_FLAGS: Readonly<Record<keyof ServiceAnswers, string>> = {
   account: '--platform <platform.yaml>',
   region: '--platform <platform.yaml>',
   registry: '--registry <url>',
+  issuer: '--platform <platform.yaml>',
+  audience: '--platform <platform.yaml>',
+  jwksUri: '--platform <platform.yaml>',
 };
 
 /** Defaults for the answers nobody gave (outside a platform repo). */
@@ -69,6 +82,10 @@ export const ANSWER_DEFAULTS = {
   /** A placeholder: edit `.aio/scaffold.json` and run `aio update --write`, or generate with `--platform`. */
   account: '000000000000',
   region: 'ap-northeast-2',
+  /** The platform's provisioned issuer, as `aio init` sets up: correct for most platforms. */
+  issuer: 'cognito',
+  audience: '',
+  jwksUri: '',
 } as const;
 
 /**
@@ -135,6 +152,9 @@ export function canonicalAnswers(
         answers.account ?? ANSWER_DEFAULTS.account,
         answers.region ?? ANSWER_DEFAULTS.region,
       ),
+    issuer: answers.issuer ?? ANSWER_DEFAULTS.issuer,
+    audience: answers.audience ?? ANSWER_DEFAULTS.audience,
+    jwksUri: answers.jwksUri ?? ANSWER_DEFAULTS.jwksUri,
   };
 }
 

@@ -16,6 +16,8 @@ import { PLATFORM_FIXTURE_YAML } from '../fixtures/platform.js';
 import { memoryIo, type CliIo } from '../../cli/cli-io.js';
 import { newServiceCommand, type NewServiceFlags } from '../../cli/new-service.js';
 import { UsageError, ValidationError, ValidationErrors } from '../../model/validation-error.js';
+import { parsePlatform } from '../../model/load-platform.js';
+import { ServiceChart } from '../../charts/service-chart.js';
 import { reportError } from '../../cli/program.js';
 import { CANCELLED, PromptCancelled } from '../../templates/prompter.js';
 import { scriptedPrompter } from './scripted-prompter.js';
@@ -136,12 +138,39 @@ describe('aio new service', () => {
     };
     // The platform's name, repo and first environment fill in what the flags did not say.
     expect(scaffold.answers).toMatchObject({ platformRepo: 'allinone/platform', account: '111111111111' });
+    // ...and its token issuer, which the service's own synth gives the chart as the platform's does
+    expect(scaffold.answers).toMatchObject({
+      issuer: 'https://login.allinone.example/',
+      audience: 'allinone-shop',
+      jwksUri: 'https://login.allinone.example/.well-known/jwks.json',
+    });
+    expect(readFileSync(join(repo, 'deploy', 'main.ts'), 'utf8')).toContain(
+      "tokenIssuer: TokenIssuer.of({ issuer: 'https://login.allinone.example/', audience: 'allinone-shop', jwksUri: 'https://login.allinone.example/.well-known/jwks.json' }),",
+    );
+    // the example route is a customer route: routable (public: true), no auth level given
+    expect(readFileSync(join(repo, 'src', 'routes', 'example.ts'), 'utf8')).toContain(
+      "app.get('/api/digests', { config: { public: true } }",
+    );
     const tracked = execFileSync('git', ['ls-files'], { cwd: repo, encoding: 'utf8' }).trim().split('\n');
     expect(tracked).toHaveLength(23);
     expect(execFileSync('git', ['status', '--porcelain'], { cwd: repo, encoding: 'utf8' })).toBe('');
     const platform = readFileSync(join(cwd, 'platform.yaml'), 'utf8');
     expect(platform.startsWith(platformYaml)).toBe(true);
     expect(platform.slice(platformYaml.length)).toContain('  review-digest:\n    owner: team-growth\n');
+    // registered with the route at its default auth, customer: the gateway checks the same issuer
+    const model = parsePlatform(platform, { file: 'platform.yaml' });
+    expect(model.routes().find((r) => r.service === 'review-digest')).toMatchObject({
+      path: '/api/digests',
+      weight: 0,
+      auth: 'customer',
+    });
+    // and the platform's own synth of it gives the kit the issuer the repo's deploy/ names
+    const props = ServiceChart.propsFromModel(model, model.environments[0]!.name, 'review-digest');
+    expect(props.tokenIssuer?.values).toEqual({
+      issuer: scaffold.answers.issuer,
+      audience: scaffold.answers.audience,
+      jwksUri: scaffold.answers.jwksUri,
+    });
   });
 
   test('rejects a missing --platform file with a clear error, writing nothing', async () => {

@@ -13,6 +13,9 @@ export const FULL_ANSWERS: ServiceAnswers = {
   account: '111111111111',
   region: 'ap-northeast-2',
   registry: 'https://allinone-111111111111.d.codeartifact.ap-northeast-1.amazonaws.com/npm/npm/',
+  issuer: 'https://login.example.com/',
+  audience: 'allinone-shop',
+  jwksUri: '',
 };
 
 /** The smallest service: no data stores, no routes, no peers, no platform. */
@@ -28,4 +31,7 @@ export const BARE_ANSWERS: ServiceAnswers = {
   account: '000000000000',
   region: 'ap-northeast-2',
   registry: 'https://allinone-000000000000.d.codeartifact.ap-northeast-2.amazonaws.com/npm/npm/',
+  issuer: 'cognito',
+  audience: '',
+  jwksUri: '',
 };

@@ -66,6 +66,24 @@ describe('renderService', () => {
     expect(verdaccio.get(CI_WORKFLOW)).not.toContain('codeartifact');
   });
 
+  test("gives the chart the platform's token issuer, and makes the example a customer route tested with real tokens", () => {
+    expect(full.get('deploy/main.ts')).toContain(
+      "  tokenIssuer: TokenIssuer.of({ issuer: 'https://login.example.com/', audience: 'allinone-shop', jwksUri: 'https://login.example.com/.well-known/jwks.json' }),\n",
+    );
+    expect(bare.get('deploy/main.ts')).toContain(
+      '  tokenIssuer: TokenIssuer.fromSecret(naming.identitySecret(platform, env)),\n',
+    );
+    for (const files of [full, bare]) {
+      const routes = files.get('src/routes/example.ts')!;
+      expect(routes.match(/config: \{ public: true \}/g)?.length).toBeGreaterThan(0);
+      expect(routes).not.toMatch(/config: \{[^}]*auth:/);
+      const test = files.get('test/service.test.ts')!;
+      expect(test).toContain('issuer = await DevTokenIssuer.start();');
+      expect(test).toContain('AUTH_ISSUER: issuer.url,');
+      expect(test).toContain("refuses /api/");
+    }
+  });
+
   test('records the template version and the answers', () => {
     expect(JSON.parse(full.get(SCAFFOLD_FILE)!)).toEqual({
       template: 'service',

@@ -1,8 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { ValidationError } from '../../model/validation-error.js';
-import { checkAnswers, checkServiceName, suggestServiceName } from '../../templates/service-answers.js';
+import {
+  canonicalAnswers,
+  checkAnswers,
+  checkServiceName,
+  suggestServiceName,
+} from '../../templates/service-answers.js';
 import { githubRepo } from '../../templates/resolve-answers.js';
-import { FULL_ANSWERS } from './fixtures.js';
+import { BARE_ANSWERS, FULL_ANSWERS } from './fixtures.js';
 
 describe('checkServiceName', () => {
   test('accepts DNS-1035 labels of up to 40 characters', () => {
@@ -61,6 +66,27 @@ describe('checkAnswers', () => {
     expect(() => checkAnswers({ ...FULL_ANSWERS, calls: ['2fa'] })).toThrow(
       "--calls must name a service (a DNS-1035 label), got '2fa'",
     );
+  });
+});
+
+describe('the token issuer answers', () => {
+  test("throws for an issuer that is neither 'cognito' nor a URL, and for an issuer URL without an audience", () => {
+    expect(() => checkAnswers({ ...FULL_ANSWERS, issuer: 'login.example' })).toThrow(
+      "--platform must be 'cognito' (the platform's provisioned issuer) or the issuer's URL, as platform.yaml's identity names it, got 'login.example'",
+    );
+    expect(() => checkAnswers({ ...FULL_ANSWERS, audience: '' })).toThrow(
+      "--platform must name the audience tokens of https://login.example.com/ carry, as platform.yaml's identity.audience does",
+    );
+    expect(() => checkAnswers({ ...FULL_ANSWERS, jwksUri: 'keys' })).toThrow(/must be the issuer's JWKS URL/);
+    expect(checkAnswers({ ...BARE_ANSWERS, issuer: 'cognito', audience: '' })).toBeUndefined();
+  });
+
+  test("an older record without them gets the platform's provisioned issuer", () => {
+    expect(canonicalAnswers({ name: 'notification-worker', owner: 'team-growth' })).toMatchObject({
+      issuer: 'cognito',
+      audience: '',
+      jwksUri: '',
+    });
   });
 });
 

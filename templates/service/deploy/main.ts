@@ -1,7 +1,7 @@
 // The Kubernetes manifests of {{name}}, from the platform's ServiceChart: the same library the
 // platform repo synthesizes every service with, published for service repos as the light
 // @aio/service-chart (cdk8s only). `npm run build && npm run synth` writes manifests/.
-import { naming, ServiceChart } from '@aio/service-chart';
+import { naming, ServiceChart, TokenIssuer } from '@aio/service-chart';
 import { App } from 'cdk8s';
 
 const platform = '{{platform}}';
@@ -20,6 +20,8 @@ new ServiceChart(app, '{{name}}', {
   cache: {{redis}},
   cacheSecretName: naming.cacheSecret(platform, env, '{{name}}'),
   calls: {{callsJson}},
+  // AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI: the issuer the platform's identity names
+  tokenIssuer: {{tokenIssuer}},
   labels: naming.tags(platform, env),
 });
 app.synth();

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { customerOf } from '@aio/kit';
 {{#if postgres}}
 import type { Pool } from '@aio/kit';
 {{/if}}
@@ -22,12 +23,18 @@ export interface ExampleDeps {
 /**
  * An example API at `{{exampleRoute}}`: replace it with the real one. Request bodies are validated
  * with JSON Schema; a bad request gets a 400 problem+json naming each invalid field.
+ *
+ * `public: true` lets the gateway route it; its auth level is then `customer` by default: the kit
+ * verifies the customer's token (`AUTH_ISSUER`, `AUTH_AUDIENCE`) before the handler runs, answers
+ * 401 without a valid one, and `customerOf(request)` is the token's subject. Declare
+ * `auth: 'public'` for what anyone may call, and set `auth: public` on the route in platform.yaml too.
  */
 export function registerExampleRoutes(app: FastifyInstance, deps: ExampleDeps): void {
 {{#if postgres}}
-  app.get('{{exampleRoute}}', async () => {
+  app.get('{{exampleRoute}}', { config: { public: true } }, async (request) => {
     const { rows } = await deps.pool.query<{ id: string; name: string }>(
-      'SELECT id::text, name FROM items ORDER BY id DESC LIMIT 50',
+      'SELECT id::text, name FROM items WHERE customer_id = $1 ORDER BY id DESC LIMIT 50',
+      [customerOf(request)],
     );
     return { message: deps.greeting, items: rows };
   });
@@ -35,6 +42,7 @@ export function registerExampleRoutes(app: FastifyInstance, deps: ExampleDeps): 
   app.post<{ Body: { name: string } }>(
     '{{exampleRoute}}',
     {
+      config: { public: true },
       schema: {
         body: {
           type: 'object',
@@ -46,21 +54,22 @@ export function registerExampleRoutes(app: FastifyInstance, deps: ExampleDeps): 
     },
     async (request, reply) => {
       const { rows } = await deps.pool.query<{ id: string }>(
-        'INSERT INTO items (name) VALUES ($1) RETURNING id::text',
-        [request.body.name],
+        'INSERT INTO items (customer_id, name) VALUES ($1, $2) RETURNING id::text',
+        [customerOf(request), request.body.name],
       );
       return reply.code(201).send({ id: rows[0]!.id, name: request.body.name });
     },
   );
 {{/if}}
 {{#unless postgres}}
-  app.get('{{exampleRoute}}', async () => {
+  app.get('{{exampleRoute}}', { config: { public: true } }, async (request) => {
+    const customer = customerOf(request);
 {{#if redis}}
-    const hits = await deps.redis.incr(`${deps.cachePrefix}hits`);
-    return { service: '{{name}}', message: deps.greeting, hits };
+    const hits = await deps.redis.incr(`${deps.cachePrefix}hits:${customer}`);
+    return { service: '{{name}}', message: deps.greeting, customer, hits };
 {{/if}}
 {{#unless redis}}
-    return { service: '{{name}}', message: deps.greeting };
+    return { service: '{{name}}', message: deps.greeting, customer };
 {{/unless}}
   });
 {{/unless}}
