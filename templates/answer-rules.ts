@@ -47,8 +47,10 @@ const RULES: Readonly<Record<Exclude<AnswerField, 'routes' | 'calls'>, (v: strin
     v === 'cognito' || isUrl(v)
       ? undefined
       : "must be 'cognito' (the platform's provisioned issuer) or the issuer's URL, as platform.yaml's identity names it",
-  audience: (v) => (/^[!-~]{0,256}$/.test(v) ? undefined : 'must be the audience tokens carry, without spaces'),
-  jwksUri: (v) => (v === '' || isUrl(v) ? undefined : "must be the issuer's JWKS URL, or empty for the default"),
+  audience: (v) =>
+    /^[!-~]{0,256}$/.test(v) ? undefined : 'must be the audience tokens carry, without spaces',
+  jwksUri: (v) =>
+    v === '' || isUrl(v) ? undefined : "must be the issuer's JWKS URL, or empty for the default",
 };
 
 function isUrl(v: string): boolean {

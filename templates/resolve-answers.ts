@@ -129,7 +129,11 @@ export async function resolveAnswers(
     ),
     ...(identity?.kind === 'issuer'
       ? { issuer: identity.issuer, audience: identity.audience, jwksUri: identity.jwksUri }
-      : { issuer: ANSWER_DEFAULTS.issuer, audience: ANSWER_DEFAULTS.audience, jwksUri: ANSWER_DEFAULTS.jwksUri }),
+      : {
+          issuer: ANSWER_DEFAULTS.issuer,
+          audience: ANSWER_DEFAULTS.audience,
+          jwksUri: ANSWER_DEFAULTS.jwksUri,
+        }),
   };
 }
 

@@ -123,7 +123,7 @@ describe('aio new service', () => {
     expect(await run(io, 'review-digest', flags)).toBe(0);
     // platform.yaml is written last, once the repo and its first commit exist.
     expect(io.stderr).toEqual([
-      '✔ wrote 23 files to review-digest (service template 1.5.0)',
+      '✔ wrote 23 files to review-digest (service template 1.6.0)',
       '… git init',
       '✔ git init',
       '… git add',

@@ -281,16 +281,31 @@ const subjectBucket = (sub: string) => cohortBucket(`sub:${sub}`);
 describe('cohorts from the token subject (local nginx gateway)', () => {
   test('the same customer token lands on the same backend with any cookie or none, in the bucket Kong computes', async () => {
     const t = bearer(await token(published[0]!, { sub: 'alice' }));
-    const cookies = [undefined, 'aio_customer=visitor-1', 'aio_customer=visitor-2', 'aio_customer=other-device'];
+    const cookies = [
+      undefined,
+      'aio_customer=visitor-1',
+      'aio_customer=visitor-2',
+      'aio_customer=other-device',
+    ];
     const seen = [];
     for (const cookie of cookies) {
       const a = await call(echoGateway.url, 'GET', '/api/orders?customerId=alice', {
         ...t,
         ...(cookie ? { cookie } : {}),
       });
-      seen.push({ status: a.status, servedBy: a.servedBy, cohort: echoed[COHORT_HEADER], setCookie: a.setCookie });
+      seen.push({
+        status: a.status,
+        servedBy: a.servedBy,
+        cohort: echoed[COHORT_HEADER],
+        setCookie: a.setCookie,
+      });
     }
-    const expected = { status: 200, servedBy: ordersSide(subjectBucket('alice')), cohort: String(subjectBucket('alice')), setCookie: null };
+    const expected = {
+      status: 200,
+      servedBy: ordersSide(subjectBucket('alice')),
+      cohort: String(subjectBucket('alice')),
+      setCookie: null,
+    };
     expect(seen).toEqual(cookies.map(() => expected));
   });
 
@@ -334,7 +349,9 @@ describe('cohorts from the token subject (local nginx gateway)', () => {
     expect(minted).toMatch(/^[0-9a-f]{32}$/);
     const cohorts = [String(echoed[COHORT_HEADER])];
     for (let i = 0; i < 3; i++) {
-      const again = await call(echoGateway.url, 'GET', '/api/stock/EDGE-1', { cookie: `aio_customer=${minted}` });
+      const again = await call(echoGateway.url, 'GET', '/api/stock/EDGE-1', {
+        cookie: `aio_customer=${minted}`,
+      });
       expect({ status: again.status, setCookie: again.setCookie }).toEqual({ status: 200, setCookie: null });
       cohorts.push(String(echoed[COHORT_HEADER]));
     }

@@ -80,7 +80,7 @@ describe('renderService', () => {
       const test = files.get('test/service.test.ts')!;
       expect(test).toContain('issuer = await DevTokenIssuer.start();');
       expect(test).toContain('AUTH_ISSUER: issuer.url,');
-      expect(test).toContain("refuses /api/");
+      expect(test).toContain('refuses /api/');
     }
   });
 
