@@ -63,13 +63,24 @@ describe('renderNginxConfig', () => {
   });
 
   test("asks the token verifier about every request with a token, and routes only once the token's cohort is known", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aio-nginx-test-'));
     const text = renderNginxConfig({
       objects: objects([{ service: 'order', path: '/api/orders', weight: 50, methods: ['GET'] }]),
       upstreams: { 'legacy/monolith': '127.0.0.1:9' },
       port: 9,
-      dir: '/tmp/x',
+      dir,
       tokenVerifier: '127.0.0.1:10',
     });
+    writeFileSync(join(dir, 'nginx.conf'), text);
+    const t = spawnSync(
+      nginxBinary(),
+      ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log'), '-t'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    rmSync(dir, { recursive: true, force: true });
+    expect(t.stderr).toContain('test is successful');
     // public routes too: the verifier names the subject's bucket, the cookie's is the fallback
     expect(text).toContain(
       `map "$aio_auth_route $http_authorization" $aio_ask_verifier { '~^0 $' 0; default 1; }`,
