@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { GatewayChart, type KubeObject } from '../../charts/index.js';
+import { GatewayChart, TokenIssuer, type KubeObject } from '../../charts/index.js';
 import { renderNginxConfig } from '../../charts/nginx-gateway.js';
 import { CLAIMS_PLUGIN_NAME, TOKEN_PLUGIN_NAME } from '../../charts/edge-token.js';
 import { nginxBinary } from '../../cli/local-gateway.js';
@@ -103,11 +103,11 @@ describe('renderNginxConfig', () => {
       new GatewayChart(Testing.app(), 'gw', {
         hosts: ['shop.example'],
         monolith: { host: 'legacy.example', port: 8080 },
-        identity: {
+        identity: TokenIssuer.of({
           issuer: 'https://login.example/',
           audience: 'shop',
           jwksUri: 'https://login.example/jwks',
-        },
+        }),
         routes: [{ service: 'order', path: '/api/orders', weight: 50, methods: ['GET'], auth: 'customer' }],
       }),
     ) as KubeObject[];
