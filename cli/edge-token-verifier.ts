@@ -34,6 +34,12 @@ export interface EdgeTokenVerifier {
  * a readable `sub` the header is absent and nginx falls back to the cookie. jose's remote key set
  * refetches the JWKS when a token names a `kid` it does not know, so a rotated key works at once.
  *
+ * A JWKS that cannot be read (issuer down, jose's 5 s fetch timeout) is a 401 here, not a 503:
+ * Kong verifies against the keys its sync job last copied into credentials and answers 401 for a
+ * token whose key it has none of, so the local edge fails closed the same way. nginx would also
+ * turn any auth_request answer but 2xx, 401 and 403 into a 500. The 1 s cooldown keeps a local
+ * rotation instant; a flood of unknown `kid`s costs one read of the dev issuer per second.
+ *
  * @see https://nginx.org/en/docs/http/ngx_http_auth_request_module.html#auth_request_set
  * @see https://github.com/panva/jose/blob/main/docs/jwks/remote/functions/createRemoteJWKSet.md
  */
