@@ -8,7 +8,7 @@ import {
   type KubeObject,
 } from '../../charts/index.js';
 import { PlatformModel, type PlatformSpec } from '../../model/index.js';
-import { at, find, referenceModel, synth } from './helpers.js';
+import { at, find, keySyncEnv, referenceModel, synth } from './helpers.js';
 
 const model = referenceModel();
 const objects = synth(new GatewayChart(Testing.app(), 'gw', GatewayChart.propsFromModel(model, 'dev')));
@@ -61,17 +61,7 @@ describe('EdgeTokenCheck (Kong)', () => {
       credentials: ['aio-issuer-key-0', 'aio-issuer-key-1', 'aio-issuer-key-2'],
     });
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
-    const env = at<{ name: string; value: string }[]>(
-      find(objects, 'CronJob', 'issuer-key-sync', 'kong'),
-      'spec',
-      'jobTemplate',
-      'spec',
-      'template',
-      'spec',
-      'containers',
-      0,
-      'env',
-    );
+    const env = keySyncEnv(objects);
     // a named issuer's values are written into the job: the credentials get tagged with them
     expect(env.filter((e) => ['ISSUER', 'AUDIENCE', 'JWKS_URI'].includes(e.name))).toEqual([
       { name: 'ISSUER', value: 'https://login.allinone.example/' },

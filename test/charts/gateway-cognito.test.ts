@@ -10,10 +10,9 @@ import {
   SecretStoreChart,
   TokenIssuer,
   validateSchemas,
-  type KubeObject,
 } from '../../charts/index.js';
 import { loadPlatform, naming } from '../../model/index.js';
-import { at, find, referenceModel, synth } from './helpers.js';
+import { at, find, keySyncEnv, referenceModel, synth } from './helpers.js';
 
 // `identity: { provision: cognito }`: the pool's issuer exists only once the environment is
 // deployed, so the edge must read it in the cluster and nothing synthesized may name it.
@@ -21,20 +20,6 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/cognito/platform.yaml', impor
 const model = loadPlatform(FIXTURE);
 const gateway = synth(new GatewayChart(Testing.app(), 'gw', GatewayChart.propsFromModel(model, 'prod')));
 const prod = platformManifests(model, 'prod', { tracing: false });
-
-type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
-const syncEnv = (objects: readonly KubeObject[]) =>
-  at<EnvVar[]>(
-    find(objects, 'CronJob', 'issuer-key-sync', 'kong'),
-    'spec',
-    'jobTemplate',
-    'spec',
-    'template',
-    'spec',
-    'containers',
-    0,
-    'env',
-  );
 
 describe('GatewayChart with a provisioned (Cognito) issuer', () => {
   test('copies the identity secret into Kong’s namespace through the gateway’s own store', () => {
@@ -47,7 +32,7 @@ describe('GatewayChart with a provisioned (Cognito) issuer', () => {
   });
 
   test('the key sync takes issuer, audience and JWKS URI from that Secret at run time', () => {
-    const issuerEnv = syncEnv(gateway).filter((e) => ['ISSUER', 'AUDIENCE', 'JWKS_URI'].includes(e.name));
+    const issuerEnv = keySyncEnv(gateway).filter((e) => ['ISSUER', 'AUDIENCE', 'JWKS_URI'].includes(e.name));
     expect(issuerEnv).toEqual([
       { name: 'ISSUER', valueFrom: { secretKeyRef: { name: 'aio-issuer', key: 'issuer' } } },
       { name: 'AUDIENCE', valueFrom: { secretKeyRef: { name: 'aio-issuer', key: 'audience' } } },
@@ -141,7 +126,7 @@ describe('EdgeTokenCheck credential tags', () => {
         }),
       }),
     );
-    expect(syncEnv(objects).find((e) => e.name === 'ISSUER')).toEqual({
+    expect(keySyncEnv(objects).find((e) => e.name === 'ISSUER')).toEqual({
       name: 'ISSUER',
       value: 'https://id.example/',
     });

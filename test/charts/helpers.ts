@@ -35,6 +35,28 @@ export function at<T = unknown>(o: unknown, ...path: (string | number)[]): T {
   return path.reduce<unknown>((cur, p) => (cur as Record<string | number, unknown> | undefined)?.[p], o) as T;
 }
 
+/** A container's environment variable as a manifest declares it. */
+export interface DeclaredEnvVar {
+  readonly name: string;
+  readonly value?: string;
+  readonly valueFrom?: { readonly secretKeyRef?: { readonly name: string; readonly key: string } };
+}
+
+/** The environment of the edge's key-sync CronJob (`issuer-key-sync` in `kong`), as declared. */
+export function keySyncEnv(objects: readonly KubeObject[]): DeclaredEnvVar[] {
+  return at<DeclaredEnvVar[]>(
+    find(objects, 'CronJob', 'issuer-key-sync', 'kong'),
+    'spec',
+    'jobTemplate',
+    'spec',
+    'template',
+    'spec',
+    'containers',
+    0,
+    'env',
+  );
+}
+
 /** `METHOD path` for every operation an ALLOW policy grants, sorted. */
 export function grants(policy: KubeObject): string[] {
   const rules = at<{ to?: { operation: { methods: string[]; paths: string[] } }[] }[]>(

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { credentialTagValue, GatewayChart, ISSUER_SECRET, type KubeObject } from '../../charts/index.js';
 import { loadPlatform } from '../../model/index.js';
-import { at, find } from '../charts/helpers.js';
+import { at, find, keySyncEnv } from '../charts/helpers.js';
 
 // The edge's key sync, run for real: the script and the environment exactly as the cognito
 // fixture's CronJob synthesizes them, against the local stack's development issuer (a real
@@ -22,7 +22,6 @@ import { at, find } from '../charts/helpers.js';
 const FIXTURE = fileURLToPath(new URL('../fixtures/cognito/platform.yaml', import.meta.url));
 const SA_TOKEN = 'sync-service-account-token';
 
-type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } };
 interface Written {
   readonly method: string;
   readonly name: string;
@@ -111,17 +110,7 @@ afterAll(async () => {
 
 /** The CronJob's environment as the kubelet would resolve it, the pod's paths pointed at `dir`. */
 function jobEnv(issuerSecret: Record<string, string>): Record<string, string> {
-  const declared = at<EnvVar[]>(
-    find(objects, 'CronJob', 'issuer-key-sync', 'kong'),
-    'spec',
-    'jobTemplate',
-    'spec',
-    'template',
-    'spec',
-    'containers',
-    0,
-    'env',
-  );
+  const declared = keySyncEnv(objects);
   const env: Record<string, string> = {};
   for (const e of declared) {
     const ref = e.valueFrom?.secretKeyRef;
