@@ -1,16 +1,25 @@
-import { deleteRedisKeys, freePort, randomSuffix, TEST_REDIS_URL } from '@aio/kit/testing';
+import {
+  deleteRedisKeys,
+  freePort,
+  freePortBlock,
+  portIsFree,
+  randomSuffix,
+  TEST_REDIS_URL,
+} from '@aio/kit/testing';
+import { PLATFORM_PROCESSES } from '@aio/stack';
 import { Redis } from 'ioredis';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import net from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { memoryIo } from '../../cli/cli-io.js';
 import { runCli } from '../../cli/program.js';
 
+/** `aio dev` gives each process of the table one fixed port, from --base-port on. */
+const PLATFORM_PROCESS_COUNT = PLATFORM_PROCESSES.length;
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'lib/bin/aio.js');
 const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -26,19 +35,6 @@ async function admin<T>(run: (client: pg.Client) => Promise<T>, db = ADMIN): Pro
   } finally {
     await client.end();
   }
-}
-
-async function portFree(port: number): Promise<boolean> {
-  const srv = net.createServer();
-  const ok = await new Promise<boolean>((resolve) => {
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => resolve(true));
-  });
-  if (ok) {
-    srv.close();
-    await once(srv, 'close');
-  }
-  return ok;
 }
 
 afterAll(async () => {
@@ -65,12 +61,9 @@ describe('aio dev', () => {
     await redis.hset(`${redisPrefix}inventory:{stock}:sku:DEMO-MUG`, { available: 3, reserved: 0, sold: 0 });
     await redis.set(outside, 'kept');
 
-    // Below the kernel's ephemeral range (32768–60999 by default): every other test's freePort()
-    // and every outgoing socket draws from that range, and one of them took the issuer's port
-    // between this check and its bind in a CI run (EADDRINUSE). Fixed ports here are ours alone.
-    let base = 20000 + Math.floor(Math.random() * 12000);
-    while (!(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => portFree(base + i)))).every(Boolean))
-      base += 9;
+    // one fixed port per process of the table, below the kernel's ephemeral range (freePortBlock):
+    // a port from that range can be taken by another test's socket between this check and the bind
+    const base = await freePortBlock(PLATFORM_PROCESS_COUNT);
     const args = ['--db-prefix', dbPrefix, '--redis-prefix', redisPrefix];
     const stateDir = mkdtempSync(join(tmpdir(), 'aio-dev-state-'));
     const stateEnv = { ...process.env, AIO_DEV_STATE_DIR: stateDir };
@@ -186,10 +179,10 @@ describe('aio dev', () => {
     expect(stderr).toContain('stopped');
     expect(existsSync(join(stateDir, `${base}.json`))).toBe(false); // aio chaos --local finds no stack now
     rmSync(stateDir, { recursive: true, force: true });
-    // every process of the table let go of its port (order-history is the last, base + 8)
-    expect(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => portFree(base + i)))).toEqual(
-      Array(9).fill(true),
-    );
+    // every process of the table let go of its port (from --base-port on, in the table's order)
+    expect(
+      await Promise.all(Array.from({ length: PLATFORM_PROCESS_COUNT }, (_, i) => portIsFree(base + i))),
+    ).toEqual(Array(PLATFORM_PROCESS_COUNT).fill(true));
 
     // the README's reconcile runs on the same stack's database and prefix
     const reconcile = spawnSync(process.execPath, [CLI, 'dev', 'reconcile', '--dry-run', ...args], {

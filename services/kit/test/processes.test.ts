@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
-import { freePort, waitForHealthy } from '../src/testing/index.js';
+import { freePort, freePortBlock, portIsFree, waitForHealthy } from '../src/testing/index.js';
 
 describe('waitForHealthy', () => {
   test('resolves once /healthz answers 2xx, after earlier 503s', async () => {
@@ -64,5 +64,18 @@ describe('freePort', () => {
     await once(server, 'listening');
     server.close();
     await once(server, 'close');
+  });
+
+  test('freePortBlock hands out consecutive free ports below the ephemeral range; portIsFree sees a held one', async () => {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    const first = await freePortBlock(9);
+    expect(first + 8).toBeLessThan(Number(low));
+    const ports = Array.from({ length: 9 }, (_, i) => first + i);
+    expect(await Promise.all(ports.map(portIsFree))).toEqual(Array(9).fill(true));
+    const held = createServer().listen(first, '127.0.0.1');
+    await once(held, 'listening');
+    expect(await portIsFree(first)).toBe(false);
+    held.close();
+    await once(held, 'close');
   });
 });

@@ -1,7 +1,5 @@
-import { freePort } from '@aio/kit/testing';
-import { once } from 'node:events';
+import { freePort, portIsFree } from '@aio/kit/testing';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { urlVariable, type ProcessContext, type ProcessEntry } from './process-entry.js';
 import { StackError } from './stack-error.js';
@@ -150,16 +148,9 @@ export async function planProcesses(input: PlanInput): Promise<PlannedProcess[]>
 /** Fails naming the process whose fixed port another program holds. */
 export async function assertPortsFree(processes: readonly PlannedProcess[], flag: string): Promise<void> {
   for (const p of processes) {
-    const server = net.createServer();
-    const free = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(p.port, '127.0.0.1', () => resolve(true));
-    });
-    if (!free) {
+    if (!(await portIsFree(p.port))) {
       throw new StackError(`port ${p.port} (${p.name}) is in use; stop what holds it or pass ${flag}`);
     }
-    server.close();
-    await once(server, 'close');
   }
 }
 

@@ -21,7 +21,8 @@ function portRange(): readonly [number, number] {
   return [Math.min(15000, high - 1000), high];
 }
 
-async function listensOn(port: number): Promise<boolean> {
+/** Whether 127.0.0.1:`port` can be listened on now: nothing holds it. */
+export async function portIsFree(port: number): Promise<boolean> {
   const server = net.createServer();
   const ok = await new Promise<boolean>((resolve) => {
     server.once('error', () => resolve(false));
@@ -32,20 +33,35 @@ async function listensOn(port: number): Promise<boolean> {
 }
 
 /**
+ * The first of `count` consecutive free ports on 127.0.0.1, picked at random below the kernel's
+ * ephemeral range (see {@link portRange}): for fixed ports such as `aio dev --base-port`.
+ *
+ * @throws Error when 50 random blocks were all partly taken
+ */
+export async function freePortBlock(count: number): Promise<number> {
+  const [low, high] = portRange();
+  for (let i = 0; i < 50; i++) {
+    const first = low + Math.floor(Math.random() * (high - low - count + 1));
+    const ports = Array.from({ length: count }, (_, k) => first + k);
+    if ((await Promise.all(ports.map(portIsFree))).every(Boolean)) return first;
+  }
+  throw new Error(`no ${count} consecutive free ports between ${low} and ${high} after 50 tries`);
+}
+
+/**
  * A free port on 127.0.0.1 for a process the test starts next, picked at random below the
  * kernel's ephemeral range (see {@link portRange}); falls back to one the OS chooses.
  */
 export async function freePort(): Promise<number> {
-  const [low, high] = portRange();
-  for (let i = 0; i < 50; i++) {
-    const port = low + Math.floor(Math.random() * (high - low));
-    if (await listensOn(port)) return port;
+  try {
+    return await freePortBlock(1);
+  } catch {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
   }
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Options of {@link waitForHealthy}. */
