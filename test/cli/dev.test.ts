@@ -12,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -211,6 +212,44 @@ describe('aio dev', () => {
       expect(line).toContain('bash .ci/run starts PostgreSQL and Redis');
       expect(line).toContain('--pg-url / --redis-url');
       expect(rest).toEqual([]); // no stack trace, nothing started
+    }
+  });
+
+  test('a --base-port range with a port in use exits 1 naming the port and its process, and starts nothing', async () => {
+    const base = await freePortBlock(PLATFORM_PROCESS_COUNT);
+    const taken = 3;
+    const holder = net.createServer().listen(base + taken, '127.0.0.1');
+    await once(holder, 'listening');
+    try {
+      const io = memoryIo();
+      const code = await runCli(
+        [
+          'node',
+          'aio',
+          'dev',
+          '--base-port',
+          String(base),
+          '--db-prefix',
+          dbPrefix,
+          '--redis-prefix',
+          redisPrefix,
+        ],
+        io,
+      );
+      expect(code).toBe(1);
+      const [line, ...rest] = io.stderr;
+      expect(line).toBe(
+        `error: port ${base + taken} (${PLATFORM_PROCESSES[taken]!.name}) is in use; stop what holds it or pass --base-port`,
+      );
+      expect(rest).toEqual([]); // no stack trace
+      // nothing was started: the other ports of the range are still free
+      const others = Array.from({ length: PLATFORM_PROCESS_COUNT }, (_, i) => base + i).filter(
+        (p) => p !== base + taken,
+      );
+      expect(await Promise.all(others.map(portIsFree))).toEqual(others.map(() => true));
+    } finally {
+      holder.close();
+      await once(holder, 'close');
     }
   });
 
