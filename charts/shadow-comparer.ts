@@ -192,7 +192,11 @@ export class ShadowComparerChart extends Chart {
                 },
               },
             ],
-            to: [{ operation: { methods: reads } }],
+            // the mirrored reads keep the public path: exactly the shadowed routes, as the monolith's
+            // VirtualService mirrors them (charts/shadow-mirror.ts: the path and everything under it)
+            to: [
+              { operation: { methods: reads, paths: props.routes.flatMap((r) => [r.path, `${r.path}/*`]) } },
+            ],
           },
         ],
       },

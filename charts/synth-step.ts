@@ -10,6 +10,7 @@ import { checkEdgeAuth } from './validation/edge-auth-gate.js';
 import { checkMeshPolicies } from './validation/mesh-gate.js';
 import { checkPolicies } from './validation/policy-gate.js';
 import { planMesh } from '../model/mesh-plan.js';
+import type { PlatformModel } from '../model/platform-model.js';
 import { validateSchemas } from './validation/schema-gate.js';
 
 /** The folder, under `<out>/<env>/`, that holds the Kubernetes manifests. */
@@ -54,6 +55,23 @@ export function scanTree(root: string): GateFinding[] {
 }
 
 /**
+ * Every gate `aio synth` runs over an environment's Kubernetes objects: the schema gate, the policy
+ * gate, the mesh gate (per-operation ALLOW rules, no operator path open to Kong) and the edge-auth
+ * gate. Tests of a chart call this rather than a subset, so that what passes there passes synth.
+ */
+export async function checkManifests(
+  objects: readonly KubeObject[],
+  model: PlatformModel,
+): Promise<GateFinding[]> {
+  return [
+    ...(await validateSchemas(objects)),
+    ...checkPolicies(objects),
+    ...checkMeshPolicies(objects, planMesh(model)),
+    ...checkEdgeAuth(objects, model),
+  ];
+}
+
+/**
  * The Kubernetes synth step: builds every chart for the environment, runs the schema gate, the
  * policy gate and the mesh gate (per-operation ALLOW rules, no operator path open to Kong), writes `<envDir>/k8s/NN-*.yaml` in apply order, then scans the whole `<envDir>`
  * (CloudFormation output included) for anything that looks like a credential.
@@ -63,12 +81,7 @@ export const kubernetesStep: SynthStep = {
   async run(target: SynthTarget): Promise<SynthStepResult> {
     const objects = platformManifests(target.model, target.env.name);
     target.progress(`${objects.length} objects; validating`);
-    const findings = [
-      ...(await validateSchemas(objects)),
-      ...checkPolicies(objects),
-      ...checkMeshPolicies(objects, planMesh(target.model)),
-      ...checkEdgeAuth(objects, target.model),
-    ];
+    const findings = await checkManifests(objects, target.model);
     const dir = join(target.envDir, K8S_DIR);
     const files = writeManifests(dir, objects).map((f) => `${K8S_DIR}/${f}`);
     findings.push(...scanTree(target.envDir));

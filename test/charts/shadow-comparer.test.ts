@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import {
   buildPlatformCharts,
+  checkManifests,
   checkPolicies,
   platformManifests,
   validateSchemas,
@@ -118,7 +119,14 @@ describe('ShadowComparerChart', () => {
       rules: [
         {
           from: [{ source: { principals: ['cluster.local/ns/kong/sa/kong-gateway'] } }],
-          to: [{ operation: { methods: ['GET', 'HEAD'] } }],
+          to: [
+            {
+              operation: {
+                methods: ['GET', 'HEAD'],
+                paths: ['/api/orders', '/api/orders/*', '/api/stock', '/api/stock/*'],
+              },
+            },
+          ],
         },
       ],
     });
@@ -143,6 +151,8 @@ describe('ShadowComparerChart', () => {
   test('passes the schema gate and the policy gate (Pod Security restricted, probes, resources, pinned image)', async () => {
     expect(await validateSchemas(objects)).toEqual([]);
     expect(checkPolicies(objects)).toEqual([]);
+    // and every gate aio synth runs: the mesh gate refused the mirror's ALLOW without paths
+    expect(await checkManifests(objects, shadowed)).toEqual([]);
     const deploy = find(objects, 'Deployment', 'shadow-compare', 'shadow-compare');
     expect(at(deploy, 'spec', 'template', 'spec', 'containers', 0, 'image')).toBe(
       '111111111111.dkr.ecr.ap-northeast-2.amazonaws.com/allinone/shadow-compare:0.1.0',

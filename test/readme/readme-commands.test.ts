@@ -238,6 +238,20 @@ describe('README.md commands', () => {
           await rule.check(cmd, shell);
         }, 300_000);
       }
+      // The README says to re-run `aio synth` after every change to platform.yaml: what its
+      // commands wrote (aio route, aio new service) must pass every gate of that synth.
+      test(`after the block: a platform.yaml its commands edited synthesizes with every gate passing`, async () => {
+        const edited = readFileSync(join(shell.scratch, 'platform.yaml'), 'utf8');
+        if (edited === readFileSync(join(root, 'platform.yaml'), 'utf8')) return;
+        const aio = localBin(shell.scratch, 'aio')!;
+        const r = await execa(aio, ['synth'], {
+          cwd: shell.scratch,
+          all: true,
+          reject: false,
+          env: { NO_COLOR: '1' },
+        });
+        expect(r.exitCode, r.all?.split('\n').slice(-20).join('\n')).toBe(0);
+      }, 300_000);
     });
   }
 
